@@ -1,0 +1,199 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/agenthooks/agenthooks/delivery"
+)
+
+// Config is the service configuration (CONTRACT section 2). Each field comes
+// from its flag, else its AGENTHOOKS_* variable, else the default.
+type Config struct {
+	DatabaseURL           string          // AGENTHOOKS_DATABASE_URL, default sqlite:agenthooks.db
+	Addr                  string          // AGENTHOOKS_ADDR, default 127.0.0.1:8080
+	RetrySchedule         []time.Duration // AGENTHOOKS_RETRY_SCHEDULE, default 5s,5m,30m,2h,5h,10h,10h
+	DeliveryTimeout       time.Duration   // AGENTHOOKS_DELIVERY_TIMEOUT, default 15s
+	AllowPrivateEndpoints bool            // AGENTHOOKS_ALLOW_PRIVATE_ENDPOINTS, default false
+	DisableAfter          time.Duration   // AGENTHOOKS_DISABLE_AFTER, default 120h
+	Retention             time.Duration   // AGENTHOOKS_RETENTION, default 720h
+	Workers               int             // AGENTHOOKS_WORKERS, default 512
+	WebhookMaxInFlight    int             // AGENTHOOKS_WEBHOOK_MAX_IN_FLIGHT, default 32
+	RetryAfterMax         time.Duration   // AGENTHOOKS_RETRY_AFTER_MAX, default 24h
+	IdleClose             time.Duration   // AGENTHOOKS_IDLE_CLOSE, default 30m; 0 turns it off
+	ShutdownTimeout       time.Duration   // AGENTHOOKS_SHUTDOWN_TIMEOUT, default 10s: how long attempts in flight may finish
+	LogLevel              string          // AGENTHOOKS_LOG_LEVEL: debug, info (default), warn, error
+	LogFormat             string          // AGENTHOOKS_LOG_FORMAT: text (default) or json
+	Role                  string          // --role: all (default), api or worker
+}
+
+// setting is one configuration entry: its variable, default and parser.
+type setting struct {
+	env   string
+	def   string
+	usage string
+	set   func(c *Config, v string) error
+}
+
+func duration(dst func(c *Config) *time.Duration, allowZero bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("not a duration (use Go syntax such as 300ms, 15s, 1h30m)")
+		}
+		if d < 0 || (d == 0 && !allowZero) {
+			return fmt.Errorf("must be greater than zero")
+		}
+		*dst(c) = d
+		return nil
+	}
+}
+
+func positive(dst func(c *Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 || n > 1_000_000 {
+			return fmt.Errorf("must be a whole number from 1 to 1000000")
+		}
+		*dst(c) = n
+		return nil
+	}
+}
+
+var settings = []setting{
+	{"AGENTHOOKS_DATABASE_URL", "sqlite:agenthooks.db", "sqlite:PATH (embedded) or postgres://...", func(c *Config, v string) error {
+		v = strings.TrimSpace(v)
+		if !strings.HasPrefix(v, "sqlite:") && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+			return fmt.Errorf("must start with sqlite: or postgres://")
+		}
+		if v == "sqlite:" {
+			return fmt.Errorf("sqlite: needs a path, e.g. sqlite:agenthooks.db")
+		}
+		c.DatabaseURL = v
+		return nil
+	}},
+	{"AGENTHOOKS_ADDR", "127.0.0.1:8080", "listen address of the API and dashboard", func(c *Config, v string) error {
+		if !strings.Contains(v, ":") {
+			return fmt.Errorf("must be host:port, e.g. 127.0.0.1:8080")
+		}
+		c.Addr = v
+		return nil
+	}},
+	{"AGENTHOOKS_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h", "delays after the first attempt", func(c *Config, v string) error {
+		s, err := delivery.ParseSchedule(v)
+		if err != nil {
+			return err
+		}
+		c.RetrySchedule = s
+		return nil
+	}},
+	{"AGENTHOOKS_DELIVERY_TIMEOUT", "15s", "per attempt, connect to last byte", duration(func(c *Config) *time.Duration { return &c.DeliveryTimeout }, false)},
+	{"AGENTHOOKS_ALLOW_PRIVATE_ENDPOINTS", "false", "allow loopback and private endpoints (local use)", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("must be true or false")
+		}
+		c.AllowPrivateEndpoints = b
+		return nil
+	}},
+	{"AGENTHOOKS_DISABLE_AFTER", "120h", "disable a webhook whose deliveries all failed this long", duration(func(c *Config) *time.Duration { return &c.DisableAfter }, false)},
+	{"AGENTHOOKS_RETENTION", "720h", "delete events and attempts older than this", duration(func(c *Config) *time.Duration { return &c.Retention }, false)},
+	{"AGENTHOOKS_WORKERS", "512", "deliveries in flight at once, per process", positive(func(c *Config) *int { return &c.Workers })},
+	{"AGENTHOOKS_WEBHOOK_MAX_IN_FLIGHT", "32", "deliveries in flight at once to one webhook", positive(func(c *Config) *int { return &c.WebhookMaxInFlight })},
+	{"AGENTHOOKS_RETRY_AFTER_MAX", "24h", "the longest a Retry-After may push an attempt back", duration(func(c *Config) *time.Duration { return &c.RetryAfterMax }, false)},
+	{"AGENTHOOKS_IDLE_CLOSE", "30m", "close conversations idle this long (0: off)", duration(func(c *Config) *time.Duration { return &c.IdleClose }, true)},
+	{"AGENTHOOKS_SHUTDOWN_TIMEOUT", "10s", "how long attempts in flight may finish at shutdown", duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, true)},
+	{"AGENTHOOKS_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {
+		switch strings.ToLower(v) {
+		case "debug", "info", "warn", "error":
+			c.LogLevel = strings.ToLower(v)
+			return nil
+		}
+		return fmt.Errorf("must be debug, info, warn or error")
+	}},
+	{"AGENTHOOKS_LOG_FORMAT", "text", "text or json", func(c *Config, v string) error {
+		switch v {
+		case "text", "json":
+			c.LogFormat = v
+			return nil
+		}
+		return fmt.Errorf("must be text or json")
+	}},
+}
+
+// flagName turns AGENTHOOKS_DATABASE_URL into database-url.
+func flagName(env string) string {
+	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(env, "AGENTHOOKS_")), "_", "-")
+}
+
+// configFlags registers a string flag per setting on fs and returns a
+// function that builds the Config once fs has parsed its arguments.
+func configFlags(fs *flag.FlagSet, getenv func(string) string) func() (*Config, error) {
+	values := make([]*string, len(settings))
+	for i, s := range settings {
+		values[i] = fs.String(flagName(s.env), "", fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, s.def))
+	}
+	role := fs.String("role", "all", "all, api (API only) or worker (delivery workers only)")
+	return func() (*Config, error) {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		c := &Config{}
+		var errs []error
+		for i, s := range settings {
+			name := flagName(s.env)
+			v, source := s.def, s.env
+			if ev := getenv(s.env); ev != "" {
+				v = ev
+			} else if file := getenv(s.env + "_FILE"); file != "" && s.env == "AGENTHOOKS_DATABASE_URL" {
+				b, err := os.ReadFile(file)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s_FILE: %w", s.env, err))
+					continue
+				}
+				v, source = strings.TrimSpace(string(b)), s.env+"_FILE"
+			}
+			if set[name] {
+				v, source = *values[i], "--"+name
+			}
+			if err := s.set(c, v); err != nil {
+				shown := v
+				if s.env == "AGENTHOOKS_DATABASE_URL" {
+					shown = redactURL(v)
+				}
+				errs = append(errs, fmt.Errorf("invalid %s %q: %w", source, shown, err))
+			}
+		}
+		switch *role {
+		case "all", "api", "worker":
+			c.Role = *role
+		default:
+			errs = append(errs, fmt.Errorf("invalid --role %q: must be all, api or worker", *role))
+		}
+		if len(errs) > 0 {
+			return nil, errors.Join(errs...)
+		}
+		return c, nil
+	}
+}
+
+// redactURL hides a password in a database URL.
+func redactURL(u string) string {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return u
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return u
+	}
+	user, _, hasPass := strings.Cut(rest[:at], ":")
+	if !hasPass {
+		return u
+	}
+	return scheme + "://" + user + ":xxxxx" + rest[at:]
+}

@@ -1,0 +1,65 @@
+// Command agenthooks is the webhook platform in one binary: the API, the
+// delivery workers and the tools around them (CONTRACT section 1).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `agenthooks: webhooks for AI chat and voice agents
+
+Usage:
+  agenthooks serve [--role all|api|worker] [flags]   run the API and delivery workers
+  agenthooks account create --name NAME               create an account, print its API key
+  agenthooks account rotate-key --id ID               replace an account's API keys
+  agenthooks migrate                                  apply schema migrations and exit
+  agenthooks listen --secret whsec_... [--addr A]     a development receiver: verify and print events
+  agenthooks demo                                     a self-contained tour: server, receiver, sample conversations
+  agenthooks version                                  print the version
+
+Run 'agenthooks COMMAND -h' for a command's flags. Every flag of serve also
+reads an environment variable (AGENTHOOKS_ADDR for --addr, and so on).
+`
+
+// run is the whole program; main only wires the process to it, so tests can
+// call it with their own arguments, output and environment.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serveCmd(ctx, rest, stdout, stderr, getenv)
+	case "account":
+		return accountCmd(ctx, rest, stdout, stderr, getenv)
+	case "migrate":
+		return migrateCmd(ctx, rest, stdout, stderr, getenv)
+	case "listen":
+		return listenCmd(ctx, rest, stdout, stderr)
+	case "demo":
+		return demoCmd(ctx, rest, stdout, stderr, getenv)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "agenthooks", version())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "agenthooks: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+}

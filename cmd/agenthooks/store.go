@@ -1,0 +1,32 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/agenthooks/agenthooks"
+	"github.com/agenthooks/agenthooks/postgres"
+	"github.com/agenthooks/agenthooks/sqlite"
+)
+
+// openStore opens the store a database URL names, applying migrations.
+func openStore(ctx context.Context, databaseURL string, log *slog.Logger) (agenthooks.Store, error) {
+	switch {
+	case strings.HasPrefix(databaseURL, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite:"), "//")
+		s, err := sqlite.Open(ctx, path, sqlite.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", databaseURL, err)
+		}
+		return s, nil
+	case postgres.IsURL(databaseURL):
+		s, err := postgres.Open(ctx, databaseURL, postgres.Options{Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", redactURL(databaseURL), err)
+		}
+		return s, nil
+	}
+	return nil, fmt.Errorf("AGENTHOOKS_DATABASE_URL %q: must start with sqlite: or postgres://", redactURL(databaseURL))
+}

@@ -1,0 +1,489 @@
+// Package delivery runs the workers that deliver events: they claim due
+// deliveries from the store under a lease, sign each with the webhook's
+// secret(s) per Standard Webhooks, POST it, record the attempt and schedule
+// the next one by the retry policy. Completions are written in batches, so on
+// SQLite they share group commits with the API's writes.
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/agenthooks/agenthooks"
+	"github.com/agenthooks/agenthooks/signature"
+)
+
+// Options configure a Pool. Zero values take the defaults.
+type Options struct {
+	Store  agenthooks.Store
+	Client *http.Client
+	Policy *Policy
+	// Workers is the most attempts in flight in this process (default 512).
+	Workers int
+	// MaxInFlightPerWebhook caps attempts in flight to one webhook (default 32).
+	MaxInFlightPerWebhook int
+	// Timeout is the per-attempt timeout, used to size the lease (default 15s).
+	Timeout time.Duration
+	// Lease is how long a claim stays with this process before another may
+	// take it (default 2×Timeout + 5s: an attempt ends within Timeout, and
+	// its outcome is written soon after).
+	Lease time.Duration
+	// PollInterval is the fallback poll when no wake-up arrives (default 250ms).
+	PollInterval time.Duration
+	// Batch is the most deliveries claimed or completed at once (default 256).
+	Batch int
+	// CircuitThreshold is how many consecutive failed attempts to one webhook
+	// open its circuit (default 5).
+	CircuitThreshold int
+	// CircuitCooldown is how long an opened circuit holds a webhook's
+	// deliveries back before one probe may go (default 5s; it doubles after
+	// each failed probe, up to 5 minutes).
+	CircuitCooldown time.Duration
+	// UserAgent is sent with every request.
+	UserAgent string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Logger (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Pool delivers events. Start it once; Stop it once.
+type Pool struct {
+	o      Options
+	log    *slog.Logger
+	sem    chan struct{}
+	freed  chan struct{}
+	stop   chan struct{}
+	paused atomic.Bool
+	resume chan struct{}
+
+	attemptCtx    context.Context
+	cancelAttempt context.CancelFunc
+
+	gate *gate
+
+	wg        sync.WaitGroup // attempts in flight
+	results   chan result
+	loopDone  chan struct{}
+	writeDone chan struct{}
+
+	delivered atomic.Int64
+	failed    atomic.Int64
+	attempts  atomic.Int64
+}
+
+type result struct {
+	outcome   agenthooks.Outcome
+	gone      bool // 410: disable the webhook and end its pending deliveries
+	attempted bool // an HTTP attempt was made (not held back, not cancelled)
+	ok        bool // the attempt succeeded
+	accountID string
+	webhookID string
+}
+
+// New returns a pool; call Start to run it.
+func New(o Options) *Pool {
+	if o.Workers <= 0 {
+		o.Workers = 512
+	}
+	if o.MaxInFlightPerWebhook <= 0 {
+		o.MaxInFlightPerWebhook = 32
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 15 * time.Second
+	}
+	if o.Lease <= 0 {
+		o.Lease = 2*o.Timeout + 5*time.Second
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 250 * time.Millisecond
+	}
+	if o.Batch <= 0 {
+		o.Batch = 256
+	}
+	if o.CircuitThreshold <= 0 {
+		o.CircuitThreshold = 5
+	}
+	if o.CircuitCooldown <= 0 {
+		o.CircuitCooldown = 5 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Policy == nil {
+		o.Policy = &Policy{Schedule: DefaultSchedule, Jitter: 0.2, RetryAfterMax: 24 * time.Hour}
+	}
+	if o.Client == nil {
+		o.Client = &http.Client{Timeout: o.Timeout}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Pool{
+		o: o, log: o.Logger,
+		sem:   make(chan struct{}, o.Workers),
+		freed: make(chan struct{}, 1),
+		stop:  make(chan struct{}), resume: make(chan struct{}, 1),
+		attemptCtx: ctx, cancelAttempt: cancel,
+		gate:      newGate(o.MaxInFlightPerWebhook, o.CircuitThreshold, o.CircuitCooldown),
+		results:   make(chan result, o.Workers),
+		loopDone:  make(chan struct{}),
+		writeDone: make(chan struct{}),
+	}
+}
+
+// Start runs the dispatcher and the completion writer.
+func (p *Pool) Start() {
+	go p.writer()
+	go p.loop()
+}
+
+// Pause stops claiming new deliveries (attempts in flight go on); Resume
+// starts again. The benchmark uses them to build a backlog.
+func (p *Pool) Pause() { p.paused.Store(true) }
+
+// Resume undoes Pause.
+func (p *Pool) Resume() {
+	p.paused.Store(false)
+	select {
+	case p.resume <- struct{}{}:
+	default:
+	}
+}
+
+// Stats are counters since Start.
+type Stats struct {
+	Attempts  int64
+	Delivered int64
+	Failed    int64
+}
+
+// Stats returns the pool's counters.
+func (p *Pool) Stats() Stats {
+	return Stats{Attempts: p.attempts.Load(), Delivered: p.delivered.Load(), Failed: p.failed.Load()}
+}
+
+// Stop stops claiming, waits for attempts in flight until ctx is done, then
+// cancels the rest (they are released for retry, with no attempt counted),
+// writes every outcome and returns.
+func (p *Pool) Stop(ctx context.Context) {
+	close(p.stop)
+	<-p.loopDone
+	waited := make(chan struct{})
+	go func() { p.wg.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-ctx.Done():
+		p.cancelAttempt()
+		<-waited
+	}
+	p.cancelAttempt()
+	close(p.results)
+	<-p.writeDone
+}
+
+func (p *Pool) loop() {
+	defer close(p.loopDone)
+	ticker := time.NewTicker(p.o.PollInterval)
+	defer ticker.Stop()
+	for {
+		full := false
+		if !p.paused.Load() {
+			var err error
+			full, err = p.claim()
+			if err != nil {
+				p.log.Error("claim deliveries", slog.Any("error", err))
+			}
+		}
+		if full {
+			select {
+			case <-p.stop:
+				return
+			default:
+				continue
+			}
+		}
+		select {
+		case <-p.stop:
+			return
+		case <-p.o.Store.Wake():
+		case <-ticker.C:
+		case <-p.freed:
+		case <-p.resume:
+		}
+	}
+}
+
+// claim takes as many due deliveries as there are free workers (up to Batch)
+// and starts an attempt for each. It reports whether it filled its batch, in
+// which case more may be due at once.
+func (p *Pool) claim() (bool, error) {
+	free := cap(p.sem) - len(p.sem)
+	if free <= 0 {
+		return false, nil
+	}
+	limit := min(free, p.o.Batch)
+	var jobs []*agenthooks.Job
+	err := p.o.Store.Write(context.Background(), func(tx agenthooks.Tx) error {
+		var err error
+		jobs, err = tx.ClaimDeliveries(limit, tx.Now().Add(p.o.Lease))
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	for _, j := range jobs {
+		p.sem <- struct{}{}
+		p.wg.Add(1)
+		go p.work(j)
+	}
+	return len(jobs) == limit && len(jobs) > 0, nil
+}
+
+func (p *Pool) work(j *agenthooks.Job) {
+	defer func() {
+		<-p.sem
+		p.wg.Done()
+		select {
+		case p.freed <- struct{}{}:
+		default:
+		}
+	}()
+	wid := j.Webhook.ID
+	if wait := p.gate.admit(&j.Webhook, p.o.Now()); wait > 0 {
+		// Held back by the webhook's cap, circuit or rate limit: hand the
+		// delivery back, due when it may go, with no attempt counted.
+		p.results <- result{outcome: agenthooks.Outcome{DeliveryID: j.Delivery.ID, Lease: j.Lease, Status: agenthooks.DeliveryPending,
+			NextAttemptAt: p.o.Now().Add(wait)}}
+		return
+	}
+	r := p.attempt(j)
+	p.gate.done(wid, r.attempted, r.ok, p.o.Now())
+	p.results <- r
+}
+
+// keys returns the signing keys: the current secret, and the previous one
+// while a rotation's overlap lasts.
+func keys(w *agenthooks.Webhook, now time.Time) ([][]byte, error) {
+	k, err := signature.ParseSecret(w.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("webhook secret: %w", err)
+	}
+	ks := [][]byte{k}
+	if w.PreviousSecret != "" && now.Before(w.PreviousSecretUntil) {
+		if old, err := signature.ParseSecret(w.PreviousSecret); err == nil {
+			ks = append(ks, old)
+		}
+	}
+	return ks, nil
+}
+
+// ResponseBodyLimit is how much of a response body an attempt records.
+const ResponseBodyLimit = 4096
+
+// attempt makes one HTTP request and decides the outcome.
+func (p *Pool) attempt(j *agenthooks.Job) result {
+	d := &j.Delivery
+	start := p.o.Now()
+	res := result{accountID: d.AccountID, webhookID: d.WebhookID}
+	a := &agenthooks.Attempt{ID: newID(), DeliveryID: d.ID, AccountID: d.AccountID, CreatedAt: start}
+	status, retryAfter, err := p.post(j, start, a)
+	if err != nil && p.attemptCtx.Err() != nil {
+		// Cancelled by shutdown: release without counting an attempt.
+		res.outcome = agenthooks.Outcome{DeliveryID: d.ID, Lease: j.Lease, Status: agenthooks.DeliveryPending, NextAttemptAt: p.o.Now()}
+		return res
+	}
+	end := p.o.Now()
+	a.DurationMS = end.Sub(start).Milliseconds()
+	a.StatusCode = status
+	if err != nil {
+		a.Error = err.Error()
+	}
+	p.attempts.Add(1)
+	res.attempted = true
+	o := agenthooks.Outcome{DeliveryID: d.ID, Lease: j.Lease, Attempt: a}
+	switch {
+	case err == nil && status >= 200 && status < 300:
+		o.Status = agenthooks.DeliverySucceeded
+		res.ok = true
+		p.delivered.Add(1)
+	case err == nil && status == http.StatusGone:
+		o.Status = agenthooks.DeliveryFailed
+		res.gone = true
+		p.failed.Add(1)
+	default:
+		next, ok := p.o.Policy.NextRetry(d.AttemptCount+1, end, retryAfter)
+		if ok {
+			o.Status, o.NextAttemptAt = agenthooks.DeliveryPending, next
+		} else {
+			o.Status = agenthooks.DeliveryFailed
+			p.failed.Add(1)
+		}
+	}
+	res.outcome = o
+	return res
+}
+
+// post sends the request; it returns the status code (0 if none), the
+// Retry-After floor of a 429 or 503, and the transport error if any.
+func (p *Pool) post(j *agenthooks.Job, start time.Time, a *agenthooks.Attempt) (int, time.Duration, error) {
+	ks, err := keys(&j.Webhook, start)
+	if err != nil {
+		return 0, 0, err
+	}
+	ctx, cancel := context.WithTimeout(p.attemptCtx, p.o.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, j.Webhook.Endpoint, bytes.NewReader(j.Payload))
+	if err != nil {
+		return 0, 0, fmt.Errorf("invalid endpoint: %w", err)
+	}
+	for k, v := range j.Webhook.Headers {
+		req.Header.Set(k, v)
+	}
+	ts := start.Unix()
+	h := req.Header
+	h["Content-Type"] = []string{"application/json"}
+	if p.o.UserAgent != "" {
+		h["User-Agent"] = []string{p.o.UserAgent}
+	}
+	// Lower-case names as Standard Webhooks writes them; HTTP/1.1 names are
+	// case-insensitive and HTTP/2 lower-cases them anyway.
+	h["webhook-id"] = []string{j.Delivery.EventID}
+	h["webhook-timestamp"] = []string{itoa(ts)}
+	h["webhook-signature"] = []string{signature.Header(ks, j.Delivery.EventID, ts, j.Payload)}
+	resp, err := p.o.Client.Do(req)
+	if err != nil {
+		return 0, 0, cleanError(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, ResponseBodyLimit))
+	a.ResponseBody = sanitize(body)
+	// Drain a little more so the connection can be reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	var retryAfter time.Duration
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		retryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), p.o.Now())
+	}
+	return resp.StatusCode, retryAfter, nil
+}
+
+// cleanError drops the method and URL that *url.Error prefixes: the attempt
+// record already names the webhook.
+func cleanError(err error) error {
+	var ue interface{ Unwrap() error }
+	if errors.As(err, &ue) {
+		if inner := ue.Unwrap(); inner != nil {
+			if strings.HasPrefix(err.Error(), "Post ") {
+				return inner
+			}
+		}
+	}
+	return err
+}
+
+// sanitize makes a response body storable as text: valid UTF-8, no NUL.
+func sanitize(b []byte) string {
+	s := strings.ToValidUTF8(string(b), "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
+}
+
+// writer records outcomes in batches.
+func (p *Pool) writer() {
+	defer close(p.writeDone)
+	batch := make([]result, 0, p.o.Batch)
+	for r := range p.results {
+		batch = append(batch[:0], r)
+	fill:
+		for len(batch) < p.o.Batch {
+			select {
+			case r, ok := <-p.results:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		p.complete(batch)
+	}
+}
+
+func (p *Pool) complete(batch []result) {
+	// Each webhook's failure streak follows its last attempt in the batch:
+	// it starts at a failure and ends at a success (auto-disable reads it).
+	last := map[string]bool{}
+	for _, r := range batch {
+		if r.attempted {
+			last[r.webhookID] = r.ok
+		}
+	}
+	var failing, healthy []string
+	for id, ok := range last {
+		if ok {
+			healthy = append(healthy, id)
+		} else {
+			failing = append(failing, id)
+		}
+	}
+	write := func(tx agenthooks.Tx) error {
+		if err := tx.MarkWebhooksFailing(failing, tx.Now()); err != nil {
+			return err
+		}
+		if err := tx.ClearWebhooksFailing(healthy); err != nil {
+			return err
+		}
+		for i := range batch {
+			r := &batch[i]
+			if err := tx.CompleteDelivery(&r.outcome); err != nil {
+				return err
+			}
+			if r.gone {
+				if err := disableGone(tx, r.accountID, r.webhookID); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	var err error
+	for try := 0; try < 5; try++ {
+		if err = p.o.Store.Write(context.Background(), write); err == nil {
+			return
+		}
+		if agenthooks.ErrorCode(err) == agenthooks.EUNAVAILABLE {
+			break
+		}
+		time.Sleep(time.Duration(try+1) * 100 * time.Millisecond)
+	}
+	// The leases will run out and the deliveries will be tried again: at least
+	// once still holds.
+	p.log.Error("record delivery outcomes", slog.Int("count", len(batch)), slog.Any("error", err))
+}
+
+// disableGone disables a webhook whose endpoint answered 410 Gone and ends
+// its pending deliveries.
+func disableGone(tx agenthooks.Tx, accountID, webhookID string) error {
+	w, err := tx.FindWebhook(accountID, webhookID)
+	if agenthooks.ErrorCode(err) == agenthooks.ENOTFOUND {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	w.Enabled, w.DisabledReason, w.UpdatedAt = false, agenthooks.DisabledGone, tx.Now()
+	if err := tx.UpdateWebhook(w); err != nil {
+		return err
+	}
+	_, err = tx.FailPendingDeliveries(webhookID, "endpoint answered 410 Gone")
+	return err
+}

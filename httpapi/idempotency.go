@@ -1,0 +1,98 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/agenthooks/agenthooks"
+)
+
+// idempotent wraps a POST handler with Idempotency-Key (CONTRACT section 3):
+// per account, the same key, method, path and body within 24 hours gets the
+// first response again and fires nothing; the same key with anything else is
+// 422; the same key while the first request runs is 409. Responses 400, 401,
+// 422 and 5xx are not remembered, so a corrected or retried request can use
+// the key again.
+func (s *Server) idempotent(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, a *agenthooks.Account) error {
+		key := r.Header.Get("Idempotency-Key")
+		if key == "" {
+			return h(w, r, a)
+		}
+		if !validText(key) {
+			return &agenthooks.Error{Code: agenthooks.EINVALID, Message: "Idempotency-Key is not valid text",
+				Fields: []agenthooks.FieldError{{Loc: []any{"header", "Idempotency-Key"}, Msg: "Input should be valid UTF-8 text without NUL characters", Type: "string_type"}}}
+		}
+		if len(key) > 255 {
+			return &agenthooks.Error{Code: agenthooks.EINVALID, Message: "Idempotency-Key is longer than 255 characters",
+				Fields: []agenthooks.FieldError{{Loc: []any{"header", "Idempotency-Key"}, Msg: "String should have at most 255 characters", Type: "string_too_long"}}}
+		}
+		body, err := readBody(r)
+		if err != nil {
+			return err
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		sum := sha256.New()
+		sum.Write([]byte(r.Method + " " + r.URL.Path + "\n"))
+		sum.Write(body)
+		fingerprint := hex.EncodeToString(sum.Sum(nil))
+
+		rec, err := s.svc.ClaimIdempotencyKey(r.Context(), a.ID, key, fingerprint)
+		if err != nil {
+			return err
+		}
+		if rec != nil {
+			switch {
+			case rec.Fingerprint != fingerprint:
+				return &agenthooks.Error{Code: agenthooks.EINVALID, Message: "Idempotency-Key was used with another request",
+					Fields: []agenthooks.FieldError{{Loc: []any{"header", "Idempotency-Key"}, Msg: "This key was already used with a different method, path or body", Type: "idempotency_mismatch"}}}
+			case rec.Running:
+				return agenthooks.Errorf(agenthooks.ECONFLICT, "A request with this Idempotency-Key is still being processed.")
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Idempotent-Replayed", "true")
+			w.WriteHeader(rec.Status)
+			_, _ = w.Write(rec.Response)
+			return nil
+		}
+
+		rw := &recorder{ResponseWriter: w, status: http.StatusOK}
+		herr := h(rw, r, a)
+		if herr != nil {
+			s.Error(rw, r, herr)
+		}
+		remember := true
+		switch {
+		case rw.status == http.StatusBadRequest, rw.status == http.StatusUnauthorized, rw.status == http.StatusUnprocessableEntity, rw.status >= 500:
+			remember = false
+		}
+		// The request's own context may be gone (client hung up); the key
+		// must still be settled.
+		if err := s.svc.FinishIdempotencyKey(context.WithoutCancel(r.Context()), a.ID, key, remember, rw.status, rw.body.Bytes()); err != nil {
+			s.log.Error("settle idempotency key", slog.Any("error", err))
+		}
+		return nil
+	}
+}
+
+// recorder passes a response through and keeps a copy of it.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.body.Write(b)
+	return r.ResponseWriter.Write(b)
+}

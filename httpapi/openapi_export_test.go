@@ -1,0 +1,19 @@
+package httpapi
+
+import (
+	"net/http"
+	"slices"
+)
+
+// BasePath is the API's base path, for the tests in package httpapi_test.
+const BasePath = base
+
+// RegisteredRoutes returns the patterns registered with s.handle, as given
+// ("METHOD /path", without BasePath).
+func RegisteredRoutes(s *Server) []string { return slices.Clone(s.patterns) }
+
+// MuxPattern returns the pattern s's mux routes r to, "" when none.
+func MuxPattern(s *Server, r *http.Request) string {
+	_, pattern := s.mux.Handler(r)
+	return pattern
+}

@@ -1,0 +1,248 @@
+// Package httpapi is agenthooks' REST API (base path /api/v1), with Insighto's
+// paths and {"message", "data"} wrappers, FastAPI-style validation errors and
+// one place (codes) where application errors become HTTP statuses.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/agenthooks/agenthooks"
+	"github.com/agenthooks/agenthooks/service"
+)
+
+// Server serves the API. Build it with New and mount Handler.
+type Server struct {
+	svc *service.Service
+	log *slog.Logger
+	mux *http.ServeMux
+	// patterns are the routes registered with handle, in order (the OpenAPI
+	// test checks each one is documented).
+	patterns []string
+	// Ready reports whether the process can serve (store reachable).
+	Ready func(ctx context.Context) error
+	// TestWait is how long POST .../test waits for the first attempt
+	// (default 20s: the default delivery timeout and some).
+	TestWait time.Duration
+}
+
+// New returns the API server over svc.
+func New(svc *service.Service, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{svc: svc, log: log, mux: http.NewServeMux(), TestWait: 20 * time.Second}
+	s.routes()
+	return s
+}
+
+type accountKey struct{}
+
+// handlerFunc is an authenticated handler; a returned error is written by Server.Error.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, acct *agenthooks.Account) error
+
+const base = "/api/v1"
+
+func (s *Server) handle(pattern string, h handlerFunc) {
+	method, path, _ := strings.Cut(pattern, " ")
+	s.patterns = append(s.patterns, pattern)
+	if method == http.MethodPost {
+		h = s.idempotent(h)
+	}
+	s.mux.Handle(method+" "+base+path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		acct, err := s.authenticate(r)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		// Text no store can hold (invalid UTF-8, U+0000) names no resource
+		// and matches nothing; PostgreSQL would fail on it with a 500.
+		if id := r.PathValue("id"); id != "" && !validText(id) {
+			s.Error(w, r, agenthooks.NotFound("Resource"))
+			return
+		}
+		for name, values := range r.URL.Query() {
+			if slices.ContainsFunc(values, func(v string) bool { return !validText(v) }) {
+				s.Error(w, r, queryError(name, "Input should be valid UTF-8 text without NUL characters", "string_type"))
+				return
+			}
+		}
+		if err := h(w, r, acct); err != nil {
+			s.Error(w, r, err)
+		}
+	}))
+}
+
+// authenticate reads the key from ?api_key= (as Insighto) or a Bearer token.
+func (s *Server) authenticate(r *http.Request) (*agenthooks.Account, error) {
+	key := r.URL.Query().Get("api_key")
+	if key == "" {
+		if h := r.Header.Get("Authorization"); h != "" {
+			scheme, token, _ := strings.Cut(h, " ")
+			if strings.EqualFold(scheme, "Bearer") {
+				key = strings.TrimSpace(token)
+			}
+		}
+	}
+	return s.svc.Authenticate(r.Context(), key)
+}
+
+func (s *Server) routes() {
+	s.handle("POST /outbound_webhook", s.createWebhook)
+	s.handle("GET /outbound_webhook", s.listWebhooks)
+	s.handle("GET /outbound_webhook/{id}", s.getWebhook)
+	s.handle("PATCH /outbound_webhook/{id}", s.updateWebhook)
+	s.handle("DELETE /outbound_webhook/{id}", s.deleteWebhook)
+	s.handle("GET /outbound_webhook/{id}/secret", s.getWebhookSecret)
+	s.handle("POST /outbound_webhook/{id}/rotate_secret", s.rotateSecret)
+	s.handle("GET /outbound_webhook/{id}/deliveries", s.listWebhookDeliveries)
+	s.handle("POST /outbound_webhook/{id}/test", s.testWebhook)
+	s.handle("POST /outbound_webhook/{id}/recover", s.recoverWebhook)
+
+	s.handle("POST /assistant", s.createAssistant)
+	s.handle("GET /assistant", s.listAssistants)
+	s.handle("GET /assistant/{id}", s.getAssistant)
+	s.handle("PATCH /assistant/{id}", s.updateAssistant)
+	s.handle("DELETE /assistant/{id}", s.deleteAssistant)
+
+	s.handle("POST /widget", s.createWidget)
+	s.handle("GET /widget", s.listWidgets)
+	s.handle("GET /widget/{id}", s.getWidget)
+
+	s.handle("POST /form", s.createForm)
+	s.handle("GET /form", s.listForms)
+	s.handle("GET /form/{id}", s.getForm)
+	s.handle("PATCH /form/{id}", s.updateForm)
+
+	s.handle("POST /intent", s.createIntent)
+	s.handle("GET /intent", s.listIntents)
+	s.handle("GET /intent/{id}", s.getIntent)
+
+	s.handle("POST /contact", s.createContact)
+	s.handle("GET /contact", s.listContacts)
+	s.handle("GET /contact/{id}", s.getContact)
+
+	s.handle("POST /conversation", s.createConversation)
+	s.handle("GET /conversation", s.listConversations)
+	s.handle("GET /conversation/{id}", s.getConversation)
+	s.handle("POST /conversation/{id}/message", s.addMessage)
+	s.handle("POST /conversation/{id}/captured_form", s.captureForm)
+	s.handle("POST /conversation/{id}/captured_intent", s.captureIntent)
+	s.handle("POST /conversation/{id}/close", s.closeConversation)
+	s.handle("PATCH /captured_form/{id}", s.updateCapturedForm)
+
+	s.handle("GET /event", s.listEvents)
+	s.handle("GET /event/{id}", s.getEvent)
+	s.handle("GET /delivery/{id}", s.getDelivery)
+	s.handle("POST /delivery/{id}/retry", s.retryDelivery)
+	s.handle("GET /event_type", s.listEventTypes)
+
+	s.mux.HandleFunc("GET "+base+"/openapi.json", s.serveOpenAPI)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if s.Ready != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+			defer cancel()
+			if err := s.Ready(ctx); err != nil {
+				writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+				return
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+}
+
+// Handle mounts an extra handler (dashboard, metrics) on the server's mux.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// ServeHTTP serves the API. Unknown paths and methods answer JSON 404 and 405,
+// and a panic in a handler answers 500 without leaking anything.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.Error("handler panic", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("panic", p))
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"detail": "Internal error."})
+		}
+	}()
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		rec := &statusRecorder{header: http.Header{}}
+		h, _ := s.mux.Handler(r)
+		h.ServeHTTP(rec, r)
+		if rec.status == http.StatusMethodNotAllowed {
+			if allow := rec.header.Get("Allow"); allow != "" {
+				w.Header().Set("Allow", allow)
+			}
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": "Method Not Allowed"})
+			return
+		}
+		if rec.status == http.StatusMovedPermanently || rec.status == http.StatusTemporaryRedirect || rec.status == http.StatusPermanentRedirect {
+			// Path cleaning redirects: pass them on.
+			for k, v := range rec.header {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.status)
+			return
+		}
+		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not Found"})
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// statusRecorder captures what the mux's own 404/405 handlers would write.
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (r *statusRecorder) Header() http.Header { return r.header }
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return len(b), nil
+}
+func (r *statusRecorder) WriteHeader(code int) { r.status = code }
+
+// page reads ?page= and ?size= (defaults 1 and 50; size at most 100).
+func page(r *http.Request) (agenthooks.Page, error) {
+	p := agenthooks.Page{Page: 1, Size: 50}
+	q := r.URL.Query()
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return p, queryError("page", "Input should be a valid integer, unable to parse string as an integer", "int_parsing")
+		}
+		if n < 1 {
+			return p, queryError("page", "Input should be greater than or equal to 1", "greater_than_equal")
+		}
+		p.Page = n
+	}
+	if v := q.Get("size"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return p, queryError("size", "Input should be a valid integer, unable to parse string as an integer", "int_parsing")
+		}
+		if n < 1 {
+			return p, queryError("size", "Input should be greater than or equal to 1", "greater_than_equal")
+		}
+		if n > 100 {
+			return p, queryError("size", "Input should be less than or equal to 100", "less_than_equal")
+		}
+		p.Size = n
+	}
+	if p.Page > 1_000_000 {
+		return p, queryError("page", "Input should be less than or equal to 1000000", "less_than_equal")
+	}
+	return p, nil
+}

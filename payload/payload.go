@@ -1,0 +1,172 @@
+// Package payload is the wire format of webhook deliveries: the event envelope
+// and the data of each event type, kept apart from the domain structs so that
+// a change to the database or the domain can never change what receivers get.
+// Golden files in testdata freeze the bytes.
+//
+// The shapes are Insighto's (the seed's help article and its newer docs), with
+// two deliberate differences written in CONTRACT section 4: event names use the
+// underscore spelling (captured_form.created, not capturedform.created), and a
+// missing contact is null rather than the string "None".
+package payload
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/agenthooks/agenthooks"
+)
+
+// TimeLayout is the seed's timestamp format, always in UTC.
+const TimeLayout = "2006-01-02 15:04:05"
+
+// FormatTime formats t in the seed's format, in UTC.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+// TranscriptLimit is the most messages a transcript carries; chat_count still
+// counts them all.
+const TranscriptLimit = 100
+
+// Envelope is the body of every delivery.
+type Envelope struct {
+	ID        string `json:"id"`
+	Object    string `json:"object"`
+	Event     string `json:"event"`
+	CreatedAt string `json:"created_at"`
+	Data      any    `json:"data"`
+}
+
+// CapturedForm is the data of captured_form.created and captured_form.updated.
+type CapturedForm struct {
+	FormID         string          `json:"form_id"`
+	FormName       string          `json:"form_name"`
+	WidgetID       string          `json:"widget_id"`
+	AssistantID    string          `json:"assistant_id"`
+	FieldValues    map[string]any  `json:"field_values"`
+	ConversationID string          `json:"conversation_id"`
+	CapturedFormID string          `json:"captured_form_id"`
+	DeviceType     string          `json:"device_type"`
+	Attributes     json.RawMessage `json:"attributes"`
+}
+
+// CapturedIntent is the data of captured_intent.created.
+type CapturedIntent struct {
+	IntentID       string `json:"intent_id"`
+	ChatCount      int    `json:"chat_count"`
+	IntentName     string `json:"intent_name"`
+	DeviceType     string `json:"device_type"`
+	WidgetID       string `json:"widget_id"`
+	AssistantID    string `json:"assistant_id"`
+	ConversationID string `json:"conversation_id"`
+}
+
+// Conversation is the data of conversation.closed and conversation.updated.
+type Conversation struct {
+	WidgetID       string          `json:"widget_id"`
+	ChatCount      int             `json:"chat_count"`
+	ContactID      *string         `json:"contact_id"`
+	DeviceType     string          `json:"device_type"`
+	AssistantID    string          `json:"assistant_id"`
+	FirstMessage   string          `json:"first_message"`
+	ConversationID string          `json:"conversation_id"`
+	Attributes     json.RawMessage `json:"attributes"`
+	Transcript     []Message       `json:"transcript"`
+}
+
+// Message is one transcript entry.
+type Message struct {
+	ID             string  `json:"id"`
+	ConversationID string  `json:"conversation_id"`
+	SenderType     string  `json:"sender_type"`
+	MessageType    string  `json:"message_type"`
+	Text           string  `json:"text"`
+	VoiceBase64    *string `json:"voice_base64"`
+	DataSources    any     `json:"data_sources"`
+	CreatedAt      string  `json:"created_at"`
+	UpdatedAt      string  `json:"updated_at"`
+	CharCount      int     `json:"char_count"`
+}
+
+// Test is the data of webhook.test.
+type Test struct {
+	WebhookID string `json:"webhook_id"`
+	Message   string `json:"message"`
+}
+
+func attributes(a json.RawMessage) json.RawMessage {
+	if len(a) == 0 {
+		return json.RawMessage("{}")
+	}
+	return a
+}
+
+// NewCapturedForm builds captured_form.* data.
+func NewCapturedForm(cf *agenthooks.CapturedForm, f *agenthooks.Form, c *agenthooks.Conversation) CapturedForm {
+	values := cf.FieldValues
+	if values == nil {
+		values = map[string]any{}
+	}
+	return CapturedForm{
+		FormID: f.ID, FormName: f.Name, WidgetID: c.WidgetID, AssistantID: c.AssistantID,
+		FieldValues: values, ConversationID: c.ID, CapturedFormID: cf.ID,
+		DeviceType: c.DeviceType, Attributes: attributes(c.Attributes),
+	}
+}
+
+// NewCapturedIntent builds captured_intent.created data.
+func NewCapturedIntent(i *agenthooks.Intent, c *agenthooks.Conversation) CapturedIntent {
+	return CapturedIntent{
+		IntentID: i.ID, ChatCount: c.ChatCount, IntentName: i.Name, DeviceType: c.DeviceType,
+		WidgetID: c.WidgetID, AssistantID: c.AssistantID, ConversationID: c.ID,
+	}
+}
+
+// FirstMessage renders the seed's first_message: "User: " and the first user
+// message's text, or "" when the visitor has said nothing.
+func FirstMessage(c *agenthooks.Conversation) string {
+	if c.FirstMessage == "" {
+		return ""
+	}
+	return "User: " + c.FirstMessage
+}
+
+// NewConversation builds conversation.* data; transcript holds the last
+// messages, oldest first (at most TranscriptLimit are sent).
+func NewConversation(c *agenthooks.Conversation, transcript []*agenthooks.Message) Conversation {
+	var contact *string
+	if c.ContactID != "" {
+		id := c.ContactID
+		contact = &id
+	}
+	if len(transcript) > TranscriptLimit {
+		transcript = transcript[len(transcript)-TranscriptLimit:]
+	}
+	msgs := make([]Message, len(transcript))
+	for i, m := range transcript {
+		ts := FormatTime(m.CreatedAt)
+		msgs[i] = Message{
+			ID: m.ID, ConversationID: m.ConversationID, SenderType: m.SenderType, MessageType: m.MessageType,
+			Text: m.Text, CreatedAt: ts, UpdatedAt: ts, CharCount: utf8.RuneCountInString(m.Text),
+		}
+	}
+	return Conversation{
+		WidgetID: c.WidgetID, ChatCount: c.ChatCount, ContactID: contact, DeviceType: c.DeviceType,
+		AssistantID: c.AssistantID, FirstMessage: FirstMessage(c), ConversationID: c.ID,
+		Attributes: attributes(c.Attributes), Transcript: msgs,
+	}
+}
+
+// Encode renders an envelope as the exact bytes that are signed and sent.
+// HTML characters are not escaped: receivers get the text as written.
+func Encode(id, eventType string, createdAt time.Time, data any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(Envelope{ID: id, Object: "event", Event: eventType, CreatedAt: FormatTime(createdAt), Data: data})
+	if err != nil {
+		return nil, fmt.Errorf("encode %s event: %w", eventType, err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}

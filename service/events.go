@@ -1,0 +1,93 @@
+package service
+
+import (
+	"context"
+
+	"github.com/agenthooks/agenthooks"
+)
+
+// EventView is an event with its deliveries.
+type EventView struct {
+	*agenthooks.Event
+	Deliveries []*agenthooks.Delivery
+}
+
+// DeliveryView is a delivery with its attempts.
+type DeliveryView struct {
+	*agenthooks.Delivery
+	Attempts []*agenthooks.Attempt
+}
+
+// ListEvents returns one page of the account's events, newest first.
+func (s *Service) ListEvents(ctx context.Context, accountID string, f agenthooks.EventFilter, p agenthooks.Page) (*List[*agenthooks.Event], error) {
+	return list(ctx, s, p, func(tx agenthooks.Tx) ([]*agenthooks.Event, int, error) { return tx.ListEvents(accountID, f, p) })
+}
+
+// GetEvent returns an event with its deliveries.
+func (s *Service) GetEvent(ctx context.Context, accountID, id string) (*EventView, error) {
+	return read(ctx, s, func(tx agenthooks.Tx) (*EventView, error) {
+		e, err := tx.FindEvent(accountID, id)
+		if err != nil {
+			return nil, err
+		}
+		ds, _, err := tx.ListDeliveries(accountID, agenthooks.DeliveryFilter{EventID: id}, agenthooks.Page{Page: 1, Size: 1000})
+		if err != nil {
+			return nil, err
+		}
+		return &EventView{Event: e, Deliveries: ds}, nil
+	})
+}
+
+// GetDelivery returns a delivery with its attempts.
+func (s *Service) GetDelivery(ctx context.Context, accountID, id string) (*DeliveryView, error) {
+	return read(ctx, s, func(tx agenthooks.Tx) (*DeliveryView, error) {
+		d, err := tx.FindDelivery(accountID, id)
+		if err != nil {
+			return nil, err
+		}
+		as, err := tx.ListAttempts(id)
+		if err != nil {
+			return nil, err
+		}
+		return &DeliveryView{Delivery: d, Attempts: as}, nil
+	})
+}
+
+// ListWebhookDeliveries returns one page of a webhook's deliveries, newest first.
+func (s *Service) ListWebhookDeliveries(ctx context.Context, accountID, webhookID, status string, p agenthooks.Page) (*List[*agenthooks.Delivery], error) {
+	if status != "" && status != agenthooks.DeliveryPending && status != agenthooks.DeliverySucceeded && status != agenthooks.DeliveryFailed {
+		return nil, &agenthooks.Error{Code: agenthooks.EINVALID, Message: "Input should be 'pending', 'succeeded' or 'failed'",
+			Fields: []agenthooks.FieldError{{Loc: []any{"query", "status"}, Msg: "Input should be 'pending', 'succeeded' or 'failed'", Type: "enum"}}}
+	}
+	return read(ctx, s, func(tx agenthooks.Tx) (*List[*agenthooks.Delivery], error) {
+		if _, err := tx.FindWebhook(accountID, webhookID); err != nil {
+			return nil, err
+		}
+		items, total, err := tx.ListDeliveries(accountID, agenthooks.DeliveryFilter{WebhookID: webhookID, Status: status}, p)
+		if err != nil {
+			return nil, err
+		}
+		return &List[*agenthooks.Delivery]{Items: items, Total: total, Page: p}, nil
+	})
+}
+
+// RetryDelivery makes a new attempt of the delivery due now, keeping its
+// history. A delivery whose webhook is gone cannot be retried (404 via the
+// webhook lookup).
+func (s *Service) RetryDelivery(ctx context.Context, accountID, id string) (*agenthooks.Delivery, error) {
+	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Delivery, error) {
+		d, err := tx.FindDelivery(accountID, id)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.FindWebhook(accountID, d.WebhookID); agenthooks.ErrorCode(err) == agenthooks.ENOTFOUND {
+			return nil, agenthooks.Errorf(agenthooks.ECONFLICT, "The delivery's webhook was deleted.")
+		} else if err != nil {
+			return nil, err
+		}
+		if err := tx.RetryDelivery(accountID, id, tx.Now()); err != nil {
+			return nil, err
+		}
+		return tx.FindDelivery(accountID, id)
+	})
+}

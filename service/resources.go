@@ -1,0 +1,300 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/agenthooks/agenthooks"
+)
+
+// oneOf checks an enumerated value.
+func oneOf(field, v string, allowed []string) error {
+	if !slices.Contains(allowed, v) {
+		quoted := make([]string, len(allowed))
+		for i, a := range allowed {
+			quoted[i] = "'" + a + "'"
+		}
+		return agenthooks.Invalid(field, "Input should be "+strings.Join(quoted, ", "), "enum")
+	}
+	return nil
+}
+
+// refWebhook checks that a webhook id in a body is one of the account's.
+func refWebhook(tx agenthooks.Tx, accountID, field, id string) error {
+	if id == "" {
+		return nil
+	}
+	if _, err := tx.FindWebhook(accountID, id); err != nil {
+		if agenthooks.ErrorCode(err) == agenthooks.ENOTFOUND {
+			return agenthooks.Invalid(field, "Webhook not found", "value_error")
+		}
+		return err
+	}
+	return nil
+}
+
+// AssistantInput creates an assistant.
+type AssistantInput struct {
+	Name          string
+	AssistantType string
+	WebhookID     string
+}
+
+// AssistantPatch updates an assistant; WebhookID set to null unassigns.
+type AssistantPatch struct {
+	Name          *string
+	AssistantType *string
+	WebhookID     Nullable[string]
+}
+
+// CreateAssistant creates an assistant.
+func (s *Service) CreateAssistant(ctx context.Context, accountID string, in AssistantInput) (*agenthooks.Assistant, error) {
+	if err := checkName("name", in.Name); err != nil {
+		return nil, err
+	}
+	if in.AssistantType == "" {
+		in.AssistantType = "personal"
+	}
+	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Assistant, error) {
+		if err := refWebhook(tx, accountID, "webhook_id", in.WebhookID); err != nil {
+			return nil, err
+		}
+		a := &agenthooks.Assistant{ID: NewID(), AccountID: accountID, Name: strings.TrimSpace(in.Name), AssistantType: in.AssistantType,
+			WebhookID: in.WebhookID, CreatedAt: tx.Now(), UpdatedAt: tx.Now()}
+		return a, tx.CreateAssistant(a)
+	})
+}
+
+// GetAssistant returns the account's assistant.
+func (s *Service) GetAssistant(ctx context.Context, accountID, id string) (*agenthooks.Assistant, error) {
+	return read(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Assistant, error) { return tx.FindAssistant(accountID, id) })
+}
+
+// ListAssistants returns one page of the account's assistants.
+func (s *Service) ListAssistants(ctx context.Context, accountID string, p agenthooks.Page) (*List[*agenthooks.Assistant], error) {
+	return list(ctx, s, p, func(tx agenthooks.Tx) ([]*agenthooks.Assistant, int, error) { return tx.ListAssistants(accountID, p) })
+}
+
+// UpdateAssistant applies a patch ("Assign Webhook" is a patch of WebhookID).
+func (s *Service) UpdateAssistant(ctx context.Context, accountID, id string, p AssistantPatch) (*agenthooks.Assistant, error) {
+	if p.Name != nil {
+		if err := checkName("name", *p.Name); err != nil {
+			return nil, err
+		}
+	}
+	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Assistant, error) {
+		a, err := tx.FindAssistant(accountID, id)
+		if err != nil {
+			return nil, err
+		}
+		if p.Name != nil {
+			a.Name = strings.TrimSpace(*p.Name)
+		}
+		if p.AssistantType != nil {
+			a.AssistantType = *p.AssistantType
+		}
+		if p.WebhookID.Set {
+			a.WebhookID = ""
+			if p.WebhookID.Value != nil {
+				if err := refWebhook(tx, accountID, "webhook_id", *p.WebhookID.Value); err != nil {
+					return nil, err
+				}
+				a.WebhookID = *p.WebhookID.Value
+			}
+		}
+		a.UpdatedAt = tx.Now()
+		return a, tx.UpdateAssistant(a)
+	})
+}
+
+// DeleteAssistant deletes an assistant.
+func (s *Service) DeleteAssistant(ctx context.Context, accountID, id string) error {
+	return s.store.Write(ctx, func(tx agenthooks.Tx) error { return tx.DeleteAssistant(accountID, id) })
+}
+
+// WidgetInput creates a widget.
+type WidgetInput struct {
+	AssistantID string
+	Name        string
+	WidgetType  string
+}
+
+// CreateWidget creates a widget of one of the account's assistants.
+func (s *Service) CreateWidget(ctx context.Context, accountID string, in WidgetInput) (*agenthooks.Widget, error) {
+	if err := checkName("name", in.Name); err != nil {
+		return nil, err
+	}
+	if err := oneOf("widget_type", in.WidgetType, agenthooks.WidgetTypes); err != nil {
+		return nil, err
+	}
+	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Widget, error) {
+		if _, err := tx.FindAssistant(accountID, in.AssistantID); err != nil {
+			if agenthooks.ErrorCode(err) == agenthooks.ENOTFOUND {
+				return nil, agenthooks.Invalid("assistant_id", "Assistant not found", "value_error")
+			}
+			return nil, err
+		}
+		w := &agenthooks.Widget{ID: NewID(), AccountID: accountID, AssistantID: in.AssistantID, Name: strings.TrimSpace(in.Name), WidgetType: in.WidgetType, CreatedAt: tx.Now()}
+		return w, tx.CreateWidget(w)
+	})
+}
+
+// GetWidget returns the account's widget.
+func (s *Service) GetWidget(ctx context.Context, accountID, id string) (*agenthooks.Widget, error) {
+	return read(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Widget, error) { return tx.FindWidget(accountID, id) })
+}
+
+// ListWidgets returns one page of the account's widgets.
+func (s *Service) ListWidgets(ctx context.Context, accountID string, p agenthooks.Page) (*List[*agenthooks.Widget], error) {
+	return list(ctx, s, p, func(tx agenthooks.Tx) ([]*agenthooks.Widget, int, error) { return tx.ListWidgets(accountID, p) })
+}
+
+// FormInput creates a form.
+type FormInput struct {
+	Name      string
+	Fields    []agenthooks.FormField
+	WebhookID string
+}
+
+// FormPatch updates a form; WebhookID set to null unassigns.
+type FormPatch struct {
+	Name      *string
+	Fields    *[]agenthooks.FormField
+	WebhookID Nullable[string]
+}
+
+func checkFields(fields []agenthooks.FormField) error {
+	if len(fields) > 100 {
+		return agenthooks.Invalid("fields", "List should have at most 100 items", "too_long")
+	}
+	seen := map[string]bool{}
+	for i, f := range fields {
+		if strings.TrimSpace(f.Name) == "" {
+			return agenthooks.InvalidAt("String should have at least 1 character", "string_too_short", "fields", i, "name")
+		}
+		if seen[f.Name] {
+			return agenthooks.InvalidAt(fmt.Sprintf("Duplicate field name %q", f.Name), "value_error", "fields", i, "name")
+		}
+		seen[f.Name] = true
+		if !slices.Contains(agenthooks.FieldTypes, f.Type) {
+			return agenthooks.InvalidAt("Input should be one of: "+strings.Join(agenthooks.FieldTypes, ", "), "enum", "fields", i, "type")
+		}
+	}
+	return nil
+}
+
+// CreateForm creates a form.
+func (s *Service) CreateForm(ctx context.Context, accountID string, in FormInput) (*agenthooks.Form, error) {
+	if err := checkName("name", in.Name); err != nil {
+		return nil, err
+	}
+	if err := checkFields(in.Fields); err != nil {
+		return nil, err
+	}
+	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Form, error) {
+		if err := refWebhook(tx, accountID, "webhook_id", in.WebhookID); err != nil {
+			return nil, err
+		}
+		f := &agenthooks.Form{ID: NewID(), AccountID: accountID, Name: strings.TrimSpace(in.Name), Fields: in.Fields, WebhookID: in.WebhookID, CreatedAt: tx.Now(), UpdatedAt: tx.Now()}
+		if f.Fields == nil {
+			f.Fields = []agenthooks.FormField{}
+		}
+		return f, tx.CreateForm(f)
+	})
+}
+
+// GetForm returns the account's form.
+func (s *Service) GetForm(ctx context.Context, accountID, id string) (*agenthooks.Form, error) {
+	return read(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Form, error) { return tx.FindForm(accountID, id) })
+}
+
+// ListForms returns one page of the account's forms.
+func (s *Service) ListForms(ctx context.Context, accountID string, p agenthooks.Page) (*List[*agenthooks.Form], error) {
+	return list(ctx, s, p, func(tx agenthooks.Tx) ([]*agenthooks.Form, int, error) { return tx.ListForms(accountID, p) })
+}
+
+// UpdateForm applies a patch.
+func (s *Service) UpdateForm(ctx context.Context, accountID, id string, p FormPatch) (*agenthooks.Form, error) {
+	if p.Name != nil {
+		if err := checkName("name", *p.Name); err != nil {
+			return nil, err
+		}
+	}
+	if p.Fields != nil {
+		if err := checkFields(*p.Fields); err != nil {
+			return nil, err
+		}
+	}
+	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Form, error) {
+		f, err := tx.FindForm(accountID, id)
+		if err != nil {
+			return nil, err
+		}
+		if p.Name != nil {
+			f.Name = strings.TrimSpace(*p.Name)
+		}
+		if p.Fields != nil {
+			f.Fields = *p.Fields
+		}
+		if p.WebhookID.Set {
+			f.WebhookID = ""
+			if p.WebhookID.Value != nil {
+				if err := refWebhook(tx, accountID, "webhook_id", *p.WebhookID.Value); err != nil {
+					return nil, err
+				}
+				f.WebhookID = *p.WebhookID.Value
+			}
+		}
+		f.UpdatedAt = tx.Now()
+		return f, tx.UpdateForm(f)
+	})
+}
+
+// CreateIntent creates an intent.
+func (s *Service) CreateIntent(ctx context.Context, accountID, name, description string) (*agenthooks.Intent, error) {
+	if err := checkName("name", name); err != nil {
+		return nil, err
+	}
+	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Intent, error) {
+		i := &agenthooks.Intent{ID: NewID(), AccountID: accountID, Name: strings.TrimSpace(name), Description: description, CreatedAt: tx.Now()}
+		return i, tx.CreateIntent(i)
+	})
+}
+
+// GetIntent returns the account's intent.
+func (s *Service) GetIntent(ctx context.Context, accountID, id string) (*agenthooks.Intent, error) {
+	return read(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Intent, error) { return tx.FindIntent(accountID, id) })
+}
+
+// ListIntents returns one page of the account's intents.
+func (s *Service) ListIntents(ctx context.Context, accountID string, p agenthooks.Page) (*List[*agenthooks.Intent], error) {
+	return list(ctx, s, p, func(tx agenthooks.Tx) ([]*agenthooks.Intent, int, error) { return tx.ListIntents(accountID, p) })
+}
+
+// CreateContact creates a contact.
+func (s *Service) CreateContact(ctx context.Context, accountID string, c agenthooks.Contact) (*agenthooks.Contact, error) {
+	for field, v := range map[string]string{"first_name": c.FirstName, "last_name": c.LastName, "email": c.Email, "phone_number": c.PhoneNumber} {
+		if len(v) > maxNameLen {
+			return nil, agenthooks.Invalid(field, fmt.Sprintf("String should have at most %d characters", maxNameLen), "string_too_long")
+		}
+	}
+	if c.Email != "" && !strings.Contains(c.Email, "@") {
+		return nil, agenthooks.Invalid("email", "value is not a valid email address", "value_error")
+	}
+	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Contact, error) {
+		c.ID, c.AccountID, c.CreatedAt = NewID(), accountID, tx.Now()
+		return &c, tx.CreateContact(&c)
+	})
+}
+
+// GetContact returns the account's contact.
+func (s *Service) GetContact(ctx context.Context, accountID, id string) (*agenthooks.Contact, error) {
+	return read(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Contact, error) { return tx.FindContact(accountID, id) })
+}
+
+// ListContacts returns one page of the account's contacts.
+func (s *Service) ListContacts(ctx context.Context, accountID string, p agenthooks.Page) (*List[*agenthooks.Contact], error) {
+	return list(ctx, s, p, func(tx agenthooks.Tx) ([]*agenthooks.Contact, int, error) { return tx.ListContacts(accountID, p) })
+}

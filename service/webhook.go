@@ -1,0 +1,306 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/textproto"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/agenthooks/agenthooks"
+	"github.com/agenthooks/agenthooks/signature"
+)
+
+// Nullable is a PATCH field that may be absent, null or a value.
+type Nullable[T any] struct {
+	Set   bool // the field was in the request
+	Value *T   // nil when the request said null
+}
+
+// WebhookInput creates a webhook. Nil Events means every event type.
+type WebhookInput struct {
+	Name      string
+	Endpoint  string
+	Enabled   *bool
+	Events    []string
+	Ordering  string
+	Headers   map[string]string
+	RateLimit *float64
+}
+
+// WebhookPatch updates a webhook; nil fields are left as they are.
+type WebhookPatch struct {
+	Name      *string
+	Endpoint  *string
+	Enabled   *bool
+	Events    *[]string
+	Ordering  *string
+	Headers   *map[string]string
+	RateLimit Nullable[float64]
+}
+
+// reservedHeaders cannot be set per webhook: the signature headers, the body's
+// framing and type, and hop-by-hop headers.
+var reservedHeaders = []string{
+	"Webhook-Id", "Webhook-Timestamp", "Webhook-Signature", "Content-Type", "Content-Length",
+	"Content-Encoding", "Transfer-Encoding", "Host", "Connection", "Keep-Alive", "Te", "Trailer", "Upgrade",
+	"Proxy-Authorization", "Proxy-Connection",
+}
+
+const maxNameLen = 255
+
+func checkName(field, name string) error {
+	if strings.TrimSpace(name) == "" {
+		return agenthooks.Invalid(field, "String should have at least 1 character", "string_too_short")
+	}
+	if len(name) > maxNameLen {
+		return agenthooks.Invalid(field, fmt.Sprintf("String should have at most %d characters", maxNameLen), "string_too_long")
+	}
+	return nil
+}
+
+func (s *Service) checkEndpoint(ctx context.Context, endpoint string) error {
+	if s.validate == nil {
+		return nil
+	}
+	if err := s.validate.ValidateEndpoint(ctx, endpoint); err != nil {
+		var ae *agenthooks.Error
+		if errors.As(err, &ae) {
+			return ae
+		}
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		return agenthooks.Invalid("endpoint", err.Error(), "value_error")
+	}
+	return nil
+}
+
+func checkEvents(events []string) error {
+	if len(events) == 0 {
+		return agenthooks.Invalid("events", "List should have at least 1 item", "too_short")
+	}
+	for i, e := range events {
+		if !agenthooks.IsEventType(e) {
+			return agenthooks.InvalidAt(fmt.Sprintf("Input should be one of: %s", strings.Join(agenthooks.EventTypes, ", ")), "enum", "events", i)
+		}
+	}
+	return nil
+}
+
+func checkOrdering(o string) error {
+	if o != agenthooks.OrderingNone && o != agenthooks.OrderingConversation {
+		return agenthooks.Invalid("ordering", "Input should be 'none' or 'conversation'", "enum")
+	}
+	return nil
+}
+
+func checkHeaders(h map[string]string) error {
+	if len(h) > 32 {
+		return agenthooks.Invalid("headers", "At most 32 headers", "too_long")
+	}
+	for name, value := range h {
+		if name == "" || !validToken(name) {
+			return agenthooks.InvalidAt("Header name must be an HTTP token", "value_error", "headers", name)
+		}
+		if slices.Contains(reservedHeaders, textproto.CanonicalMIMEHeaderKey(name)) {
+			return agenthooks.InvalidAt(fmt.Sprintf("Header %s is set by agenthooks and cannot be overridden", name), "value_error", "headers", name)
+		}
+		if strings.ContainsAny(value, "\r\n\x00") || len(value) > 4096 {
+			return agenthooks.InvalidAt("Header value must be one line of at most 4096 bytes", "value_error", "headers", name)
+		}
+	}
+	return nil
+}
+
+func validToken(s string) bool {
+	for _, c := range []byte(s) {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func checkRateLimit(r *float64) error {
+	if r != nil && (*r <= 0 || math.IsInf(*r, 0) || math.IsNaN(*r) || *r > 100000) {
+		return agenthooks.Invalid("rate_limit", "Input should be greater than 0 and at most 100000", "greater_than")
+	}
+	return nil
+}
+
+// normaliseEvents drops duplicates; nil means every event type.
+func normaliseEvents(events []string) []string {
+	if len(events) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(events))
+	for _, e := range events {
+		if !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// CreateWebhook creates a webhook with a new secret.
+func (s *Service) CreateWebhook(ctx context.Context, accountID string, in WebhookInput) (*agenthooks.Webhook, error) {
+	if err := checkName("name", in.Name); err != nil {
+		return nil, err
+	}
+	if err := s.checkEndpoint(ctx, in.Endpoint); err != nil {
+		return nil, err
+	}
+	if in.Events != nil {
+		if err := checkEvents(in.Events); err != nil {
+			return nil, err
+		}
+	}
+	if in.Ordering == "" {
+		in.Ordering = agenthooks.OrderingNone
+	}
+	if err := checkOrdering(in.Ordering); err != nil {
+		return nil, err
+	}
+	if err := checkHeaders(in.Headers); err != nil {
+		return nil, err
+	}
+	if err := checkRateLimit(in.RateLimit); err != nil {
+		return nil, err
+	}
+	secret, err := signature.NewSecret()
+	if err != nil {
+		return nil, fmt.Errorf("new secret: %w", err)
+	}
+	enabled := in.Enabled == nil || *in.Enabled
+	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Webhook, error) {
+		w := &agenthooks.Webhook{
+			ID: NewID(), AccountID: accountID, Name: strings.TrimSpace(in.Name), Endpoint: in.Endpoint, Enabled: enabled,
+			Events: normaliseEvents(in.Events), Ordering: in.Ordering, Headers: in.Headers, RateLimit: in.RateLimit,
+			Secret: secret, CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
+		}
+		if !enabled {
+			w.DisabledReason = agenthooks.DisabledManual
+		}
+		return w, tx.CreateWebhook(w)
+	})
+}
+
+// GetWebhook returns the account's webhook.
+func (s *Service) GetWebhook(ctx context.Context, accountID, id string) (*agenthooks.Webhook, error) {
+	return read(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Webhook, error) { return tx.FindWebhook(accountID, id) })
+}
+
+// ListWebhooks returns one page of the account's webhooks.
+func (s *Service) ListWebhooks(ctx context.Context, accountID string, p agenthooks.Page) (*List[*agenthooks.Webhook], error) {
+	return list(ctx, s, p, func(tx agenthooks.Tx) ([]*agenthooks.Webhook, int, error) { return tx.ListWebhooks(accountID, p) })
+}
+
+// UpdateWebhook applies a patch. Enabling clears the disabled reason and the
+// failure streak; disabling by hand records "manual".
+func (s *Service) UpdateWebhook(ctx context.Context, accountID, id string, p WebhookPatch) (*agenthooks.Webhook, error) {
+	if p.Name != nil {
+		if err := checkName("name", *p.Name); err != nil {
+			return nil, err
+		}
+	}
+	if p.Endpoint != nil {
+		if err := s.checkEndpoint(ctx, *p.Endpoint); err != nil {
+			return nil, err
+		}
+	}
+	if p.Events != nil {
+		if err := checkEvents(*p.Events); err != nil {
+			return nil, err
+		}
+	}
+	if p.Ordering != nil {
+		if err := checkOrdering(*p.Ordering); err != nil {
+			return nil, err
+		}
+	}
+	if p.Headers != nil {
+		if err := checkHeaders(*p.Headers); err != nil {
+			return nil, err
+		}
+	}
+	if p.RateLimit.Set {
+		if err := checkRateLimit(p.RateLimit.Value); err != nil {
+			return nil, err
+		}
+	}
+	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Webhook, error) {
+		w, err := tx.FindWebhook(accountID, id)
+		if err != nil {
+			return nil, err
+		}
+		if p.Name != nil {
+			w.Name = strings.TrimSpace(*p.Name)
+		}
+		if p.Endpoint != nil {
+			w.Endpoint = *p.Endpoint
+		}
+		if p.Events != nil {
+			w.Events = normaliseEvents(*p.Events)
+		}
+		if p.Ordering != nil {
+			w.Ordering = *p.Ordering
+		}
+		if p.Headers != nil {
+			w.Headers = *p.Headers
+		}
+		if p.RateLimit.Set {
+			w.RateLimit = p.RateLimit.Value
+		}
+		if p.Enabled != nil && *p.Enabled != w.Enabled {
+			w.Enabled = *p.Enabled
+			if w.Enabled {
+				w.DisabledReason = ""
+				w.FailingSince = time.Time{}
+			} else {
+				w.DisabledReason = agenthooks.DisabledManual
+			}
+		}
+		w.UpdatedAt = tx.Now()
+		return w, tx.UpdateWebhook(w)
+	})
+}
+
+// DeleteWebhook deletes a webhook, unassigns it from assistants and forms and
+// ends its pending deliveries as failed.
+func (s *Service) DeleteWebhook(ctx context.Context, accountID, id string) error {
+	return s.store.Write(ctx, func(tx agenthooks.Tx) error {
+		if _, err := tx.FindWebhook(accountID, id); err != nil {
+			return err
+		}
+		if err := tx.UnassignWebhook(accountID, id); err != nil {
+			return err
+		}
+		if _, err := tx.FailPendingDeliveries(id, "webhook deleted"); err != nil {
+			return err
+		}
+		return tx.DeleteWebhook(accountID, id)
+	})
+}
+
+// RotateSecret gives the webhook a new secret; the old one keeps signing
+// alongside for RotationOverlap.
+func (s *Service) RotateSecret(ctx context.Context, accountID, id string) (*agenthooks.Webhook, error) {
+	secret, err := signature.NewSecret()
+	if err != nil {
+		return nil, fmt.Errorf("new secret: %w", err)
+	}
+	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Webhook, error) {
+		w, err := tx.FindWebhook(accountID, id)
+		if err != nil {
+			return nil, err
+		}
+		w.PreviousSecret, w.PreviousSecretUntil = w.Secret, tx.Now().Add(s.RotationOverlap)
+		w.Secret = secret
+		w.UpdatedAt = tx.Now()
+		return w, tx.UpdateWebhook(w)
+	})
+}

@@ -1,0 +1,377 @@
+// Package sqlite is the embedded store: SQLite through modernc.org/sqlite (pure
+// Go, no cgo), in WAL mode with synchronous=FULL so that a commit is on disk
+// when it returns.
+//
+// Writes go through one writer goroutine that owns the only write connection:
+// it takes every write waiting for it, runs each in a savepoint of one shared
+// transaction, and commits them with one fsync (group commit). A write that
+// fails rolls back to its savepoint and leaves the others alone. Reads use a
+// separate pool of read-only connections, which WAL lets run beside the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/agenthooks/agenthooks"
+	"github.com/agenthooks/agenthooks/sqlstore"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations returns the embedded schema migrations.
+func Migrations() []sqlstore.Migration {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the folder
+	}
+	ms, err := sqlstore.LoadMigrations(sub)
+	if err != nil {
+		panic(err) // tested: the embedded files are well formed
+	}
+	return ms
+}
+
+var dialect = &sqlstore.Dialect{
+	Name: "sqlite",
+	// One writer: no row locks needed. The join skips disabled webhooks,
+	// whose pending deliveries wait until the webhook is enabled again.
+	// On a webhook with ordering "conversation" a delivery waits while an
+	// earlier one of the same conversation is pending (in flight or waiting
+	// for its retry), so that conversation's events arrive in order.
+	ClaimSQL: `SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+		WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND w.enabled = 1
+		AND (w.ordering <> 'conversation' OR d.conversation_id = '' OR NOT EXISTS (
+			SELECT 1 FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
+			AND p.status = 'pending' AND p.id < d.id))
+		ORDER BY d.next_attempt_at LIMIT ?`,
+}
+
+// Options tune the store. Zero values take the defaults.
+type Options struct {
+	// Now is the clock (default time.Now); tests inject one.
+	Now func() time.Time
+	// MaxBatch is the most writes one group commit takes (default 512).
+	MaxBatch int
+	// Readers is the size of the read pool (default 8).
+	Readers int
+}
+
+// Store is the SQLite implementation of agenthooks.Store.
+type Store struct {
+	path   string
+	wdb    *sql.DB // exactly one connection, used by the writer goroutine only
+	rdb    *sql.DB
+	now    func() time.Time
+	writes chan *writeReq
+	wake   chan struct{}
+	batch  int
+
+	// closeMu orders Write's enqueue against Close: once closed is set no
+	// request can enter the queue, so the writer's final drain answers all.
+	closeMu   sync.RWMutex
+	closed    bool
+	closeOnce sync.Once
+	done      chan struct{}
+	stopped   chan struct{}
+}
+
+var _ agenthooks.Store = (*Store)(nil)
+
+type writeReq struct {
+	ctx  context.Context
+	fn   func(agenthooks.Tx) error
+	errc chan error
+}
+
+// Pragmas every connection runs with. synchronous=FULL: a commit fsyncs the WAL,
+// so an answered API call survives power loss (CONTRACT section 5).
+// busy_timeout covers other processes (agenthooks account create) writing.
+var pragmas = []string{
+	"journal_mode(WAL)",
+	"synchronous(FULL)",
+	"busy_timeout(10000)",
+	"foreign_keys(ON)",
+}
+
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) the database at path, applies migrations
+// and starts the writer.
+func Open(ctx context.Context, path string, o Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty path")
+	}
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("sqlite: path %q must not contain '?' or '#'", path)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 512
+	}
+	if o.Readers <= 0 {
+		o.Readers = 8
+	}
+	wdb, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	wdb.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, wdb); err != nil {
+		wdb.Close()
+		return nil, err
+	}
+	rdb, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	rdb.SetMaxOpenConns(o.Readers)
+	rdb.SetMaxIdleConns(o.Readers)
+	s := &Store{
+		path: path, wdb: wdb, rdb: rdb, now: o.Now, batch: o.MaxBatch,
+		writes:  make(chan *writeReq, 4096),
+		wake:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
+	go s.writer()
+	return s, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite connect: %w", err)
+	}
+	defer conn.Close()
+	if _, err := sqlstore.Migrate(ctx, conn, dialect, Migrations()); err != nil {
+		return fmt.Errorf("sqlite migrate: %w", err)
+	}
+	return nil
+}
+
+// Engine returns "sqlite".
+func (s *Store) Engine() string { return "sqlite" }
+
+// Wake returns the channel that receives after deliveries were stored.
+func (s *Store) Wake() <-chan struct{} { return s.wake }
+
+// ErrClosed is returned by writes after Close.
+var ErrClosed = agenthooks.Errorf(agenthooks.EUNAVAILABLE, "The store is shutting down.")
+
+// Write queues fn for the writer and waits until it is committed or failed.
+func (s *Store) Write(ctx context.Context, fn func(agenthooks.Tx) error) error {
+	req := &writeReq{ctx: ctx, fn: fn, errc: make(chan error, 1)}
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case s.writes <- req:
+		s.closeMu.RUnlock()
+	case <-ctx.Done():
+		s.closeMu.RUnlock()
+		return ctx.Err()
+	}
+	// Once queued, wait for the outcome: returning early could report a
+	// failure for a write that then commits. The send above may win against
+	// a closed done (select picks at random) after the writer has stopped:
+	// then nobody will answer, and the write never ran.
+	select {
+	case err := <-req.errc:
+		return err
+	case <-s.stopped:
+		// The writer answers before it stops, so an answer is already here
+		// if there is one.
+		select {
+		case err := <-req.errc:
+			return err
+		default:
+			return ErrClosed
+		}
+	}
+}
+
+// Read runs fn in a read-only transaction on the read pool.
+func (s *Store) Read(ctx context.Context, fn func(agenthooks.Tx) error) error {
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("sqlite begin read: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to lose
+	return fn(sqlstore.NewTx(ctx, tx, dialect, s.now(), false))
+}
+
+func (s *Store) writer() {
+	defer close(s.stopped)
+	ctx := context.Background()
+	batch := make([]*writeReq, 0, s.batch)
+	for {
+		var first *writeReq
+		select {
+		case first = <-s.writes:
+		case <-s.done:
+			// Drain what was queued before Close, then stop.
+			for {
+				select {
+				case r := <-s.writes:
+					r.errc <- ErrClosed
+				default:
+					return
+				}
+			}
+		}
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < s.batch {
+			select {
+			case r := <-s.writes:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		s.commit(ctx, batch)
+	}
+}
+
+// commit runs a batch of writes in one transaction, one savepoint each.
+func (s *Store) commit(ctx context.Context, batch []*writeReq) {
+	errs := make([]error, len(batch))
+	fail := func(err error) {
+		for i, r := range batch {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+			r.errc <- errs[i]
+		}
+	}
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		fail(fmt.Errorf("sqlite begin: %w", err))
+		return
+	}
+	now := s.now()
+	delivered := 0
+	ok := 0
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+			_ = tx.Rollback()
+			fail(fmt.Errorf("sqlite savepoint: %w", err))
+			return
+		}
+		// Statements run under the batch's context, not the caller's: a
+		// caller whose context ends mid-statement would interrupt SQLite and
+		// roll back the whole batch, every other caller's work included.
+		t := sqlstore.NewTx(ctx, tx, dialect, now, true)
+		err := runSafely(r.fn, t)
+		if err != nil {
+			errs[i] = err
+			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO w"); rerr != nil {
+				_ = tx.Rollback()
+				fail(fmt.Errorf("sqlite rollback to savepoint: %w", rerr))
+				return
+			}
+		} else {
+			ok++
+			delivered += t.Delivered
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil {
+			_ = tx.Rollback()
+			fail(fmt.Errorf("sqlite release savepoint: %w", err))
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		fail(fmt.Errorf("sqlite commit: %w", err))
+		return
+	}
+	for i, r := range batch {
+		r.errc <- errs[i]
+	}
+	if delivered > 0 {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// runSafely turns a panic in fn into an error so that one caller's bug cannot
+// take the writer, and every other caller's write, down with it.
+func runSafely(fn func(agenthooks.Tx) error, tx agenthooks.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("write panicked: %v", p)
+		}
+	}()
+	return fn(tx)
+}
+
+// Close stops the writer (failing writes not yet started) and closes the database.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		// A Write blocked on a full queue holds the read lock until the
+		// writer makes room, which it keeps doing until done is closed.
+		s.closeMu.Lock()
+		s.closed = true
+		s.closeMu.Unlock()
+		close(s.done)
+		<-s.stopped
+		err = errors.Join(s.rdb.Close(), s.wdb.Close())
+	})
+	return err
+}
+
+// Pragma reads one PRAGMA on a write connection and on a read connection, so
+// tests can check the durability settings every connection runs with.
+func (s *Store) Pragma(ctx context.Context, name string) (write, read string, err error) {
+	// The write connection is owned by the writer goroutine; read it through a
+	// dedicated write request.
+	var w string
+	err = s.Write(ctx, func(tx agenthooks.Tx) error {
+		return tx.(*sqlstore.Tx).QueryRowForTest("PRAGMA " + name).Scan(&w)
+	})
+	if err != nil {
+		return "", "", err
+	}
+	var r string
+	if err := s.rdb.QueryRowContext(ctx, "PRAGMA "+name).Scan(&r); err != nil {
+		return "", "", err
+	}
+	return w, r, nil
+}

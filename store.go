@@ -1,0 +1,197 @@
+package agenthooks
+
+import (
+	"context"
+	"time"
+)
+
+// Store is a database holding the domain and the delivery queue. Two engines
+// implement it (sqlite, postgres) and pass the same conformance suite
+// (storetest).
+type Store interface {
+	// Write runs fn in one transaction and returns nil only after the
+	// transaction is committed and durable (fsynced). An error returned by fn
+	// rolls back fn's writes only: engines may commit several callers' work in
+	// one transaction (group commit), but one caller's failure never undoes
+	// another's. If the commit itself fails, every caller in it gets the error.
+	Write(ctx context.Context, fn func(Tx) error) error
+	// Read runs fn against a consistent, read-only view.
+	Read(ctx context.Context, fn func(Tx) error) error
+	// Wake returns a channel that receives a value when deliveries may have
+	// become due (new deliveries stored by this or, on PostgreSQL, any process).
+	Wake() <-chan struct{}
+	// Engine names the engine: "sqlite" or "postgres".
+	Engine() string
+	// Close releases the database.
+	Close() error
+}
+
+// Page selects one page of a list: Page counts from 1, Size is 1-100.
+type Page struct {
+	Page int
+	Size int
+}
+
+// Offset returns the number of items before the page.
+func (p Page) Offset() int { return (p.Page - 1) * p.Size }
+
+// ConversationFilter narrows a conversation list.
+type ConversationFilter struct {
+	AssistantID string
+	From, To    time.Time // zero means unbounded
+}
+
+// EventFilter narrows an event list.
+type EventFilter struct {
+	Type string
+}
+
+// DeliveryFilter narrows a delivery list.
+type DeliveryFilter struct {
+	WebhookID string
+	EventID   string
+	Status    string
+}
+
+// Job is a claimed delivery with what an attempt needs. Lease identifies this
+// claim: completing with a stale lease does nothing, so a worker whose lease
+// expired cannot overwrite the work of the one that claimed the delivery next.
+type Job struct {
+	Delivery Delivery
+	Lease    int64
+	Payload  []byte
+	Webhook  Webhook
+}
+
+// Outcome is the result of working a claimed delivery. Attempt is nil when the
+// delivery is released without an attempt (shutdown); then Status stays
+// pending and NextAttemptAt says when it is due again.
+type Outcome struct {
+	DeliveryID    string
+	Lease         int64
+	Attempt       *Attempt
+	Status        string
+	NextAttemptAt time.Time
+}
+
+// Tx is the set of operations on the store within one transaction. Finders
+// return an ENOTFOUND *Error when no row of the account matches.
+type Tx interface {
+	sweepTx
+
+	// Now is the transaction's clock reading, taken once per transaction.
+	Now() time.Time
+
+	CreateAccount(a *Account, keyHash string) error
+	FindAccountByKeyHash(keyHash string) (*Account, error)
+	FindAccountByID(id string) (*Account, error)
+	ReplaceAccountKey(accountID, keyHash string) error
+	CountAccounts() (int, error)
+
+	CreateWebhook(w *Webhook) error
+	FindWebhook(accountID, id string) (*Webhook, error)
+	ListWebhooks(accountID string, p Page) ([]*Webhook, int, error)
+	// UpdateWebhook writes every mutable field of w.
+	UpdateWebhook(w *Webhook) error
+	DeleteWebhook(accountID, id string) error
+	// FindWebhooksByID returns the account's webhooks among ids (missing ones are skipped).
+	FindWebhooksByID(accountID string, ids []string) ([]*Webhook, error)
+
+	CreateAssistant(a *Assistant) error
+	FindAssistant(accountID, id string) (*Assistant, error)
+	ListAssistants(accountID string, p Page) ([]*Assistant, int, error)
+	UpdateAssistant(a *Assistant) error
+	DeleteAssistant(accountID, id string) error
+
+	CreateWidget(w *Widget) error
+	FindWidget(accountID, id string) (*Widget, error)
+	ListWidgets(accountID string, p Page) ([]*Widget, int, error)
+
+	CreateForm(f *Form) error
+	FindForm(accountID, id string) (*Form, error)
+	ListForms(accountID string, p Page) ([]*Form, int, error)
+	UpdateForm(f *Form) error
+
+	CreateIntent(i *Intent) error
+	FindIntent(accountID, id string) (*Intent, error)
+	ListIntents(accountID string, p Page) ([]*Intent, int, error)
+
+	CreateContact(c *Contact) error
+	FindContact(accountID, id string) (*Contact, error)
+	ListContacts(accountID string, p Page) ([]*Contact, int, error)
+
+	// UnassignWebhook clears webhookID from every assistant and form of the account.
+	UnassignWebhook(accountID, webhookID string) error
+
+	CreateConversation(c *Conversation) error
+	FindConversation(accountID, id string) (*Conversation, error)
+	ListConversations(accountID string, f ConversationFilter, p Page) ([]*Conversation, int, error)
+	UpdateConversation(c *Conversation) error
+	// FindIdleConversations returns up to limit open conversations of any
+	// account whose last activity is before before.
+	FindIdleConversations(before time.Time, limit int) ([]*Conversation, error)
+
+	CreateMessage(m *Message) error
+	// ListMessages returns the conversation's last limit messages, oldest first.
+	ListMessages(accountID, conversationID string, limit int) ([]*Message, error)
+
+	CreateCapturedForm(c *CapturedForm) error
+	FindCapturedForm(accountID, id string) (*CapturedForm, error)
+	UpdateCapturedForm(c *CapturedForm) error
+
+	CreateCapturedIntent(c *CapturedIntent) error
+
+	CreateEvent(e *Event) error
+	FindEvent(accountID, id string) (*Event, error)
+	ListEvents(accountID string, f EventFilter, p Page) ([]*Event, int, error)
+
+	// CreateDelivery stores a pending delivery and makes it visible to workers
+	// once the transaction commits.
+	CreateDelivery(d *Delivery) error
+	FindDelivery(accountID, id string) (*Delivery, error)
+	ListDeliveries(accountID string, f DeliveryFilter, p Page) ([]*Delivery, int, error)
+	ListAttempts(deliveryID string) ([]*Attempt, error)
+	// RetryDelivery makes the delivery pending and due at due, keeping its attempts.
+	RetryDelivery(accountID, id string, due time.Time) error
+	// FailPendingDeliveries ends the webhook's pending deliveries as failed with reason.
+	FailPendingDeliveries(webhookID, reason string) (int, error)
+
+	// ClaimDeliveries leases up to limit due pending deliveries of enabled
+	// webhooks until leaseUntil, oldest due first, and returns them as jobs.
+	ClaimDeliveries(limit int, leaseUntil time.Time) ([]*Job, error)
+	// CompleteDelivery records an outcome; it is a no-op if the lease is stale.
+	CompleteDelivery(o *Outcome) error
+	// ReleaseClaims makes every leased delivery due now (a single-process
+	// engine calls it at start, when no claim can be alive).
+	ReleaseClaims() (int, error)
+}
+
+// Operations of the background sweeps and of recovery. They are kept apart
+// from the per-resource ones above for readability; they are part of Tx.
+type sweepTx interface {
+	// MarkWebhooksFailing sets failing_since to at on the webhooks among ids
+	// that are not already failing.
+	MarkWebhooksFailing(ids []string, at time.Time) error
+	// ClearWebhooksFailing clears failing_since on the webhooks among ids.
+	ClearWebhooksFailing(ids []string) error
+	// DisableFailingWebhooks disables, with reason "failing", the enabled
+	// webhooks failing since before, and returns them.
+	DisableFailingWebhooks(before time.Time) ([]*Webhook, error)
+	// RequeueFailedDeliveries makes the webhook's failed deliveries of events
+	// created at or after since pending and due now, and returns how many.
+	RequeueFailedDeliveries(accountID, webhookID string, since time.Time) (int, error)
+	// DeleteExpired deletes up to limit events created before before that have
+	// no pending delivery, with their deliveries and attempts, and attempts
+	// older than before; it returns how many events it deleted.
+	DeleteExpired(before time.Time, limit int) (int, error)
+
+	// ClaimIdempotencyKey returns the record of key if one is alive, or
+	// claims the key (state running) and returns nil. A record created before
+	// expired, or still running since before stale (its request died with its
+	// process), counts as absent.
+	ClaimIdempotencyKey(accountID, key, fingerprint string, stale, expired time.Time) (*Idempotency, error)
+	// FinishIdempotencyKey stores the response of a claimed key.
+	FinishIdempotencyKey(accountID, key string, status int, response []byte) error
+	// ForgetIdempotencyKey deletes a key (responses that are not remembered).
+	ForgetIdempotencyKey(accountID, key string) error
+}
