@@ -149,6 +149,11 @@ type Tx interface {
 	// once the transaction commits.
 	CreateDelivery(d *Delivery) error
 	FindDelivery(accountID, id string) (*Delivery, error)
+	// CountDeliveries returns the number of deliveries of every account by status.
+	CountDeliveries() (map[string]int, error)
+	// ListEventDeliveries returns the deliveries of the account's events
+	// among eventIDs, oldest first.
+	ListEventDeliveries(accountID string, eventIDs []string) ([]*Delivery, error)
 	ListDeliveries(accountID string, f DeliveryFilter, p Page) ([]*Delivery, int, error)
 	ListAttempts(deliveryID string) ([]*Attempt, error)
 	// RetryDelivery makes the delivery pending and due at due, keeping its attempts.

@@ -160,7 +160,11 @@ func (b *body) present(name string) bool {
 // strictUnmarshal decodes raw into dst, refusing nulls inside lists and maps
 // of strings and whole-value mismatches.
 func strictUnmarshal[T any](raw json.RawMessage, dst *T) error {
-	if err := json.Unmarshal(raw, dst); err != nil {
+	// Numbers stay json.Number, so that a value such as a phone number or a
+	// 20-digit order id reaches the receiver digit for digit.
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(dst); err != nil {
 		return err
 	}
 	switch v := any(dst).(type) {

@@ -509,7 +509,7 @@ func apiOps() map[string]apiOp {
 		"PATCH /captured_form/{id}": {id: "updateCapturedForm", tag: "conversations", summary: "Update a captured form",
 			desc: "Merges field_values into the values so far; fires captured_form.updated.", body: "CapturedFormUpdate", status: 200, data: "CapturedForm"},
 
-		"GET /event": {id: "listEvents", tag: "events", summary: "List events as sent", status: 200, data: "Event", list: true,
+		"GET /event": {id: "listEvents", tag: "events", summary: "List events as sent", status: 200, data: "EventDetail", list: true,
 			query: []schema{queryParam("event", jsEnum(allEventTypes(), ""), "Only events of this type.")}},
 		"GET /event/{id}":    {id: "getEvent", tag: "events", summary: "Read an event with its deliveries", status: 200, data: "EventDetail"},
 		"GET /delivery/{id}": {id: "getDelivery", tag: "events", summary: "Read a delivery with its attempts", status: 200, data: "DeliveryDetail"},
@@ -631,6 +631,8 @@ func buildOpenAPI() schema {
 		schema{"200": schema{"description": "Alive.", "content": health}})
 	paths["/readyz"] = public("readyz", "Readiness", "Answers 200 when the store is reachable, else 503. No authentication.",
 		schema{"200": schema{"description": "Ready.", "content": health}, "503": schema{"description": "The store is unreachable.", "content": health}})
+	paths["/metrics"] = public("metrics", "Prometheus metrics", "Delivery counters of this process and the store's deliveries by status, in Prometheus' text format. No authentication: bind AGENTHOOKS_ADDR to a private interface.",
+		schema{"200": schema{"description": "The metrics.", "content": schema{"text/plain": schema{"schema": schema{"type": "string"}}}}})
 	paths[base+"/openapi.json"] = public("openapi", "This document", "The OpenAPI 3.1 document of the API. No authentication.",
 		schema{"200": schema{"description": "The document.", "content": jsonContent(jsRef("OpenAPIDocument"))}})
 

@@ -506,7 +506,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		t.Fatal("the server registered no routes")
 	}
 	public := muxRoutes(t)
-	for _, want := range []string{"GET /healthz", "GET /readyz", "GET " + httpapi.BasePath + "/openapi.json"} {
+	for _, want := range []string{"GET /healthz", "GET /readyz", "GET /metrics", "GET " + httpapi.BasePath + "/openapi.json"} {
 		if !slices.Contains(public, want) {
 			t.Errorf("did not find %q among the mux's direct routes %q", want, public)
 		}
@@ -1030,6 +1030,18 @@ func TestOpenAPIRealRun(t *testing.T) {
 	r.do(openAPIReq{method: "GET", path: v1 + "/openapi.json", noAuth: true, want: 200})
 	r.do(openAPIReq{method: "GET", path: "/healthz", noAuth: true, want: 200})
 	r.do(openAPIReq{method: "GET", path: "/readyz", noAuth: true, want: 200})
+	// /metrics is Prometheus text, not JSON: check it by hand.
+	if name, _ := r.operation("GET", "/metrics"); name != "" {
+		resp, err := http.Get(srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+			t.Errorf("GET /metrics: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		r.covered[name] = true
+	}
 
 	// Webhooks.
 	createWebhook := map[string]any{

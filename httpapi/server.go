@@ -26,6 +26,8 @@ type Server struct {
 	patterns []string
 	// Ready reports whether the process can serve (store reachable).
 	Ready func(ctx context.Context) error
+	// Metrics serves GET /metrics (Prometheus text); nil serves an empty page.
+	Metrics http.Handler
 	// TestWait is how long POST .../test waits for the first attempt
 	// (default 20s: the default delivery timeout and some).
 	TestWait time.Duration
@@ -145,6 +147,14 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET "+base+"/openapi.json", s.serveOpenAPI)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if s.Metrics == nil {
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+			_, _ = w.Write([]byte("# agenthooks: no metrics in this process\n"))
+			return
+		}
+		s.Metrics.ServeHTTP(w, r)
 	})
 	s.mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if s.Ready != nil {

@@ -18,9 +18,32 @@ type DeliveryView struct {
 	Attempts []*agenthooks.Attempt
 }
 
-// ListEvents returns one page of the account's events, newest first.
-func (s *Service) ListEvents(ctx context.Context, accountID string, f agenthooks.EventFilter, p agenthooks.Page) (*List[*agenthooks.Event], error) {
-	return list(ctx, s, p, func(tx agenthooks.Tx) ([]*agenthooks.Event, int, error) { return tx.ListEvents(accountID, f, p) })
+// ListEvents returns one page of the account's events, newest first, each
+// with its deliveries.
+func (s *Service) ListEvents(ctx context.Context, accountID string, f agenthooks.EventFilter, p agenthooks.Page) (*List[*EventView], error) {
+	return list(ctx, s, p, func(tx agenthooks.Tx) ([]*EventView, int, error) {
+		events, total, err := tx.ListEvents(accountID, f, p)
+		if err != nil {
+			return nil, 0, err
+		}
+		views := make([]*EventView, len(events))
+		byID := make(map[string]*EventView, len(events))
+		ids := make([]string, len(events))
+		for i, e := range events {
+			views[i] = &EventView{Event: e, Deliveries: []*agenthooks.Delivery{}}
+			byID[e.ID], ids[i] = views[i], e.ID
+		}
+		ds, err := tx.ListEventDeliveries(accountID, ids)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, d := range ds {
+			if v := byID[d.EventID]; v != nil {
+				v.Deliveries = append(v.Deliveries, d)
+			}
+		}
+		return views, total, nil
+	})
 }
 
 // GetEvent returns an event with its deliveries.
@@ -72,8 +95,7 @@ func (s *Service) ListWebhookDeliveries(ctx context.Context, accountID, webhookI
 }
 
 // RetryDelivery makes a new attempt of the delivery due now, keeping its
-// history. A delivery whose webhook is gone cannot be retried (404 via the
-// webhook lookup).
+// history. A delivery whose webhook was deleted cannot be retried (ECONFLICT).
 func (s *Service) RetryDelivery(ctx context.Context, accountID, id string) (*agenthooks.Delivery, error) {
 	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Delivery, error) {
 		d, err := tx.FindDelivery(accountID, id)

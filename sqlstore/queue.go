@@ -40,6 +40,38 @@ func (tx *Tx) FindDelivery(accountID, id string) (*agenthooks.Delivery, error) {
 	return d, nil
 }
 
+// CountDeliveries returns the number of deliveries by status.
+func (tx *Tx) CountDeliveries() (map[string]int, error) {
+	rows, err := tx.query("SELECT status, COUNT(*) FROM deliveries GROUP BY status")
+	if err != nil {
+		return nil, fmt.Errorf("count deliveries: %w", err)
+	}
+	defer rows.Close()
+	n := map[string]int{}
+	for rows.Next() {
+		var status string
+		var c int
+		if err := rows.Scan(&status, &c); err != nil {
+			return nil, fmt.Errorf("count deliveries: %w", err)
+		}
+		n[status] = c
+	}
+	return n, rows.Err()
+}
+
+// ListEventDeliveries returns the deliveries of the account's events among eventIDs.
+func (tx *Tx) ListEventDeliveries(accountID string, eventIDs []string) ([]*agenthooks.Delivery, error) {
+	if len(eventIDs) == 0 {
+		return nil, nil
+	}
+	args := append([]any{accountID}, idArgs(eventIDs)...)
+	rows, err := tx.query("SELECT "+deliveryCols+" FROM deliveries WHERE account_id = ? AND event_id IN ("+placeholders(len(eventIDs))+") ORDER BY id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("list event deliveries: %w", err)
+	}
+	return collect(rows, scanDelivery)
+}
+
 // ListDeliveries returns one page of the account's deliveries, newest first.
 func (tx *Tx) ListDeliveries(accountID string, f agenthooks.DeliveryFilter, p agenthooks.Page) ([]*agenthooks.Delivery, int, error) {
 	where, args := "account_id = ?", []any{accountID}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/agenthooks/agenthooks"
@@ -539,7 +540,9 @@ func scanCapturedForm(s scanner) (*agenthooks.CapturedForm, error) {
 	if err := s.Scan(&c.ID, &c.AccountID, &c.ConversationID, &c.FormID, &values, &created, &updated); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(values), &c.FieldValues); err != nil {
+	dec := json.NewDecoder(strings.NewReader(values))
+	dec.UseNumber() // keep numbers as sent, digit for digit
+	if err := dec.Decode(&c.FieldValues); err != nil {
 		return nil, fmt.Errorf("captured form %s values: %w", c.ID, err)
 	}
 	c.CreatedAt, c.UpdatedAt = FromMicros(created), FromMicros(updated)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"strings"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -298,5 +300,46 @@ func TestRetriesOnSchedule(t *testing.T) {
 				t.Errorf("after retry: %d attempts, want 4", len(d["attempts"].([]any)))
 			}
 		})
+	}
+}
+
+func TestMetricsAndHealth(t *testing.T) {
+	t.Parallel()
+	a, key := startApp(t, env{"AGENTHOOKS_DATABASE_URL": "sqlite:" + t.TempDir() + "/m.db"})
+	c := &client{t: t, base: a.URL(), key: key}
+	r := newReceiver(t)
+	w := setUpSeed(t, c, r)
+	conv := c.id("POST", "/conversation", map[string]any{"assistant_id": w.assistant, "widget_id": w.widget, "device_type": "desktop"})
+	c.must(http.StatusOK, "POST", "/conversation/"+conv+"/close", nil)
+	r.wait(10*time.Second, "the event", func(got []received) bool { return len(got) == 1 })
+	var body string
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(body, `agenthooks_deliveries{status="succeeded"} 1`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics never showed the delivery:\n%s", body)
+		}
+		resp, err := http.Get(a.URL() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body = string(b)
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, want := range []string{"agenthooks_delivery_attempts_total 1", "agenthooks_deliveries_succeeded_total 1", "agenthooks_up 1", `agenthooks_deliveries{status="pending"} 0`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, body)
+		}
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(a.URL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %d", path, resp.StatusCode)
+		}
 	}
 }

@@ -127,6 +127,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 		a.api.Ready = func(ctx context.Context) error {
 			return store.Read(ctx, func(tx agenthooks.Tx) error { _, err := tx.CountAccounts(); return err })
 		}
+		a.api.Metrics = a.metricsHandler()
 		a.srv = &http.Server{
 			Handler:           a.api,
 			ReadHeaderTimeout: 10 * time.Second,
