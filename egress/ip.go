@@ -102,10 +102,10 @@ func (e *ForbiddenAddressError) Unwrap() error { return ErrForbiddenAddress }
 // broadcast, multicast; for IPv6 the unspecified and loopback addresses,
 // unique-local fc00::/7, link-local, site-local, documentation, benchmarking,
 // ORCHID, discard-only, and everything outside global unicast 2000::/3.
-// Addresses that embed an IPv4 address (IPv4-mapped ::ffff:0:0/96, NAT64
+// IPv4-mapped addresses (::ffff:0:0/96) are always refused (CONTRACT
+// section 2). Other addresses that embed an IPv4 address (NAT64
 // 64:ff9b::/96, 6to4 2002::/16, Teredo 2001::/32) are judged by the embedded
-// IPv4 address, because that is where the packets end up: ::ffff:127.0.0.1 is
-// loopback. An invalid (zero) Addr is always refused.
+// IPv4 address, because that is where the packets end up. An invalid (zero) Addr is always refused.
 func (p Policy) CheckIP(ip netip.Addr) error {
 	if !ip.IsValid() {
 		return &ForbiddenAddressError{Addr: ip, Class: "invalid address"}
@@ -206,10 +206,13 @@ func match(ip netip.Addr, ranges []ipRange) string {
 
 func classify6(ip netip.Addr) string {
 	if ip.Is4In6() {
+		// CONTRACT section 2 lists IPv4-mapped IPv6 among the refused
+		// classes outright: a public server is reached by its IPv4 address,
+		// and the mapped form is a classic way around address filters.
 		if c := match(ip.Unmap(), v4Ranges); c != "" {
 			return "IPv4-mapped IPv6 of " + c
 		}
-		return ""
+		return "IPv4-mapped IPv6"
 	}
 	b := ip.As16()
 	switch {
