@@ -16,7 +16,6 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
-	"runtime"
 	runtimepprof "runtime/pprof"
 	"slices"
 	"strconv"
@@ -174,6 +173,8 @@ type bench struct {
 	hooks    []benchHook
 	bad      []benchHook
 	progress func(format string, args ...any)
+	// startProfile starts the CPU profile (--cpuprofile), nil without one.
+	startProfile func() error
 }
 
 type benchHook struct {
@@ -659,8 +660,6 @@ func (b *bench) closeAll(ctx context.Context, items []closeItem, rate float64, r
 	var failed atomic.Value
 	var wg sync.WaitGroup
 	start := time.Now()
-	var buf [36]byte
-	_ = buf
 	for range b.o.clients {
 		wg.Go(func() {
 			var path [64]byte
@@ -728,19 +727,24 @@ func phaseIndex(items []closeItem, n int) *benchPhase {
 }
 
 // wait waits until every healthy event of the phase arrived, printing
-// progress, or fails at the deadline.
-func (b *bench) wait(ctx context.Context, name string, p *benchPhase, closed func() int64) error {
+// progress, or fails at the deadline or when the closes fail (closeDone is
+// closed when they end, with their error in *closeErr).
+func (b *bench) wait(ctx context.Context, name string, p *benchPhase, closeDone <-chan struct{}, closeErr *error) error {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
 	for {
 		select {
 		case <-p.done:
-			return nil
+			return b.recv.problems()
+		case <-closeDone:
+			if *closeErr != nil {
+				return *closeErr
+			}
+			closeDone = nil
 		case <-t.C:
-			if closed != nil {
-				b.progress("%s: closed %d, arrived %d of %d", name, closed(), p.count.Load(), p.total)
-			} else {
-				b.progress("%s: arrived %d of %d", name, p.count.Load(), p.total)
+			b.progress("%s: arrived %d of %d", name, p.count.Load(), p.total)
+			if err := b.recv.problems(); err != nil {
+				return err
 			}
 		case <-ctx.Done():
 			return fmt.Errorf("only %d of %d events arrived at the receiver before the timeout (--timeout %s)", p.count.Load(), p.total, b.o.timeout)
@@ -775,28 +779,17 @@ func (b *bench) endToEnd(ctx context.Context) (*e2eFigures, error) {
 	}
 	b.progress("end to end: closing %d conversations with %d clients at %s", len(items), b.o.clients, how)
 	start := int64(time.Since(b.base))
-	closed := make(chan error, 1)
-	go func() { closed <- b.closeAll(ctx, items, b.o.rate, returned) }()
 	var closeErr error
-	var lastReturn int64
-	waitErr := make(chan error, 1)
-	go func() { waitErr <- b.wait(ctx, "end to end", p, nil) }()
-	select {
-	case closeErr = <-closed:
-	case err := <-waitErr:
-		if err != nil {
-			return nil, err
-		}
-		closeErr = <-closed
-		waitErr <- nil
+	closeDone := make(chan struct{})
+	go func() { closeErr = b.closeAll(ctx, items, b.o.rate, returned); close(closeDone) }()
+	if err := b.wait(ctx, "end to end", p, closeDone, &closeErr); err != nil {
+		return nil, err
 	}
+	<-closeDone // an event can arrive before its close call has returned
 	if closeErr != nil {
 		return nil, closeErr
 	}
-	lastReturn = slices.Max(returned)
-	if err := <-waitErr; err != nil {
-		return nil, err
-	}
+	lastReturn := slices.Max(returned)
 	last := p.last.Load()
 	f := &e2eFigures{
 		ingest:     float64(len(items)) / time.Duration(lastReturn-start).Seconds(),
@@ -835,7 +828,7 @@ func (b *bench) drain(ctx context.Context) (float64, error) {
 	b.progress("drain: resuming delivery")
 	start := int64(time.Since(b.base))
 	b.app.pool.Resume()
-	if err := b.wait(ctx, "drain", p, nil); err != nil {
+	if err := b.wait(ctx, "drain", p, nil, nil); err != nil {
 		return 0, err
 	}
 	rate := float64(n) / time.Duration(p.last.Load()-start).Seconds()
@@ -978,5 +971,3 @@ func (r *benchReceiver) problems() error {
 	}
 	return fmt.Errorf("the receiver saw bad requests: %s", strings.Join(r.errs, "; "))
 }
-
-var _ = runtime.NumCPU

@@ -49,14 +49,14 @@ func engineURLs(t *testing.T) map[string]func(t *testing.T) string {
 
 // startApp runs a whole agenthooks (API and workers) in-process on a free
 // port and returns it with the first account's API key.
-func startApp(t *testing.T, e env) (*app, string) {
+func startApp(t *testing.T, e env, args ...string) (*app, string) {
 	t.Helper()
 	e = mergeEnv(env{
 		"AGENTHOOKS_ADDR":                    "127.0.0.1:0",
 		"AGENTHOOKS_ALLOW_PRIVATE_ENDPOINTS": "true",
 		"AGENTHOOKS_LOG_LEVEL":               "warn",
 	}, e)
-	cfg := testConfig(t, e)
+	cfg := testConfig(t, e, args...)
 	var out bytes.Buffer
 	a, err := newApp(context.Background(), cfg, newLogger(cfg, testWriter{t}), &out)
 	if err != nil {

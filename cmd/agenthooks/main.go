@@ -27,6 +27,8 @@ Usage:
   agenthooks migrate                                  apply schema migrations and exit
   agenthooks listen --secret whsec_... [--addr A]     a development receiver: verify and print events
   agenthooks demo                                     a self-contained tour: server, receiver, sample conversations
+  agenthooks bench --events N --webhooks M [--database-url URL] [--rate R]
+                                                      the throughput benchmark: raw, end to end, drain
   agenthooks version                                  print the version
 
 Run 'agenthooks COMMAND -h' for a command's flags. Every flag of serve also
@@ -52,6 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return listenCmd(ctx, rest, stdout, stderr)
 	case "demo":
 		return demoCmd(ctx, rest, stdout, stderr, getenv)
+	case "bench":
+		return benchCmd(ctx, rest, stdout, stderr, getenv)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "agenthooks", version())
 		return 0
