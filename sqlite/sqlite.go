@@ -71,8 +71,11 @@ type Options struct {
 // Store is the SQLite implementation of agenthooks.Store.
 type Store struct {
 	path   string
-	wdb    *sql.DB // exactly one connection, used by the writer goroutine only
+	wdb    *sql.DB   // exactly one connection, wconn, used by the writer goroutine only
+	wconn  *sql.Conn // held for the store's life
+	wq     *sqlstore.ConnStmts
 	rdb    *sql.DB
+	rq     *sqlstore.DBStmts
 	now    func() time.Time
 	writes chan *writeReq
 	wake   chan struct{}
@@ -98,11 +101,16 @@ type writeReq struct {
 // Pragmas every connection runs with. synchronous=FULL: a commit fsyncs the WAL,
 // so an answered API call survives power loss (CONTRACT section 5).
 // busy_timeout covers other processes (agenthooks account create) writing.
+// temp_store=MEMORY keeps the statement sub-journals of the group commit's
+// savepoints in memory: they only matter until the commit, which writes the
+// WAL, so writing them to a temporary file (the default) bought nothing but
+// a write() syscall per page and per savepoint.
 var pragmas = []string{
 	"journal_mode(WAL)",
 	"synchronous(FULL)",
 	"busy_timeout(10000)",
 	"foreign_keys(ON)",
+	"temp_store(MEMORY)",
 }
 
 func dsn(path string, readOnly bool) string {
@@ -155,8 +163,15 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 	}
 	rdb.SetMaxOpenConns(o.Readers)
 	rdb.SetMaxIdleConns(o.Readers)
+	wconn, err := wdb.Conn(ctx)
+	if err != nil {
+		rdb.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite connect: %w", err)
+	}
 	s := &Store{
-		path: path, wdb: wdb, rdb: rdb, now: o.Now, batch: o.MaxBatch,
+		path: path, wdb: wdb, wconn: wconn, wq: sqlstore.NewConnStmts(wconn),
+		rdb: rdb, rq: sqlstore.NewDBStmts(rdb), now: o.Now, batch: o.MaxBatch,
 		writes:  make(chan *writeReq, 4096),
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
@@ -203,22 +218,9 @@ func (s *Store) Write(ctx context.Context, fn func(agenthooks.Tx) error) error {
 		return ctx.Err()
 	}
 	// Once queued, wait for the outcome: returning early could report a
-	// failure for a write that then commits. The send above may win against
-	// a closed done (select picks at random) after the writer has stopped:
-	// then nobody will answer, and the write never ran.
-	select {
-	case err := <-req.errc:
-		return err
-	case <-s.stopped:
-		// The writer answers before it stops, so an answer is already here
-		// if there is one.
-		select {
-		case err := <-req.errc:
-			return err
-		default:
-			return ErrClosed
-		}
-	}
+	// failure for a write that then commits. closeMu guarantees the writer
+	// sees every queued request before it stops, and it answers each one.
+	return <-req.errc
 }
 
 // Read runs fn in a read-only transaction on the read pool.
@@ -228,7 +230,7 @@ func (s *Store) Read(ctx context.Context, fn func(agenthooks.Tx) error) error {
 		return fmt.Errorf("sqlite begin read: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only: nothing to lose
-	return fn(sqlstore.NewTx(ctx, tx, dialect, s.now(), false))
+	return fn(sqlstore.NewTx(ctx, s.rq.Tx(tx), dialect, s.now(), false))
 }
 
 func (s *Store) writer() {
@@ -265,8 +267,11 @@ func (s *Store) writer() {
 }
 
 // commit runs a batch of writes in one transaction, one savepoint each.
+// The transaction is driven with SQL on the writer's own connection, whose
+// statements (savepoints included) are prepared once and reused.
 func (s *Store) commit(ctx context.Context, batch []*writeReq) {
 	errs := make([]error, len(batch))
+	q := s.wq
 	fail := func(err error) {
 		for i, r := range batch {
 			if errs[i] == nil {
@@ -275,48 +280,48 @@ func (s *Store) commit(ctx context.Context, batch []*writeReq) {
 			r.errc <- errs[i]
 		}
 	}
-	tx, err := s.wdb.BeginTx(ctx, nil)
-	if err != nil {
+	abort := func(err error) {
+		_, _ = q.ExecContext(ctx, "ROLLBACK")
+		fail(err)
+	}
+	if _, err := q.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		fail(fmt.Errorf("sqlite begin: %w", err))
 		return
 	}
 	now := s.now()
 	delivered := 0
-	ok := 0
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			errs[i] = err
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
-			_ = tx.Rollback()
-			fail(fmt.Errorf("sqlite savepoint: %w", err))
+		if _, err := q.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+			abort(fmt.Errorf("sqlite savepoint: %w", err))
 			return
 		}
 		// Statements run under the batch's context, not the caller's: a
 		// caller whose context ends mid-statement would interrupt SQLite and
 		// roll back the whole batch, every other caller's work included.
-		t := sqlstore.NewTx(ctx, tx, dialect, now, true)
+		t := sqlstore.NewTx(ctx, q, dialect, now, true)
 		err := runSafely(r.fn, t)
 		if err != nil {
 			errs[i] = err
-			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO w"); rerr != nil {
-				_ = tx.Rollback()
-				fail(fmt.Errorf("sqlite rollback to savepoint: %w", rerr))
+			if _, rerr := q.ExecContext(ctx, "ROLLBACK TO w"); rerr != nil {
+				abort(fmt.Errorf("sqlite rollback to savepoint: %w", rerr))
 				return
 			}
 		} else {
-			ok++
 			delivered += t.Delivered
 		}
-		if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil {
-			_ = tx.Rollback()
-			fail(fmt.Errorf("sqlite release savepoint: %w", err))
+		if _, err := q.ExecContext(ctx, "RELEASE w"); err != nil {
+			abort(fmt.Errorf("sqlite release savepoint: %w", err))
 			return
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		fail(fmt.Errorf("sqlite commit: %w", err))
+	if _, err := q.ExecContext(ctx, "COMMIT"); err != nil {
+		// A failed COMMIT may leave the transaction open (SQLITE_BUSY):
+		// end it, so that the next batch starts clean.
+		abort(fmt.Errorf("sqlite commit: %w", err))
 		return
 	}
 	for i, r := range batch {
@@ -352,7 +357,7 @@ func (s *Store) Close() error {
 		s.closeMu.Unlock()
 		close(s.done)
 		<-s.stopped
-		err = errors.Join(s.rdb.Close(), s.wdb.Close())
+		err = errors.Join(s.wq.Close(), s.wconn.Close(), s.rq.Close(), s.rdb.Close(), s.wdb.Close())
 	})
 	return err
 }

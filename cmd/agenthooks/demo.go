@@ -98,6 +98,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		APIKey string `json:"api_key"`
 	}
 	if err := json.Unmarshal(first.Bytes(), &acct); err != nil || acct.APIKey == "" {
+		a.ln.Close()
 		a.store.Close()
 		fmt.Fprintf(stderr, "agenthooks demo: the new server did not create its first account\n")
 		return 1
