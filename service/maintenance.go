@@ -41,8 +41,11 @@ func (s *Service) TestWebhook(ctx context.Context, accountID, id string) (*agent
 func (s *Service) WaitForAttempt(ctx context.Context, accountID, deliveryID string, after int) (*DeliveryView, error) {
 	t := time.NewTicker(25 * time.Millisecond)
 	defer t.Stop()
+	// Reads run without ctx's deadline: when the wait is over the caller
+	// still gets the delivery as it stands, not an error.
+	rctx := context.WithoutCancel(ctx)
 	for {
-		d, err := s.GetDelivery(ctx, accountID, deliveryID)
+		d, err := s.GetDelivery(rctx, accountID, deliveryID)
 		if err != nil || d.AttemptCount > after {
 			return d, err
 		}

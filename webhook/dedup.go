@@ -58,10 +58,10 @@ type Deduper interface {
 }
 
 // DefaultMemoryTTL is how long the handler's default MemoryDeduper remembers
-// processed ids. Duplicates mostly come from an attempt whose 2xx answer was
-// lost, and its retries follow within hours; a day also bounds the memory used
-// to one day of events.
-const DefaultMemoryTTL = 24 * time.Hour
+// processed ids: longer than agenthooks' default retry window (about 28 hours,
+// 33 with jitter), so that even the last retry of an event whose 2xx answer
+// was lost is recognised.
+const DefaultMemoryTTL = 48 * time.Hour
 
 // MemoryDeduper is a Deduper that keeps ids in memory: enough for one process,
 // forgotten on restart. Use NewSQLDeduper to share ids between replicas.
