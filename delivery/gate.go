@@ -10,7 +10,11 @@ import (
 // gate holds per-webhook state that keeps one bad endpoint from hurting the
 // others: a cap on attempts in flight, a circuit breaker and a rate limit.
 // Deliveries it holds back are released to the queue with a due time; they
-// wait, they do not fail and they consume no attempt.
+// wait, they do not fail and they consume no attempt. A delivery that finds
+// only the in-flight cap full may instead be parked (admitOrPark): it waits
+// in memory, up to maxFlight of them per webhook, and the worker whose
+// attempt to that webhook ends next takes it over (done), with no trip
+// through the store.
 //
 // The state lives in this process. With several worker processes on
 // PostgreSQL each keeps its own, so a webhook's cap and rate are per process.
@@ -21,6 +25,9 @@ type gate struct {
 	threshold int           // consecutive failures that open the circuit
 	cooldown  time.Duration // first open period; doubles on each failed probe
 	maxCool   time.Duration
+	// maxPark is the longest a parked delivery may wait: its lease must
+	// still cover an attempt when it goes (0: no limit).
+	maxPark time.Duration
 }
 
 type hookState struct {
@@ -31,6 +38,14 @@ type hookState struct {
 	probing   bool // a half-open probe is in flight
 	tokens    float64
 	refilled  time.Time
+	parked    []parkedJob   // waiting for a slot, oldest first
+	hold      time.Duration // current hold-back while the cap stays full; 0 after an attempt ends
+	holdSince time.Time
+}
+
+type parkedJob struct {
+	job *agenthooks.Job
+	at  time.Time
 }
 
 func newGate(maxFlight, threshold int, cooldown time.Duration) *gate {
@@ -40,6 +55,24 @@ func newGate(maxFlight, threshold int, cooldown time.Duration) *gate {
 // heldBack is how long to wait before trying again when the in-flight cap is
 // full or a probe is already out.
 const heldBack = 100 * time.Millisecond
+
+// maxHold bounds the hold-back of a webhook whose in-flight cap stays full.
+const maxHold = 5 * time.Second
+
+// holdFull is how long to hold back a job that finds the webhook's in-flight
+// cap and its park full: heldBack at first, then twice as long for each
+// hold-back period that passes with no attempt ending (up to maxHold), so a
+// hanging endpoint's backlog does not come back through the store ten times
+// a second; done resets it. g.mu is held.
+func (g *gate) holdFull(h *hookState, now time.Time) time.Duration {
+	switch {
+	case h.hold == 0:
+		h.hold, h.holdSince = heldBack, now
+	case now.Sub(h.holdSince) >= h.hold:
+		h.hold, h.holdSince = min(2*h.hold, maxHold), now
+	}
+	return h.hold
+}
 
 // admit decides whether an attempt to w may start now. If it may, it counts
 // the attempt in flight and returns 0; else it returns how long to wait.
@@ -54,6 +87,12 @@ func (g *gate) admit(w *agenthooks.Webhook, now time.Time) time.Duration {
 	if h.inflight >= g.maxFlight {
 		return heldBack
 	}
+	return g.pass(h, w, now)
+}
+
+// pass applies the circuit and the rate limit to an attempt that has a slot;
+// if it may go, it counts it in flight and returns 0. g.mu is held.
+func (g *gate) pass(h *hookState, w *agenthooks.Webhook, now time.Time) time.Duration {
 	probe := false
 	if !h.openUntil.IsZero() {
 		if now.Before(h.openUntil) {
@@ -83,36 +122,81 @@ func (g *gate) admit(w *agenthooks.Webhook, now time.Time) time.Duration {
 	return 0
 }
 
+// admitOrPark is admit for a claimed job, which may be parked instead of held
+// back when the webhook's in-flight cap is all that stands in its way and
+// fewer than maxFlight jobs are parked already. It returns 0, false when the
+// attempt may start; 0, true when the job is parked (done hands it to a
+// worker later; it keeps its own worker slot meanwhile); else how long to
+// hold it back.
+func (g *gate) admitOrPark(j *agenthooks.Job, now time.Time) (time.Duration, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	w := &j.Webhook
+	h := g.hooks[w.ID]
+	if h == nil {
+		h = &hookState{cooldown: g.cooldown}
+		g.hooks[w.ID] = h
+	}
+	if h.inflight >= g.maxFlight {
+		// Parked jobs never outnumber the attempts in flight, so each is
+		// taken over by the end of one of them.
+		if h.openUntil.IsZero() && len(h.parked) < g.maxFlight {
+			h.parked = append(h.parked, parkedJob{job: j, at: now})
+			return 0, true
+		}
+		return g.holdFull(h, now), false
+	}
+	return g.pass(h, w, now), false
+}
+
 // done records the end of an admitted attempt. attempted is false when the
 // attempt was cancelled by shutdown (it says nothing about the endpoint).
-func (g *gate) done(webhookID string, attempted, ok bool, now time.Time) {
+// When jobs are parked on the webhook, it returns the oldest: admitted (its
+// slot is the one this attempt freed) when wait is 0, else to be held back
+// for wait.
+func (g *gate) done(webhookID string, attempted, ok bool, now time.Time) (next *agenthooks.Job, wait time.Duration) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	h := g.hooks[webhookID]
 	if h == nil {
-		return
+		return nil, 0
 	}
 	h.inflight--
+	h.hold = 0
 	wasProbe := h.probing
 	h.probing = false
-	if !attempted {
-		return
-	}
-	if ok {
-		h.failures, h.openUntil, h.cooldown = 0, time.Time{}, g.cooldown
-		if h.inflight == 0 && h.refilled.IsZero() {
-			delete(g.hooks, webhookID)
+	if attempted {
+		if ok {
+			h.failures, h.openUntil, h.cooldown = 0, time.Time{}, g.cooldown
+		} else {
+			h.failures++
+			switch {
+			case wasProbe:
+				h.cooldown = min(h.cooldown*2, g.maxCool)
+				h.openUntil = now.Add(h.cooldown)
+			case h.openUntil.IsZero() && h.failures >= g.threshold:
+				h.openUntil = now.Add(h.cooldown)
+			}
 		}
-		return
 	}
-	h.failures++
-	switch {
-	case wasProbe:
-		h.cooldown = min(h.cooldown*2, g.maxCool)
-		h.openUntil = now.Add(h.cooldown)
-	case h.openUntil.IsZero() && h.failures >= g.threshold:
-		h.openUntil = now.Add(h.cooldown)
+	if len(h.parked) > 0 {
+		pj := h.parked[0]
+		h.parked[0] = parkedJob{}
+		h.parked = h.parked[1:]
+		if len(h.parked) == 0 {
+			h.parked = nil
+		}
+		if g.maxPark > 0 && now.Sub(pj.at) > g.maxPark {
+			// Waited so long that its lease may not cover an attempt:
+			// back to the queue, due now.
+			return pj.job, time.Nanosecond
+		}
+		return pj.job, g.pass(h, &pj.job.Webhook, now)
 	}
+	if attempted && ok && h.inflight == 0 && h.refilled.IsZero() {
+		delete(g.hooks, webhookID)
+	}
+	return nil, 0
 }
 
 // open reports whether the webhook's circuit is open (for metrics and tests).

@@ -61,10 +61,16 @@ type Pool struct {
 	o      Options
 	log    *slog.Logger
 	sem    chan struct{}
-	freed  chan struct{}
 	stop   chan struct{}
 	paused atomic.Bool
 	resume chan struct{}
+
+	// claimMu serialises claims, which the dispatcher makes when deliveries
+	// are stored and the completion writer makes in the transaction that
+	// records outcomes (the workers those outcomes freed take the next
+	// deliveries at no extra commit); stopping ends them.
+	claimMu  sync.Mutex
+	stopping bool
 
 	attemptCtx    context.Context
 	cancelAttempt context.CancelFunc
@@ -129,13 +135,16 @@ func New(o Options) *Pool {
 		o.Client = &http.Client{Timeout: o.Timeout}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	g := newGate(o.MaxInFlightPerWebhook, o.CircuitThreshold, o.CircuitCooldown)
+	// A parked job's lease must still cover its attempt (up to Timeout) and
+	// the writing of its outcome when it goes.
+	g.maxPark = max((o.Lease-o.Timeout)/2, time.Millisecond)
 	return &Pool{
 		o: o, log: o.Logger,
-		sem:   make(chan struct{}, o.Workers),
-		freed: make(chan struct{}, 1),
-		stop:  make(chan struct{}), resume: make(chan struct{}, 1),
+		sem:  make(chan struct{}, o.Workers),
+		stop: make(chan struct{}), resume: make(chan struct{}, 1),
 		attemptCtx: ctx, cancelAttempt: cancel,
-		gate:      newGate(o.MaxInFlightPerWebhook, o.CircuitThreshold, o.CircuitCooldown),
+		gate:      g,
 		results:   make(chan result, o.Workers),
 		loopDone:  make(chan struct{}),
 		writeDone: make(chan struct{}),
@@ -177,6 +186,9 @@ func (p *Pool) Stats() Stats {
 // cancels the rest (they are released for retry, with no attempt counted),
 // writes every outcome and returns.
 func (p *Pool) Stop(ctx context.Context) {
+	p.claimMu.Lock()
+	p.stopping = true
+	p.claimMu.Unlock()
 	close(p.stop)
 	<-p.loopDone
 	waited := make(chan struct{})
@@ -218,23 +230,60 @@ func (p *Pool) loop() {
 			return
 		case <-p.o.Store.Wake():
 		case <-ticker.C:
-		case <-p.freed:
 		case <-p.resume:
 		}
 	}
 }
 
+// relaxedWriter is a Store that can commit writes whose loss in a power
+// failure costs a repeated attempt, never an accepted event, without an
+// fsync of their own (sqlite.Store.WriteRelaxed).
+type relaxedWriter interface {
+	WriteRelaxed(ctx context.Context, fn func(agenthooks.Tx) error) error
+}
+
+// write runs the pool's own bookkeeping (claims and outcomes). It is relaxed
+// where the store allows it: a claim lost in a power failure is claimed
+// again (on SQLite, every claim is released at start), and a lost outcome
+// means the delivery is attempted again, which at-least-once allows and
+// receivers deduplicate. The events themselves were stored durably by the
+// API calls that accepted them.
+func (p *Pool) write(fn func(agenthooks.Tx) error) error {
+	if rw, ok := p.o.Store.(relaxedWriter); ok {
+		return rw.WriteRelaxed(context.Background(), fn)
+	}
+	return p.o.Store.Write(context.Background(), func(tx agenthooks.Tx) error {
+		if r, ok := tx.(relaxer); ok {
+			if err := r.RelaxDurability(); err != nil {
+				return err
+			}
+		}
+		return fn(tx)
+	})
+}
+
+// batchCompleter is a Tx that records many outcomes at once, each exactly as
+// CompleteDelivery would (sqlstore.Tx: in two statements on PostgreSQL).
+type batchCompleter interface {
+	CompleteDeliveries(os []*agenthooks.Outcome) error
+}
+
+// relaxer is a Tx that can commit without waiting for the disk
+// (sqlstore.Tx.RelaxDurability on PostgreSQL).
+type relaxer interface{ RelaxDurability() error }
+
 // claim takes as many due deliveries as there are free workers (up to Batch)
 // and starts an attempt for each. It reports whether it filled its batch, in
 // which case more may be due at once.
 func (p *Pool) claim() (bool, error) {
-	free := cap(p.sem) - len(p.sem)
-	if free <= 0 {
+	p.claimMu.Lock()
+	defer p.claimMu.Unlock()
+	limit := p.claimLimit()
+	if limit == 0 {
 		return false, nil
 	}
-	limit := min(free, p.o.Batch)
 	var jobs []*agenthooks.Job
-	err := p.o.Store.Write(context.Background(), func(tx agenthooks.Tx) error {
+	err := p.write(func(tx agenthooks.Tx) error {
 		var err error
 		jobs, err = tx.ClaimDeliveries(limit, tx.Now().Add(p.o.Lease))
 		return err
@@ -242,34 +291,71 @@ func (p *Pool) claim() (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	p.dispatch(jobs)
+	return len(jobs) == limit, nil
+}
+
+// claimLimit is how many deliveries a claim may take now: as many as there
+// are free workers, up to Batch; 0 when paused or stopping. The caller holds
+// claimMu, so the free workers cannot be taken by another claim meanwhile.
+func (p *Pool) claimLimit() int {
+	if p.stopping || p.paused.Load() {
+		return 0
+	}
+	return min(cap(p.sem)-len(p.sem), p.o.Batch)
+}
+
+// dispatch starts an attempt for each claimed job. The caller holds claimMu.
+func (p *Pool) dispatch(jobs []*agenthooks.Job) {
 	for _, j := range jobs {
 		p.sem <- struct{}{}
 		p.wg.Add(1)
 		go p.work(j)
 	}
-	return len(jobs) == limit && len(jobs) > 0, nil
 }
 
+// work takes a job to its outcome, then each job parked on its webhook that
+// the gate hands over as an attempt ends. A job that is parked instead ends
+// work without an outcome: it keeps its worker slot (and its count in wg)
+// until the worker of an attempt to the same webhook takes it over.
 func (p *Pool) work(j *agenthooks.Job) {
-	defer func() {
-		<-p.sem
-		p.wg.Done()
-		select {
-		case p.freed <- struct{}{}:
-		default:
-		}
-	}()
-	wid := j.Webhook.ID
-	if wait := p.gate.admit(&j.Webhook, p.o.Now()); wait > 0 {
-		// Held back by the webhook's cap, circuit or rate limit: hand the
-		// delivery back, due when it may go, with no attempt counted.
-		p.results <- result{outcome: agenthooks.Outcome{DeliveryID: j.Delivery.ID, Lease: j.Lease, Status: agenthooks.DeliveryPending,
-			NextAttemptAt: p.o.Now().Add(wait)}}
+	wait, parked := p.gate.admitOrPark(j, p.o.Now())
+	if parked {
 		return
 	}
-	r := p.attempt(j)
-	p.gate.done(wid, r.attempted, r.ok, p.o.Now())
+	for j != nil {
+		j, wait = p.run(j, wait)
+	}
+}
+
+// run makes an admitted job's attempt (wait 0) or hands a held-back job
+// back, due after wait, and sends its outcome. It returns the parked job
+// that takes the freed slot, if any, with its own wait.
+func (p *Pool) run(j *agenthooks.Job, wait time.Duration) (*agenthooks.Job, time.Duration) {
+	var r result
+	var next *agenthooks.Job
+	var nextWait time.Duration
+	if wait > 0 {
+		// Held back by the webhook's circuit or rate limit, or its
+		// in-flight cap with enough parked already: hand the delivery
+		// back, due when it may go, with no attempt counted.
+		r = result{outcome: agenthooks.Outcome{DeliveryID: j.Delivery.ID, Lease: j.Lease, Status: agenthooks.DeliveryPending,
+			NextAttemptAt: p.o.Now().Add(wait)}}
+	} else {
+		r = p.attempt(j)
+		next, nextWait = p.gate.done(j.Webhook.ID, r.attempted, r.ok, p.o.Now())
+	}
+	p.finish(r)
+	return next, nextWait
+}
+
+// finish frees the job's worker and sends its outcome. The worker is free
+// before the outcome is sent, so that the completion writer, which claims
+// for the workers its batch freed, counts it.
+func (p *Pool) finish(r result) {
+	<-p.sem
 	p.results <- r
+	p.wg.Done()
 }
 
 // keys returns the signing keys: the current secret, and the previous one
@@ -423,10 +509,12 @@ func (p *Pool) complete(batch []result) {
 	// Each webhook's failure streak follows its last attempt in the batch:
 	// it starts at a failure and ends at a success (auto-disable reads it).
 	last := map[string]bool{}
+	gone := false
 	for _, r := range batch {
 		if r.attempted {
 			last[r.webhookID] = r.ok
 		}
+		gone = gone || r.gone
 	}
 	var failing, healthy []string
 	for id, ok := range last {
@@ -443,6 +531,13 @@ func (p *Pool) complete(batch []result) {
 		if err := tx.ClearWebhooksFailing(healthy); err != nil {
 			return err
 		}
+		if bc, ok := tx.(batchCompleter); ok && !gone {
+			os := make([]*agenthooks.Outcome, len(batch))
+			for i := range batch {
+				os[i] = &batch[i].outcome
+			}
+			return bc.CompleteDeliveries(os)
+		}
 		for i := range batch {
 			r := &batch[i]
 			if err := tx.CompleteDelivery(&r.outcome); err != nil {
@@ -456,9 +551,31 @@ func (p *Pool) complete(batch []result) {
 		}
 		return nil
 	}
+	// The workers this batch freed take the next due deliveries in the same
+	// transaction: one commit instead of two while a backlog drains.
+	p.claimMu.Lock()
+	defer p.claimMu.Unlock()
+	limit := p.claimLimit()
+	var jobs []*agenthooks.Job
+	writeAndClaim := func(tx agenthooks.Tx) error {
+		jobs = nil
+		if err := write(tx); err != nil {
+			return err
+		}
+		if limit > 0 {
+			var err error
+			jobs, err = tx.ClaimDeliveries(limit, tx.Now().Add(p.o.Lease))
+			return err
+		}
+		return nil
+	}
 	var err error
 	for try := 0; try < 5; try++ {
-		if err = p.o.Store.Write(context.Background(), write); err == nil {
+		if try > 0 {
+			limit = 0 // a failing claim must not hold the outcomes back
+		}
+		if err = p.write(writeAndClaim); err == nil {
+			p.dispatch(jobs)
 			return
 		}
 		if agenthooks.ErrorCode(err) == agenthooks.EUNAVAILABLE {

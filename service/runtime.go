@@ -319,9 +319,14 @@ func (s *Service) CloseIdle(ctx context.Context, before time.Time) (int, error) 
 const idleBatch = 100
 
 func (s *Service) fireConversation(tx agenthooks.Tx, c *agenthooks.Conversation, eventType string) error {
-	msgs, err := tx.ListMessages(c.AccountID, c.ID, payload.TranscriptLimit)
-	if err != nil {
-		return err
+	// chat_count counts the messages (AddMessage adds both in one
+	// transaction): a conversation without any has no transcript to read.
+	var msgs []*agenthooks.Message
+	if c.ChatCount > 0 {
+		var err error
+		if msgs, err = tx.ListMessages(c.AccountID, c.ID, payload.TranscriptLimit); err != nil {
+			return err
+		}
 	}
 	return s.fire(tx, c, eventType, payload.NewConversation(c, msgs), c.AssistantID, "")
 }

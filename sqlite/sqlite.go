@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/agenthooks/agenthooks"
@@ -74,12 +75,17 @@ type Store struct {
 	wdb    *sql.DB   // exactly one connection, wconn, used by the writer goroutine only
 	wconn  *sql.Conn // held for the store's life
 	wq     *sqlstore.ConnStmts
+	synced bool // the writer connection's synchronous is FULL (else NORMAL); writer only
 	rdb    *sql.DB
-	rq     *sqlstore.DBStmts
-	now    func() time.Time
-	writes chan *writeReq
-	wake   chan struct{}
-	batch  int
+	// readers are the read pool's connections, each with its prepared
+	// statements; a Read takes one for its transaction.
+	readers chan *reader
+	now     func() time.Time
+	writes  chan *writeReq
+	wake    chan struct{}
+	batch   int
+
+	nCommits, nWrites, nDurable, busyNanos atomic.Int64 // see Stats
 
 	// closeMu orders Write's enqueue against Close: once closed is set no
 	// request can enter the queue, so the writer's final drain answers all.
@@ -93,9 +99,10 @@ type Store struct {
 var _ agenthooks.Store = (*Store)(nil)
 
 type writeReq struct {
-	ctx  context.Context
-	fn   func(agenthooks.Tx) error
-	errc chan error
+	ctx     context.Context
+	fn      func(agenthooks.Tx) error
+	errc    chan error
+	relaxed bool // see WriteRelaxed
 }
 
 // Pragmas every connection runs with. synchronous=FULL: a commit fsyncs the WAL,
@@ -170,15 +177,45 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite connect: %w", err)
 	}
 	s := &Store{
-		path: path, wdb: wdb, wconn: wconn, wq: sqlstore.NewConnStmts(wconn),
-		rdb: rdb, rq: sqlstore.NewDBStmts(rdb), now: o.Now, batch: o.MaxBatch,
+		path: path, wdb: wdb, wconn: wconn, wq: sqlstore.NewConnStmts(wconn), synced: true,
+		rdb: rdb, readers: make(chan *reader, o.Readers), now: o.Now, batch: o.MaxBatch,
 		writes:  make(chan *writeReq, 4096),
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
+	for range o.Readers {
+		conn, err := rdb.Conn(ctx)
+		if err != nil {
+			s.closeReaders()
+			wconn.Close()
+			rdb.Close()
+			wdb.Close()
+			return nil, fmt.Errorf("sqlite connect: %w", err)
+		}
+		s.readers <- &reader{conn: conn, q: sqlstore.NewConnStmts(conn)}
+	}
 	go s.writer()
 	return s, nil
+}
+
+// reader is one connection of the read pool.
+type reader struct {
+	conn *sql.Conn
+	q    *sqlstore.ConnStmts
+}
+
+// closeReaders closes the read connections that are in the pool.
+func (s *Store) closeReaders() error {
+	var errs []error
+	for {
+		select {
+		case r := <-s.readers:
+			errs = append(errs, r.q.Close(), r.conn.Close())
+		default:
+			return errors.Join(errs...)
+		}
+	}
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -204,7 +241,22 @@ var ErrClosed = agenthooks.Errorf(agenthooks.EUNAVAILABLE, "The store is shuttin
 
 // Write queues fn for the writer and waits until it is committed or failed.
 func (s *Store) Write(ctx context.Context, fn func(agenthooks.Tx) error) error {
-	req := &writeReq{ctx: ctx, fn: fn, errc: make(chan error, 1)}
+	return s.write(ctx, fn, false)
+}
+
+// WriteRelaxed is Write for the delivery workers' own bookkeeping (claims
+// and outcomes), whose loss in a power failure costs a repeated attempt,
+// never an accepted event: a group commit made only of relaxed writes is
+// committed with synchronous=NORMAL, without an fsync of its own. The WAL is
+// written in order, so the next durable commit's fsync makes it durable too,
+// and a crash of the process alone loses nothing (the operating system has
+// the data). Any durable write in the group makes the whole commit durable.
+func (s *Store) WriteRelaxed(ctx context.Context, fn func(agenthooks.Tx) error) error {
+	return s.write(ctx, fn, true)
+}
+
+func (s *Store) write(ctx context.Context, fn func(agenthooks.Tx) error, relaxed bool) error {
+	req := &writeReq{ctx: ctx, fn: fn, errc: make(chan error, 1), relaxed: relaxed}
 	s.closeMu.RLock()
 	if s.closed {
 		s.closeMu.RUnlock()
@@ -223,14 +275,36 @@ func (s *Store) Write(ctx context.Context, fn func(agenthooks.Tx) error) error {
 	return <-req.errc
 }
 
-// Read runs fn in a read-only transaction on the read pool.
+// Read runs fn in a read-only transaction on the read pool. Each read
+// connection keeps its statements prepared, BEGIN and ROLLBACK included: an
+// API call authenticates with a read, so this is on every request's path.
 func (s *Store) Read(ctx context.Context, fn func(agenthooks.Tx) error) error {
-	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
+	var r *reader
+	select {
+	case r = <-s.readers:
+	case <-s.done:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() {
+		select {
+		case <-s.done: // closed meanwhile: Close did not see this one
+			_ = r.q.Close()
+			_ = r.conn.Close()
+		default:
+			s.readers <- r
+		}
+	}()
+	// A deferred BEGIN takes no lock and cannot wait: no need to watch ctx
+	// (which costs the driver a goroutine per statement).
+	if _, err := r.q.ExecContext(context.Background(), "BEGIN"); err != nil {
 		return fmt.Errorf("sqlite begin read: %w", err)
 	}
-	defer tx.Rollback() //nolint:errcheck // read-only: nothing to lose
-	return fn(sqlstore.NewTx(ctx, s.rq.Tx(tx), dialect, s.now(), false))
+	// Read-only (query_only): nothing to lose. Run even after ctx ended, so
+	// the connection goes back to the pool outside any transaction.
+	defer r.q.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // see above
+	return fn(sqlstore.NewTx(ctx, r.q, dialect, s.now(), false))
 }
 
 func (s *Store) writer() {
@@ -270,6 +344,8 @@ func (s *Store) writer() {
 // The transaction is driven with SQL on the writer's own connection, whose
 // statements (savepoints included) are prepared once and reused.
 func (s *Store) commit(ctx context.Context, batch []*writeReq) {
+	start := time.Now()
+	defer func() { s.busyNanos.Add(int64(time.Since(start))) }()
 	errs := make([]error, len(batch))
 	q := s.wq
 	fail := func(err error) {
@@ -283,6 +359,23 @@ func (s *Store) commit(ctx context.Context, batch []*writeReq) {
 	abort := func(err error) {
 		_, _ = q.ExecContext(ctx, "ROLLBACK")
 		fail(err)
+	}
+	// synchronous can only change outside a transaction: set it for this
+	// group before it begins.
+	durable := false
+	for _, r := range batch {
+		durable = durable || !r.relaxed
+	}
+	if durable != s.synced {
+		pragma := "PRAGMA synchronous = NORMAL"
+		if durable {
+			pragma = "PRAGMA synchronous = FULL"
+		}
+		if _, err := q.ExecContext(ctx, pragma); err != nil {
+			fail(fmt.Errorf("sqlite %s: %w", pragma, err))
+			return
+		}
+		s.synced = durable
 	}
 	if _, err := q.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		fail(fmt.Errorf("sqlite begin: %w", err))
@@ -324,6 +417,11 @@ func (s *Store) commit(ctx context.Context, batch []*writeReq) {
 		abort(fmt.Errorf("sqlite commit: %w", err))
 		return
 	}
+	s.nCommits.Add(1)
+	s.nWrites.Add(int64(len(batch)))
+	if durable {
+		s.nDurable.Add(1)
+	}
 	for i, r := range batch {
 		r.errc <- errs[i]
 	}
@@ -333,6 +431,20 @@ func (s *Store) commit(ctx context.Context, batch []*writeReq) {
 		default:
 		}
 	}
+}
+
+// Stats are the writer's counters since Open.
+type Stats struct {
+	Commits int64         // transactions committed
+	Writes  int64         // writes (calls of Write and WriteRelaxed) they held
+	Synced  int64         // commits made with synchronous=FULL (an fsync each)
+	Busy    time.Duration // time spent running and committing them
+}
+
+// Stats returns the writer's counters: Writes/Commits is the mean size of a
+// group commit.
+func (s *Store) Stats() Stats {
+	return Stats{Commits: s.nCommits.Load(), Writes: s.nWrites.Load(), Synced: s.nDurable.Load(), Busy: time.Duration(s.busyNanos.Load())}
 }
 
 // runSafely turns a panic in fn into an error so that one caller's bug cannot
@@ -357,7 +469,7 @@ func (s *Store) Close() error {
 		s.closeMu.Unlock()
 		close(s.done)
 		<-s.stopped
-		err = errors.Join(s.wq.Close(), s.wconn.Close(), s.rq.Close(), s.rdb.Close(), s.wdb.Close())
+		err = errors.Join(s.wq.Close(), s.wconn.Close(), s.closeReaders(), s.rdb.Close(), s.wdb.Close())
 	})
 	return err
 }
@@ -375,7 +487,10 @@ func (s *Store) Pragma(ctx context.Context, name string) (write, read string, er
 		return "", "", err
 	}
 	var r string
-	if err := s.rdb.QueryRowContext(ctx, "PRAGMA "+name).Scan(&r); err != nil {
+	err = s.Read(ctx, func(tx agenthooks.Tx) error {
+		return tx.(*sqlstore.Tx).QueryRowForTest("PRAGMA " + name).Scan(&r)
+	})
+	if err != nil {
 		return "", "", err
 	}
 	return w, r, nil

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/agenthooks/agenthooks"
@@ -164,8 +165,7 @@ func (tx *Tx) ClaimDeliveries(limit int, leaseUntil time.Time) ([]*agenthooks.Jo
 		return nil, fmt.Errorf("lease deliveries: %w", err)
 	}
 	rows, err = tx.query(`SELECT d.id, d.account_id, d.event_id, d.webhook_id, d.conversation_id, d.status, d.attempt_count, d.next_attempt_at, d.last_error, d.created_at, d.updated_at,
-		d.lease, e.payload, `+webhookColsPrefixed+`
-		FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id WHERE d.id IN (`+in+`)`, ids...)
+		d.lease, e.payload FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id IN (`+in+`)`, ids...)
 	if err != nil {
 		return nil, fmt.Errorf("load claimed deliveries: %w", err)
 	}
@@ -173,6 +173,35 @@ func (tx *Tx) ClaimDeliveries(limit int, leaseUntil time.Time) ([]*agenthooks.Jo
 	if err != nil {
 		return nil, fmt.Errorf("load claimed deliveries: %w", err)
 	}
+	// A batch holds many deliveries of few webhooks: read each webhook once.
+	hooks := make(map[string]*agenthooks.Webhook)
+	var hookIDs []any
+	for _, j := range jobs {
+		if _, ok := hooks[j.Delivery.WebhookID]; !ok {
+			hooks[j.Delivery.WebhookID] = nil
+			hookIDs = append(hookIDs, j.Delivery.WebhookID)
+		}
+	}
+	rows, err = tx.query("SELECT "+webhookCols+" FROM webhooks WHERE id IN ("+placeholders(len(hookIDs))+")", hookIDs...)
+	if err != nil {
+		return nil, fmt.Errorf("load claimed deliveries' webhooks: %w", err)
+	}
+	ws, err := collect(rows, scanWebhook)
+	if err != nil {
+		return nil, fmt.Errorf("load claimed deliveries' webhooks: %w", err)
+	}
+	for _, w := range ws {
+		hooks[w.ID] = w
+	}
+	kept := jobs[:0]
+	for _, j := range jobs {
+		// The claim joined the webhook, so it exists in this transaction.
+		if w := hooks[j.Delivery.WebhookID]; w != nil {
+			j.Webhook = *w
+			kept = append(kept, j)
+		}
+	}
+	jobs = kept
 	// Hand the jobs out in due order, as the claim query chose them.
 	rank := make(map[string]int, len(ids))
 	for i, id := range ids {
@@ -182,31 +211,17 @@ func (tx *Tx) ClaimDeliveries(limit int, leaseUntil time.Time) ([]*agenthooks.Jo
 	return jobs, nil
 }
 
-const webhookColsPrefixed = "w.id, w.account_id, w.name, w.endpoint, w.enabled, w.disabled_reason, w.events, w.ordering, w.headers, w.rate_limit, w.secret, w.previous_secret, w.previous_secret_until, w.failing_since, w.created_at, w.updated_at"
-
 func scanJob(s scanner) (*agenthooks.Job, error) {
 	var j agenthooks.Job
 	d := &j.Delivery
-	w := &j.Webhook
 	var next, created, updated int64
 	var payload string
-	var enabled int
-	var events, headers string
-	var prevUntil, failing, wcreated, wupdated int64
 	if err := s.Scan(&d.ID, &d.AccountID, &d.EventID, &d.WebhookID, &d.ConversationID, &d.Status, &d.AttemptCount, &next, &d.LastError, &created, &updated,
-		&j.Lease, &payload,
-		&w.ID, &w.AccountID, &w.Name, &w.Endpoint, &enabled, &w.DisabledReason, &events, &w.Ordering, &headers, &w.RateLimit,
-		&w.Secret, &w.PreviousSecret, &prevUntil, &failing, &wcreated, &wupdated); err != nil {
+		&j.Lease, &payload); err != nil {
 		return nil, err
 	}
 	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = FromMicros(next), FromMicros(created), FromMicros(updated)
 	j.Payload = []byte(payload)
-	w.Enabled = enabled == 1
-	if err := unmarshalWebhookJSON(w, events, headers); err != nil {
-		return nil, err
-	}
-	w.PreviousSecretUntil, w.FailingSince = FromMicros(prevUntil), FromMicros(failing)
-	w.CreatedAt, w.UpdatedAt = FromMicros(wcreated), FromMicros(wupdated)
 	return &j, nil
 }
 
@@ -265,4 +280,94 @@ func (tx *Tx) ReleaseClaims() (int, error) {
 		return 0, fmt.Errorf("rows affected: %w", err)
 	}
 	return int(n), nil
+}
+
+// CompleteDeliveries records many outcomes, each as CompleteDelivery would.
+// On PostgreSQL, where every statement is a round trip to the server, it
+// takes a batch in two statements (an UPDATE joined to the outcomes' VALUES,
+// and one INSERT of the attempts whose lease still held) instead of two per
+// outcome. SQLite runs in-process, where per-row statements are as cheap and
+// its planner does not join an UPDATE to VALUES by primary key.
+func (tx *Tx) CompleteDeliveries(os []*agenthooks.Outcome) error {
+	if tx.d.Name != "postgres" {
+		for _, o := range os {
+			if err := tx.CompleteDelivery(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// Chunks of power-of-two sizes keep the number of distinct statements
+	// (each prepared and cached per connection) small.
+	for len(os) > 0 {
+		n := 1
+		for n*2 <= len(os) && n*2 <= 256 {
+			n *= 2
+		}
+		if err := tx.completeChunk(os[:n]); err != nil {
+			return err
+		}
+		os = os[n:]
+	}
+	return nil
+}
+
+const completeRow = "(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT))"
+
+func (tx *Tx) completeChunk(os []*agenthooks.Outcome) error {
+	args := make([]any, 0, 1+7*len(os))
+	args = append(args, Micros(tx.now))
+	byID := make(map[string]*agenthooks.Outcome, len(os))
+	for _, o := range os {
+		var attempts, has int
+		var lastErr string
+		if o.Attempt != nil {
+			attempts, has = 1, 1
+			lastErr = o.Attempt.Error
+			if lastErr == "" && o.Status != agenthooks.DeliverySucceeded {
+				lastErr = fmt.Sprintf("HTTP %d", o.Attempt.StatusCode)
+			}
+		}
+		next := Micros(o.NextAttemptAt)
+		if o.Status != agenthooks.DeliveryPending {
+			next = 0
+		}
+		args = append(args, o.DeliveryID, o.Lease, o.Status, attempts, next, lastErr, has)
+		byID[o.DeliveryID] = o
+	}
+	rows, err := tx.query(`UPDATE deliveries SET status = v.column3, attempt_count = deliveries.attempt_count + v.column4, next_attempt_at = v.column5,
+		claimed = 0, last_error = CASE WHEN v.column7 = 1 THEN v.column6 ELSE deliveries.last_error END, updated_at = ?
+		FROM (VALUES `+strings.TrimSuffix(strings.Repeat(completeRow+",", len(os)), ",")+`) AS v
+		WHERE deliveries.id = v.column1 AND deliveries.lease = v.column2 AND deliveries.claimed = 1 RETURNING deliveries.id`, args...)
+	if err != nil {
+		return fmt.Errorf("complete deliveries: %w", err)
+	}
+	var done []*agenthooks.Outcome
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("complete deliveries: %w", err)
+		}
+		// Only a delivery whose lease held gets its attempt recorded.
+		if o := byID[id]; o != nil && o.Attempt != nil {
+			done = append(done, o)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("complete deliveries: %w", err)
+	}
+	if len(done) == 0 {
+		return nil
+	}
+	args = args[:0]
+	for _, o := range done {
+		a := o.Attempt
+		args = append(args, a.ID, o.DeliveryID, a.AccountID, Micros(a.CreatedAt), a.StatusCode, a.DurationMS, a.Error, a.ResponseBody)
+	}
+	if _, err := tx.exec("INSERT INTO attempts ("+attemptCols+") VALUES "+strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?),", len(done)), ","), args...); err != nil {
+		return fmt.Errorf("insert attempts: %w", err)
+	}
+	return nil
 }

@@ -94,13 +94,59 @@ func scanWebhook(s scanner) (*agenthooks.Webhook, error) {
 }
 
 func unmarshalWebhookJSON(w *agenthooks.Webhook, events, headers string) error {
-	if err := json.Unmarshal([]byte(events), &w.Events); err != nil {
+	// Webhooks are read on every API call that fires an event and every
+	// claim: the common stored forms (what jsonList and jsonMap write for
+	// event names and no headers) skip encoding/json, with the same result.
+	if list, ok := simpleStringList(events); ok {
+		w.Events = list
+	} else if err := json.Unmarshal([]byte(events), &w.Events); err != nil {
 		return fmt.Errorf("webhook %s events: %w", w.ID, err)
 	}
-	if err := json.Unmarshal([]byte(headers), &w.Headers); err != nil {
+	if headers == "{}" {
+		w.Headers = map[string]string{}
+	} else if err := json.Unmarshal([]byte(headers), &w.Headers); err != nil {
 		return fmt.Errorf("webhook %s headers: %w", w.ID, err)
 	}
 	return nil
+}
+
+// simpleStringList parses a JSON array of strings written without spaces,
+// escapes or non-ASCII characters (["a","b"]), as json.Unmarshal would; ok
+// is false for anything else.
+func simpleStringList(s string) ([]string, bool) {
+	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
+		return nil, false
+	}
+	body := s[1 : len(s)-1]
+	if body == "" {
+		return []string{}, true
+	}
+	list := make([]string, 0, strings.Count(body, ",")+1)
+	for body != "" {
+		if len(body) < 2 || body[0] != '"' {
+			return nil, false
+		}
+		end := strings.IndexByte(body[1:], '"') + 1
+		if end == 0 {
+			return nil, false
+		}
+		item := body[1:end]
+		for i := 0; i < len(item); i++ {
+			if c := item[i]; c < 0x20 || c >= 0x7f || c == '\\' {
+				return nil, false
+			}
+		}
+		list = append(list, item)
+		body = body[end+1:]
+		if body == "" {
+			break
+		}
+		if body[0] != ',' || len(body) == 1 {
+			return nil, false
+		}
+		body = body[1:]
+	}
+	return list, true
 }
 
 func marshal(v any) string {

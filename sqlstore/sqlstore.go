@@ -202,3 +202,27 @@ func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) 
 func (tx *Tx) QueryRowForTest(query string) *sql.Row {
 	return tx.q.QueryRowContext(tx.ctx, query)
 }
+
+// relaxSQL makes a transaction's commit return before its WAL is on disk, per
+// engine. SQLite has no per-transaction switch (its store relaxes whole group
+// commits instead, see sqlite.Store.WriteRelaxed).
+var relaxSQL = map[string]string{
+	"postgres": "SET LOCAL synchronous_commit TO OFF",
+}
+
+// RelaxDurability lets this write transaction commit without waiting for
+// its WAL to reach the disk. The delivery workers use it for their own
+// bookkeeping (claims and outcomes), whose loss in a crash of the database
+// server costs a repeated attempt, never an accepted event; PostgreSQL keeps
+// such commits in order and consistent, and flushes them within a few
+// hundred milliseconds. Call it before the transaction's first write.
+func (tx *Tx) RelaxDurability() error {
+	q, ok := relaxSQL[tx.d.Name]
+	if !ok || !tx.write {
+		return nil
+	}
+	if _, err := tx.q.ExecContext(tx.ctx, q); err != nil {
+		return fmt.Errorf("relax durability: %w", err)
+	}
+	return nil
+}

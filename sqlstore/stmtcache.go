@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"sync"
 )
 
 // MaxCachedStmts bounds a statement cache. Queries are a fixed set of texts,
@@ -91,97 +90,4 @@ func (c *ConnStmts) Close() error {
 		delete(c.stmts, q)
 	}
 	return first
-}
-
-// DBStmts prepares each query text once on a pool (*sql.DB) and runs it in
-// the pool's transactions: database/sql keeps the statement prepared on each
-// connection it has been used on, so a read transaction reuses what an
-// earlier one on the same connection prepared. Safe for concurrent use.
-type DBStmts struct {
-	db    *sql.DB
-	mu    sync.RWMutex
-	stmts map[string]*sql.Stmt
-}
-
-// NewDBStmts returns a statement cache over db.
-func NewDBStmts(db *sql.DB) *DBStmts {
-	return &DBStmts{db: db, stmts: make(map[string]*sql.Stmt)}
-}
-
-func (c *DBStmts) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	c.mu.RLock()
-	st, ok := c.stmts[query]
-	n := len(c.stmts)
-	c.mu.RUnlock()
-	if ok {
-		return st, nil
-	}
-	if n >= MaxCachedStmts {
-		return nil, nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st, ok := c.stmts[query]; ok {
-		return st, nil
-	}
-	// Preparing on the pool is lazy per connection: this prepares on one
-	// connection now, and on others when a transaction there first uses it.
-	st, err := c.db.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	c.stmts[query] = st
-	return st, nil
-}
-
-// Tx returns a Querier running the cached statements in tx.
-func (c *DBStmts) Tx(tx *sql.Tx) Querier { return &txStmts{c: c, tx: tx} }
-
-// Close closes the prepared statements (not the pool).
-func (c *DBStmts) Close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var first error
-	for q, st := range c.stmts {
-		if err := st.Close(); err != nil && first == nil {
-			first = err
-		}
-		delete(c.stmts, q)
-	}
-	return first
-}
-
-type txStmts struct {
-	c  *DBStmts
-	tx *sql.Tx
-}
-
-func (t *txStmts) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, err := t.c.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if st == nil {
-		return t.tx.ExecContext(ctx, query, args...)
-	}
-	return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-}
-
-func (t *txStmts) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := t.c.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if st == nil {
-		return t.tx.QueryContext(ctx, query, args...)
-	}
-	return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
-}
-
-func (t *txStmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := t.c.stmt(ctx, query)
-	if err != nil || st == nil {
-		return t.tx.QueryRowContext(ctx, query, args...)
-	}
-	return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 }

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -31,6 +32,7 @@ import (
 	"github.com/agenthooks/agenthooks/postgres"
 	"github.com/agenthooks/agenthooks/service"
 	"github.com/agenthooks/agenthooks/signature"
+	"github.com/agenthooks/agenthooks/sqlite"
 )
 
 // benchOptions are bench's flags (CONTRACT section 6, plus a few extras for
@@ -42,11 +44,12 @@ type benchOptions struct {
 	rate        float64       // closes per second; 0 is full speed
 	timeout     time.Duration // the whole run; 0 is 2m + 2ms per event
 	clients     int           // concurrent API clients closing conversations
-	rawPosts    int           // POSTs per raw run; 0 is min(max(events, 5000), 50000)
+	rawPosts    int           // POSTs per raw run; 0 is min(max(events, 50000), 100000)
 
 	receiverLatency time.Duration // the receiver waits this long before it answers
 	badEndpoints    int           // extra webhooks whose endpoint hangs until the timeout
 	cpuProfile      string        // CPU profile of the end-to-end and drain phases
+	memProfile      string        // allocation profile of the whole run
 	pprofAddr       string        // serve net/http/pprof here (loopback) while running
 
 	getenv   func(string) string
@@ -99,10 +102,11 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.Float64Var(&o.rate, "rate", 0, "close calls per second in the end-to-end phase (0: as fast as the clients go)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "bound on the whole run (0: 2m plus 2ms per event)")
 	fs.IntVar(&o.clients, "clients", 64, "concurrent API clients closing conversations")
-	fs.IntVar(&o.rawPosts, "raw-posts", 0, "POSTs per raw run (0: the number of events, at least 5000, at most 50000)")
+	fs.IntVar(&o.rawPosts, "raw-posts", 0, "POSTs per raw run (0: the number of events, at least 50000, at most 100000)")
 	fs.DurationVar(&o.receiverLatency, "receiver-latency", 0, "the receiver waits this long before answering each request (e.g. 50ms)")
 	fs.IntVar(&o.badEndpoints, "bad-endpoints", 0, "extra webhooks whose endpoint hangs until the delivery timeout; they get 1/M of the events each, not counted in the figures")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the end-to-end and drain phases to this file")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile (all allocations of the run) to this file at the end")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve net/http/pprof on this loopback address while running (e.g. 127.0.0.1:6060)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, benchUsage)
@@ -173,8 +177,34 @@ type bench struct {
 	hooks    []benchHook
 	bad      []benchHook
 	progress func(format string, args ...any)
-	// startProfile starts the CPU profile (--cpuprofile), nil without one.
-	startProfile func() error
+}
+
+// profile starts a CPU profile of a phase when --cpuprofile is set: the end
+// to end phase goes to the file named, the drain phase to that name with
+// ".drain" added. The returned function stops it.
+func (b *bench) profile(phase string) (func(), error) {
+	if b.o.cpuProfile == "" {
+		return func() {}, nil
+	}
+	name := b.o.cpuProfile
+	if phase == "drain" {
+		name += ".drain"
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := runtimepprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			runtimepprof.StopCPUProfile()
+			f.Close()
+		})
+	}, nil
 }
 
 type benchHook struct {
@@ -187,7 +217,7 @@ func runBench(ctx context.Context, o benchOptions) (res *benchResult, err error)
 		o.timeout = 2*time.Minute + time.Duration(o.events)*2*time.Millisecond
 	}
 	if o.rawPosts == 0 {
-		o.rawPosts = min(max(o.events, 5000), 50000)
+		o.rawPosts = min(max(o.events, 50000), 100000)
 	}
 	if o.progress == nil {
 		o.progress = io.Discard
@@ -307,32 +337,6 @@ func runBench(ctx context.Context, o benchOptions) (res *benchResult, err error)
 		return nil, fmt.Errorf("raw: %w", err)
 	}
 
-	var stopProfile func()
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		profiling := false
-		stopProfile = func() {
-			if profiling {
-				runtimepprof.StopCPUProfile()
-				profiling = false
-			}
-		}
-		defer stopProfile()
-		// Start after the set-up of the end-to-end phase, below.
-		startProfile := func() error {
-			if err := runtimepprof.StartCPUProfile(f); err != nil {
-				return err
-			}
-			profiling = true
-			return nil
-		}
-		b.startProfile = startProfile
-	}
-
 	e2e, err := b.endToEnd(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("end to end: %w", err)
@@ -341,10 +345,18 @@ func runBench(ctx context.Context, o benchOptions) (res *benchResult, err error)
 	if err != nil {
 		return nil, fmt.Errorf("drain: %w", err)
 	}
-	if stopProfile != nil {
-		stopProfile()
-	}
 
+	if o.memProfile != "" {
+		f, err := os.Create(o.memProfile)
+		if err != nil {
+			return nil, err
+		}
+		err = runtimepprof.Lookup("allocs").WriteTo(f, 0)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("--memprofile: %w", err)
+		}
+	}
 	res = &benchResult{
 		Store: a.store.Engine(), Events: o.events, Webhooks: o.webhooks,
 		RawPostsPerS:   round(raw, 1),
@@ -359,6 +371,72 @@ func runBench(ctx context.Context, o benchOptions) (res *benchResult, err error)
 	}
 	b.progress("done: %d duplicate arrivals, %d requests to hanging endpoints", b.recv.duplicates.Load(), b.recv.hung.Load())
 	return res, nil
+}
+
+// writerStats is the SQLite store's group-commit counters.
+type writerStats interface{ Stats() sqlite.Stats }
+
+// commits describes the group commits since before (SQLite only).
+func (b *bench) commits(before sqlite.Stats) (string, sqlite.Stats) {
+	ws, ok := b.app.store.(writerStats)
+	if !ok {
+		return "", before
+	}
+	now := ws.Stats()
+	n := now.Commits - before.Commits
+	if n == 0 {
+		return "", now
+	}
+	return fmt.Sprintf("; %d commits (%d with fsync) of %.1f writes each, writer busy %s",
+		n, now.Synced-before.Synced, float64(now.Writes-before.Writes)/float64(n), (now.Busy - before.Busy).Round(time.Millisecond)), now
+}
+
+// machineBusy is the CPU time all processes have used so far (from
+// /proc/stat; 0 where it cannot be read), to tell how much of a phase's
+// machine went to other processes.
+func machineBusy() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 5 || f[0] != "cpu" {
+		return 0
+	}
+	var busy int64
+	for i, v := range f[1:] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0
+		}
+		if i != 3 && i != 4 { // idle, iowait
+			busy += n
+		}
+	}
+	return time.Duration(busy) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+}
+
+// cpuUsage describes the CPU a phase used: this process's, per event, and
+// other processes'.
+type cpuUsage struct{ self, all time.Duration }
+
+func startUsage() cpuUsage { return cpuUsage{cpuTime(), machineBusy()} }
+
+func (u cpuUsage) String(events int, elapsed time.Duration) string {
+	self, all := cpuTime()-u.self, machineBusy()-u.all
+	other := max(0, all-self)
+	return fmt.Sprintf("CPU %s per event (%.2f cores; other processes %.2f cores)",
+		(self / time.Duration(events)).Round(100*time.Nanosecond), self.Seconds()/elapsed.Seconds(), other.Seconds()/elapsed.Seconds())
+}
+
+// cpuTime is the process's CPU time so far (user and system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func randomSuffix() string {
@@ -523,6 +601,7 @@ func (b *bench) rawRun(ctx context.Context, body []byte, conns, total int) (floa
 	url := b.recv.url + "/hook/0"
 	key, _ := signature.ParseSecret(b.hooks[0].secret)
 	msgID := service.NewID()
+	userAgent := "agenthooks/" + version()
 	var next atomic.Int64
 	var failed atomic.Value
 	var wg sync.WaitGroup
@@ -538,7 +617,7 @@ func (b *bench) rawRun(ctx context.Context, body []byte, conns, total int) (floa
 				ts := time.Now().Unix()
 				h := req.Header
 				h["Content-Type"] = []string{"application/json"}
-				h["User-Agent"] = []string{"agenthooks/" + version()}
+				h["User-Agent"] = []string{userAgent}
 				h["webhook-id"] = []string{msgID}
 				h["webhook-timestamp"] = []string{strconv.FormatInt(ts, 10)}
 				h["webhook-signature"] = []string{signature.Sign(key, msgID, ts, body)}
@@ -768,17 +847,19 @@ func (b *bench) endToEnd(ctx context.Context) (*e2eFigures, error) {
 	b.recv.phase.Store(p)
 	defer b.recv.phase.Store(nil)
 	returned := make([]int64, n)
-	if b.startProfile != nil {
-		if err := b.startProfile(); err != nil {
-			return nil, err
-		}
+	stopProfile, err := b.profile("end to end")
+	if err != nil {
+		return nil, err
 	}
+	defer stopProfile()
 	how := "full speed"
 	if b.o.rate > 0 {
 		how = fmt.Sprintf("%.0f/s", b.o.rate)
 	}
 	b.progress("end to end: closing %d conversations with %d clients at %s", len(items), b.o.clients, how)
 	start := int64(time.Since(b.base))
+	use := startUsage()
+	_, ws0 := b.commits(sqlite.Stats{})
 	var closeErr error
 	closeDone := make(chan struct{})
 	go func() { closeErr = b.closeAll(ctx, items, b.o.rate, returned); close(closeDone) }()
@@ -790,6 +871,8 @@ func (b *bench) endToEnd(ctx context.Context) (*e2eFigures, error) {
 		return nil, closeErr
 	}
 	lastReturn := slices.Max(returned)
+	cpu := use.String(n, time.Duration(p.last.Load()-start))
+	stopProfile()
 	last := p.last.Load()
 	f := &e2eFigures{
 		ingest:     float64(len(items)) / time.Duration(lastReturn-start).Seconds(),
@@ -802,7 +885,9 @@ func (b *bench) endToEnd(ctx context.Context) (*e2eFigures, error) {
 	slices.Sort(lat)
 	f.p50 = time.Duration(lat[(len(lat)-1)*50/100])
 	f.p99 = time.Duration(lat[(len(lat)-1)*99/100])
-	b.progress("end to end: %.0f closes/s, %.0f deliveries/s, latency p50 %s p99 %s", f.ingest, f.deliveries, f.p50, f.p99)
+	commits, _ := b.commits(ws0)
+	b.progress("end to end: %.0f closes/s, %.0f deliveries/s, latency p50 %s p99 %s; %s%s",
+		f.ingest, f.deliveries, f.p50, f.p99, cpu, commits)
 	return f, nil
 }
 
@@ -826,13 +911,24 @@ func (b *bench) drain(ctx context.Context) (float64, error) {
 		return 0, fmt.Errorf("%d events arrived while delivery was paused", got)
 	}
 	b.progress("drain: resuming delivery")
+	stopProfile, err := b.profile("drain")
+	if err != nil {
+		return 0, err
+	}
+	defer stopProfile()
 	start := int64(time.Since(b.base))
+	use := startUsage()
+	_, ws0 := b.commits(sqlite.Stats{})
 	b.app.pool.Resume()
 	if err := b.wait(ctx, "drain", p, nil, nil); err != nil {
 		return 0, err
 	}
-	rate := float64(n) / time.Duration(p.last.Load()-start).Seconds()
-	b.progress("drain: %.0f deliveries/s", rate)
+	elapsed := time.Duration(p.last.Load() - start)
+	cpu := use.String(n, elapsed)
+	stopProfile()
+	rate := float64(n) / elapsed.Seconds()
+	commits, _ := b.commits(ws0)
+	b.progress("drain: %.0f deliveries/s; %s%s", rate, cpu, commits)
 	return rate, nil
 }
 
@@ -949,7 +1045,13 @@ func (r *benchReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		}
 	}
 	if r.latency > 0 {
-		time.Sleep(r.latency)
+		t := time.NewTimer(r.latency)
+		select {
+		case <-t.C:
+		case <-req.Context().Done():
+		case <-r.release:
+		}
+		t.Stop()
 	}
 	w.WriteHeader(http.StatusOK)
 }

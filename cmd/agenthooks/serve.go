@@ -138,10 +138,14 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 		}
 	}
 	if cfg.Role != "api" {
+		// Many webhooks can share one host (a CRM's, an automation
+		// service's): keep a warm connection for every attempt that can be
+		// in flight, or each one past the pool's size pays for a new
+		// connection (and leaves a socket in TIME_WAIT).
 		client := egress.NewClient(egress.Options{
 			Policy:              policy,
 			Timeout:             cfg.DeliveryTimeout,
-			MaxIdleConnsPerHost: max(cfg.WebhookMaxInFlight, 64),
+			MaxIdleConnsPerHost: max(cfg.Workers, 64),
 			UserAgent:           "agenthooks/" + version(),
 		})
 		a.pool = delivery.New(delivery.Options{

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/agenthooks/agenthooks/internal/testdb"
+)
+
+// TestBench runs the benchmark small, on both stores, as CI's smoke test: it
+// must deliver every event and print consistent figures. It asserts no
+// speed: timing belongs to docs/benchmarks.md, not to a test.
+func TestBench(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args func(t *testing.T) []string
+	}{
+		{"SQLite", func(t *testing.T) []string { return nil }},
+		{"PostgreSQL", func(t *testing.T) []string {
+			// Skips (or fails in CI) when the server is unreachable; the
+			// bench creates and drops a database of its own on it.
+			testdb.PostgresURL(t)
+			return []string{"--database-url", testdb.ServerURL()}
+		}},
+		{"PacedWithHangingEndpoint", func(t *testing.T) []string {
+			return []string{"--rate", "2000", "--bad-endpoints", "1", "--receiver-latency", "1ms"}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"bench", "--events", "300", "--webhooks", "3", "--raw-posts", "500", "--timeout", "3m"}, tt.args(t)...)
+			var stdout, stderr bytes.Buffer
+			ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+			defer cancel()
+			if code := run(ctx, args, &stdout, &stderr, env{}.get); code != 0 {
+				t.Fatalf("bench exited %d; stderr:\n%s", code, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "bench: end to end:") || !strings.Contains(stderr.String(), "bench: drain:") {
+				t.Errorf("no progress on stderr:\n%s", stderr.String())
+			}
+			lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+			last := lines[len(lines)-1]
+			checkBenchJSON(t, last, 300, 3)
+		})
+	}
+}
+
+// checkBenchJSON checks the last line: exactly CONTRACT's keys, every figure
+// present and positive, and the figures consistent with each other.
+func checkBenchJSON(t *testing.T, line string, events, webhooks int) {
+	t.Helper()
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(line), &raw); err != nil {
+		t.Fatalf("last line %q is not a JSON object: %v", line, err)
+	}
+	keys := []string{"store", "events", "webhooks", "raw_posts_per_s", "ingest_per_s", "deliveries_per_s", "drain_per_s",
+		"ratio", "drain_ratio", "p50_ms", "p99_ms", "peak_rss_mb"}
+	if len(raw) != len(keys) {
+		t.Errorf("keys %v, want exactly %v", raw, keys)
+	}
+	for _, k := range keys {
+		if _, ok := raw[k]; !ok {
+			t.Errorf("key %q missing from %s", k, line)
+		}
+	}
+	var r benchResult
+	if err := json.Unmarshal([]byte(line), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Store != "sqlite" && r.Store != "postgres" {
+		t.Errorf("store %q", r.Store)
+	}
+	if r.Events != events || r.Webhooks != webhooks {
+		t.Errorf("events %d, webhooks %d; want %d, %d", r.Events, r.Webhooks, events, webhooks)
+	}
+	for name, v := range map[string]float64{"raw_posts_per_s": r.RawPostsPerS, "ingest_per_s": r.IngestPerS, "deliveries_per_s": r.DeliveriesPerS,
+		"drain_per_s": r.DrainPerS, "ratio": r.Ratio, "drain_ratio": r.DrainRatio, "p99_ms": r.P99MS, "peak_rss_mb": r.PeakRSSMB} {
+		if !(v > 0) || math.IsInf(v, 0) {
+			t.Errorf("%s = %v, want a positive number", name, v)
+		}
+	}
+	if r.P50MS < 0 || r.P50MS > r.P99MS {
+		t.Errorf("p50 %v ms, p99 %v ms: want 0 <= p50 <= p99", r.P50MS, r.P99MS)
+	}
+	// The ratios are the rates divided by the raw rate, up to the rounding of
+	// the printed figures.
+	near := func(name string, got, want float64) {
+		if math.Abs(got-want) > 0.0005+want*0.001 {
+			t.Errorf("%s = %v, want %v (from the printed rates)", name, got, want)
+		}
+	}
+	near("ratio", r.Ratio, r.DeliveriesPerS/r.RawPostsPerS)
+	near("drain_ratio", r.DrainRatio, r.DrainPerS/r.RawPostsPerS)
+	// Deliveries are timed from the first close to the last arrival, which
+	// comes after the last close returned... or a moment before it: the
+	// receiver may get an event before its API call's answer is read.
+	if r.DeliveriesPerS > r.IngestPerS*1.5 {
+		t.Errorf("deliveries_per_s %v far above ingest_per_s %v: events cannot be delivered faster than they are accepted", r.DeliveriesPerS, r.IngestPerS)
+	}
+}
+
+func TestBenchArguments(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"bench", "--events", "0"},
+		{"bench", "--webhooks", "0"},
+		{"bench", "--rate", "-1"},
+		{"bench", "--database-url", "mysql://x"},
+		{"bench", "--pprof", "0.0.0.0:6060"},
+		{"bench", "extra"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), args, &stdout, &stderr, env{}.get); code != 2 {
+			t.Errorf("%v: exit %d, want 2; stderr %q", args, code, stderr.String())
+		}
+	}
+}
+
+// A run that cannot finish in its --timeout fails with a clear message
+// instead of hanging.
+func TestBenchTimeout(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	args := []string{"bench", "--events", "200", "--webhooks", "2", "--raw-posts", "200", "--receiver-latency", "10s", "--timeout", "3s"}
+	if code := run(context.Background(), args, &stdout, &stderr, env{"AGENTHOOKS_DELIVERY_TIMEOUT": "20s"}.get); code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "timeout") && !strings.Contains(stderr.String(), "timed out") {
+		t.Errorf("stderr does not say it timed out:\n%s", stderr.String())
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("a failed run printed %q on stdout", stdout.String())
+	}
+}
