@@ -149,6 +149,22 @@ func (g *gate) admitOrPark(j *agenthooks.Job, now time.Time) (time.Duration, boo
 	return g.pass(h, w, now), false
 }
 
+// capacity is how many more claimed jobs the webhooks can take at once,
+// in flight or parked: the room left by those with attempts in flight and a
+// closed circuit, plus room for one more webhook (any other may have due
+// deliveries too). A claim larger than this would hand the excess back.
+func (g *gate) capacity() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 2 * g.maxFlight
+	for _, h := range g.hooks {
+		if h.openUntil.IsZero() {
+			n += max(0, 2*g.maxFlight-h.inflight-len(h.parked))
+		}
+	}
+	return n
+}
+
 // done records the end of an admitted attempt. attempted is false when the
 // attempt was cancelled by shutdown (it says nothing about the endpoint).
 // When jobs are parked on the webhook, it returns the oldest: admitted (its

@@ -64,6 +64,9 @@ type Pool struct {
 	stop   chan struct{}
 	paused atomic.Bool
 	resume chan struct{}
+	// due wakes the dispatcher when deliveries it held back come due, so
+	// that they do not wait for the next poll.
+	due chan struct{}
 
 	// claimMu serialises claims, which the dispatcher makes when deliveries
 	// are stored and the completion writer makes in the transaction that
@@ -142,7 +145,7 @@ func New(o Options) *Pool {
 	return &Pool{
 		o: o, log: o.Logger,
 		sem:  make(chan struct{}, o.Workers),
-		stop: make(chan struct{}), resume: make(chan struct{}, 1),
+		stop: make(chan struct{}), resume: make(chan struct{}, 1), due: make(chan struct{}, 1),
 		attemptCtx: ctx, cancelAttempt: cancel,
 		gate:      g,
 		results:   make(chan result, o.Workers),
@@ -231,6 +234,7 @@ func (p *Pool) loop() {
 		case <-p.o.Store.Wake():
 		case <-ticker.C:
 		case <-p.resume:
+		case <-p.due:
 		}
 	}
 }
@@ -302,7 +306,10 @@ func (p *Pool) claimLimit() int {
 	if p.stopping || p.paused.Load() {
 		return 0
 	}
-	return min(cap(p.sem)-len(p.sem), p.o.Batch)
+	// No more than the webhooks can take: a claim beyond their in-flight
+	// caps and parks would only hand deliveries back (and push them back
+	// in the queue).
+	return min(cap(p.sem)-len(p.sem), p.o.Batch, p.gate.capacity())
 }
 
 // dispatch starts an attempt for each claimed job. The caller holds claimMu.
@@ -576,6 +583,7 @@ func (p *Pool) complete(batch []result) {
 		}
 		if err = p.write(writeAndClaim); err == nil {
 			p.dispatch(jobs)
+			p.wakeWhenDue(batch)
 			return
 		}
 		if agenthooks.ErrorCode(err) == agenthooks.EUNAVAILABLE {
@@ -586,6 +594,27 @@ func (p *Pool) complete(batch []result) {
 	// The leases will run out and the deliveries will be tried again: at least
 	// once still holds.
 	p.log.Error("record delivery outcomes", slog.Int("count", len(batch)), slog.Any("error", err))
+}
+
+// wakeWhenDue wakes the dispatcher when the first of the deliveries the
+// batch held back comes due.
+func (p *Pool) wakeWhenDue(batch []result) {
+	var first time.Time
+	for i := range batch {
+		o := &batch[i].outcome
+		if o.Attempt == nil && o.Status == agenthooks.DeliveryPending && (first.IsZero() || o.NextAttemptAt.Before(first)) {
+			first = o.NextAttemptAt
+		}
+	}
+	if first.IsZero() {
+		return
+	}
+	time.AfterFunc(max(first.Sub(p.o.Now()), 0), func() {
+		select {
+		case p.due <- struct{}{}:
+		default:
+		}
+	})
 }
 
 // disableGone disables a webhook whose endpoint answered 410 Gone and ends

@@ -594,6 +594,9 @@ func (b *bench) raw(ctx context.Context) (float64, error) {
 	return best, nil
 }
 
+// rawRunMax bounds one raw run's duration.
+const rawRunMax = 5 * time.Second
+
 func (b *bench) rawRun(ctx context.Context, body []byte, conns, total int) (float64, error) {
 	tr := &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns, IdleConnTimeout: time.Minute}
 	defer tr.CloseIdleConnections()
@@ -602,13 +605,16 @@ func (b *bench) rawRun(ctx context.Context, body []byte, conns, total int) (floa
 	key, _ := signature.ParseSecret(b.hooks[0].secret)
 	msgID := service.NewID()
 	userAgent := "agenthooks/" + version()
-	var next atomic.Int64
+	var next, done atomic.Int64
 	var failed atomic.Value
 	var wg sync.WaitGroup
 	start := time.Now()
+	// Bounded in time as well as in count: a slow receiver (--receiver-latency)
+	// would otherwise make a run of 16 connections last minutes.
+	deadline := start.Add(rawRunMax)
 	for range conns {
 		wg.Go(func() {
-			for next.Add(1) <= int64(total) && ctx.Err() == nil {
+			for next.Add(1) <= int64(total) && ctx.Err() == nil && time.Now().Before(deadline) {
 				req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 				if err != nil {
 					failed.Store(err)
@@ -632,6 +638,7 @@ func (b *bench) rawRun(ctx context.Context, body []byte, conns, total int) (floa
 					failed.Store(fmt.Errorf("receiver answered %d", resp.StatusCode))
 					return
 				}
+				done.Add(1)
 			}
 		})
 	}
@@ -643,7 +650,7 @@ func (b *bench) rawRun(ctx context.Context, body []byte, conns, total int) (floa
 	if err, _ := failed.Load().(error); err != nil {
 		return 0, err
 	}
-	return float64(total) / elapsed.Seconds(), nil
+	return float64(done.Load()) / elapsed.Seconds(), nil
 }
 
 // closeItem is one conversation to close: index into the phase's healthy
