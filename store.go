@@ -96,6 +96,10 @@ type Tx interface {
 	DeleteWebhook(accountID, id string) error
 	// FindWebhooksByID returns the account's webhooks among ids (missing ones are skipped).
 	FindWebhooksByID(accountID string, ids []string) ([]*Webhook, error)
+	// AssistantWebhook returns the webhook assigned to the account's
+	// assistant with only what routing needs (ID, AccountID, Enabled,
+	// Events), or nil when the assistant or its webhook does not exist.
+	AssistantWebhook(accountID, assistantID string) (*Webhook, error)
 
 	CreateAssistant(a *Assistant) error
 	FindAssistant(accountID, id string) (*Assistant, error)
@@ -127,6 +131,9 @@ type Tx interface {
 	FindConversation(accountID, id string) (*Conversation, error)
 	ListConversations(accountID string, f ConversationFilter, p Page) ([]*Conversation, int, error)
 	UpdateConversation(c *Conversation) error
+	// CloseConversation marks an open conversation closed at now and returns
+	// it: ENOTFOUND when there is none, ECONFLICT when it is already closed.
+	CloseConversation(accountID, id string, now time.Time) (*Conversation, error)
 	// FindIdleConversations returns up to limit open conversations of any
 	// account whose last activity is before before.
 	FindIdleConversations(before time.Time, limit int) ([]*Conversation, error)

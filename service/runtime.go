@@ -258,11 +258,11 @@ func (s *Service) CaptureIntent(ctx context.Context, accountID, conversationID, 
 // closing again is ECONFLICT and fires nothing.
 func (s *Service) CloseConversation(ctx context.Context, accountID, id string) (*agenthooks.Conversation, error) {
 	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Conversation, error) {
-		c, err := openConversation(tx, accountID, id)
+		c, err := tx.CloseConversation(accountID, id, tx.Now())
 		if err != nil {
 			return nil, err
 		}
-		return c, s.close(tx, c)
+		return c, s.fireConversation(tx, c, agenthooks.EventConversationClosed)
 	})
 }
 
@@ -343,20 +343,20 @@ func (s *Service) fire(tx agenthooks.Tx, c *agenthooks.Conversation, eventType s
 	if formWebhookID != "" {
 		ids = append(ids, formWebhookID)
 	}
-	if assistantID != "" {
-		a, err := tx.FindAssistant(c.AccountID, assistantID)
-		if err != nil && agenthooks.ErrorCode(err) != agenthooks.ENOTFOUND {
-			return err
-		}
-		if a != nil && a.WebhookID != "" && !slices.Contains(ids, a.WebhookID) {
-			ids = append(ids, a.WebhookID)
-		}
-	}
 	var hooks []*agenthooks.Webhook
 	if len(ids) > 0 {
 		var err error
 		if hooks, err = tx.FindWebhooksByID(c.AccountID, ids); err != nil {
 			return err
+		}
+	}
+	if assistantID != "" {
+		w, err := tx.AssistantWebhook(c.AccountID, assistantID)
+		if err != nil {
+			return err
+		}
+		if w != nil && !slices.Contains(ids, w.ID) {
+			hooks = append(hooks, w)
 		}
 	}
 	return s.emit(tx, c.AccountID, c.ID, eventType, data, hooks, false)

@@ -1,7 +1,9 @@
 package sqlstore
 
 import (
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -190,6 +192,29 @@ func (tx *Tx) FindWebhook(accountID, id string) (*agenthooks.Webhook, error) {
 		return nil, notFound(err, "webhook")
 	}
 	return w, nil
+}
+
+// AssistantWebhook returns the routing fields of the webhook assigned to
+// the assistant, or nil: one indexed join instead of reading the assistant
+// and then every column of its webhook, on every event's path.
+func (tx *Tx) AssistantWebhook(accountID, assistantID string) (*agenthooks.Webhook, error) {
+	var w agenthooks.Webhook
+	var enabled int
+	var events string
+	err := tx.queryRow(`SELECT w.id, w.account_id, w.enabled, w.events FROM assistants a JOIN webhooks w ON w.id = a.webhook_id AND w.account_id = a.account_id
+		WHERE a.id = ? AND a.account_id = ?`, assistantID, accountID).Scan(&w.ID, &w.AccountID, &enabled, &events)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find assistant webhook: %w", err)
+	}
+	w.Enabled = enabled == 1
+	if err := unmarshalWebhookJSON(&w, events, "{}"); err != nil {
+		return nil, err
+	}
+	w.Headers = nil // not read: routing needs none
+	return &w, nil
 }
 
 // FindWebhooksByID returns the account's webhooks among ids.
@@ -529,6 +554,25 @@ func (tx *Tx) UpdateConversation(c *agenthooks.Conversation) error {
 		return fmt.Errorf("update conversation: %w", err)
 	}
 	return checkAffected(res, "conversation")
+}
+
+// CloseConversation closes an open conversation in one statement
+// (UPDATE ... RETURNING); only when nothing was updated does it read the row
+// to tell a missing conversation from a closed one.
+func (tx *Tx) CloseConversation(accountID, id string, now time.Time) (*agenthooks.Conversation, error) {
+	at := Micros(now)
+	c, err := scanConversation(tx.queryRow("UPDATE conversations SET closed = 1, closed_at = ?, updated_at = ? WHERE id = ? AND account_id = ? AND closed = 0 RETURNING "+conversationCols,
+		at, at, id, accountID))
+	if err == nil {
+		return c, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("close conversation: %w", err)
+	}
+	if _, err := tx.FindConversation(accountID, id); err != nil {
+		return nil, err
+	}
+	return nil, agenthooks.Errorf(agenthooks.ECONFLICT, "Conversation is closed.")
 }
 
 // FindIdleConversations returns open conversations idle since before.

@@ -338,6 +338,36 @@ func exerciseWebhooks(t *testing.T, setup setupFunc) {
 		})
 	})
 
+	t.Run("AssistantWebhook", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		w := b.webhook(t, b.acct)
+		withHook := b.assistant(t, b.acct, w.ID)
+		without := b.assistant(t, b.acct, "")
+		dangling := b.assistant(t, b.acct, NewID())
+		foreign := b.assistant(t, b.other, w.ID) // another account's assistant naming this webhook
+		b.read(t, func(tx agenthooks.Tx) error {
+			got, err := tx.AssistantWebhook(b.acct.ID, withHook.ID)
+			mustNil(t, err)
+			want := &agenthooks.Webhook{ID: w.ID, AccountID: w.AccountID, Enabled: w.Enabled, Events: w.Events}
+			checkEqual(t, "AssistantWebhook (routing fields)", got, want)
+			for name, id := range map[string][2]string{
+				"no webhook":        {b.acct.ID, without.ID},
+				"deleted webhook":   {b.acct.ID, dangling.ID},
+				"missing assistant": {b.acct.ID, NewID()},
+				"other account":     {b.other.ID, withHook.ID},
+				"foreign assistant": {b.other.ID, foreign.ID},
+			} {
+				got, err := tx.AssistantWebhook(id[0], id[1])
+				mustNil(t, err)
+				if got != nil {
+					t.Errorf("AssistantWebhook (%s) = %+v, want nil", name, got)
+				}
+			}
+			return nil
+		})
+	})
+
 	t.Run("UnassignWebhook", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
@@ -595,6 +625,48 @@ func exerciseConversations(t *testing.T, setup setupFunc) {
 			got, err := tx.FindConversation(b.acct.ID, c.ID)
 			mustNil(t, err)
 			checkEqual(t, "conversation after UpdateConversation", got, want)
+			return nil
+		})
+	})
+
+	t.Run("CloseConversation", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		c := b.conversation(t, b.acct, NewID(), b.clock.Now())
+		at := b.clock.Add(time.Minute)
+		var got *agenthooks.Conversation
+		b.write(t, func(tx agenthooks.Tx) error {
+			var err error
+			got, err = tx.CloseConversation(b.acct.ID, c.ID, at)
+			return err
+		})
+		want := stored(c)
+		want.Closed, want.ClosedAt, want.UpdatedAt = true, stored(&struct{ T time.Time }{at}).T, stored(&struct{ T time.Time }{at}).T
+		checkEqual(t, "CloseConversation's answer", got, want)
+		b.read(t, func(tx agenthooks.Tx) error {
+			read, err := tx.FindConversation(b.acct.ID, c.ID)
+			mustNil(t, err)
+			checkEqual(t, "conversation after CloseConversation", read, want)
+			return nil
+		})
+		cases := []struct {
+			name, account, id, code string
+		}{
+			{"already closed", b.acct.ID, c.ID, agenthooks.ECONFLICT},
+			{"missing", b.acct.ID, NewID(), agenthooks.ENOTFOUND},
+			{"other account", b.other.ID, c.ID, agenthooks.ENOTFOUND},
+		}
+		for _, tc := range cases {
+			err := b.store.Write(t.Context(), func(tx agenthooks.Tx) error {
+				_, err := tx.CloseConversation(tc.account, tc.id, b.clock.Now())
+				return err
+			})
+			mustCode(t, err, tc.code, "CloseConversation ("+tc.name+")")
+		}
+		b.read(t, func(tx agenthooks.Tx) error {
+			read, err := tx.FindConversation(b.acct.ID, c.ID)
+			mustNil(t, err)
+			checkEqual(t, "conversation after a second close", read, want)
 			return nil
 		})
 	})
