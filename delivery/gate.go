@@ -28,6 +28,9 @@ type gate struct {
 	// maxPark is the longest a parked delivery may wait: its lease must
 	// still cover an attempt when it goes (0: no limit).
 	maxPark time.Duration
+	// probeAt is when capacity next grants room for a webhook it does not
+	// know (see capacity).
+	probeAt time.Time
 }
 
 type hookState struct {
@@ -41,6 +44,17 @@ type hookState struct {
 	parked    []parkedJob   // waiting for a slot, oldest first
 	hold      time.Duration // current hold-back while the cap stays full; 0 after an attempt ends
 	holdSince time.Time
+	idleSince time.Time // when its last attempt ended well with none in flight; zero while busy
+}
+
+// forgetAfter is how long the gate keeps the state of a healthy webhook
+// with nothing in flight.
+const forgetAfter = 10 * time.Second
+
+// forgettable reports whether h holds nothing but idleness since before.
+func (h *hookState) forgettable(before time.Time) bool {
+	return !h.idleSince.IsZero() && h.idleSince.Before(before) && h.inflight == 0 && len(h.parked) == 0 &&
+		h.failures == 0 && h.openUntil.IsZero() && h.refilled.IsZero()
 }
 
 type parkedJob struct {
@@ -119,6 +133,7 @@ func (g *gate) pass(h *hookState, w *agenthooks.Webhook, now time.Time) time.Dur
 	}
 	h.probing = probe
 	h.inflight++
+	h.idleSince = time.Time{}
 	return 0
 }
 
@@ -151,18 +166,55 @@ func (g *gate) admitOrPark(j *agenthooks.Job, now time.Time) (time.Duration, boo
 
 // capacity is how many more claimed jobs the webhooks can take at once,
 // in flight or parked: the room left by those with attempts in flight and a
-// closed circuit, plus room for one more webhook (any other may have due
-// deliveries too). A claim larger than this would hand the excess back.
-func (g *gate) capacity() int {
+// closed circuit, plus, when probe is true, room for one more webhook (one
+// the gate does not know may have due deliveries too).
+//
+// That allowance is what lets a webhook the gate does not know yet get
+// past a busy webhook's backlog: the busy one's excess is handed back with
+// a hold-back, which moves it behind the others in the due order. But
+// when every due delivery belongs to webhooks that are full, it buys
+// nothing and costs a claim and a release per delivery: with one busy
+// webhook the drain halved. So it is a probe: granted while claims find
+// webhooks the gate did not know (see claimed), and otherwise once every
+// probeEvery.
+func (g *gate) capacity(now time.Time) (n int, probe bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	n := 2 * g.maxFlight
-	for _, h := range g.hooks {
+	for id, h := range g.hooks {
+		if h.forgettable(now.Add(-forgetAfter)) {
+			delete(g.hooks, id)
+			continue
+		}
 		if h.openUntil.IsZero() {
 			n += max(0, 2*g.maxFlight-h.inflight-len(h.parked))
 		}
 	}
-	return n
+	if len(g.hooks) == 0 || !now.Before(g.probeAt) {
+		n, probe = n+2*g.maxFlight, true
+	}
+	return n, probe
+}
+
+// probeEvery is how often a claim may take more than the known webhooks
+// have room for, when the last such claim found no other webhook.
+const probeEvery = 20 * time.Millisecond
+
+// claimed learns from a claim made with capacity's probe allowance:
+// if it found a webhook the gate does not know, the allowance stays;
+// if it found none and took more than the known webhooks' room, the
+// allowance was spent on deliveries that will be handed back, and the
+// next one waits probeEvery. Called before the jobs are dispatched.
+func (g *gate) claimed(jobs []*agenthooks.Job, room int, now time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, j := range jobs {
+		if g.hooks[j.Webhook.ID] == nil {
+			return
+		}
+	}
+	if len(jobs) > room {
+		g.probeAt = now.Add(probeEvery)
+	}
 }
 
 // done records the end of an admitted attempt. attempted is false when the
@@ -210,7 +262,9 @@ func (g *gate) done(webhookID string, attempted, ok bool, now time.Time) (next *
 		return pj.job, g.pass(h, &pj.job.Webhook, now)
 	}
 	if attempted && ok && h.inflight == 0 && h.refilled.IsZero() {
-		delete(g.hooks, webhookID)
+		// Nothing to remember but that it is healthy and has room: kept a
+		// while so that claims count its room (capacity), then forgotten.
+		h.idleSince = now
 	}
 	return nil, 0
 }

@@ -146,3 +146,85 @@ func TestRotationOverlapEnds(t *testing.T) {
 		}
 	}
 }
+
+// TestGateCapacityProbe checks the claim allowance for unknown webhooks:
+// always granted when the gate knows no webhook, withdrawn for probeEvery
+// after a claim spent it on known webhooks only, kept while claims find
+// webhooks the gate did not know.
+func TestGateCapacityProbe(t *testing.T) {
+	t.Parallel()
+	const maxFlight = 4
+	g := newGate(maxFlight, 5, time.Second)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	job := func(webhookID string) *agenthooks.Job {
+		return &agenthooks.Job{Webhook: agenthooks.Webhook{ID: webhookID}}
+	}
+	check := func(what string, wantN int, wantProbe bool) {
+		t.Helper()
+		n, probe := g.capacity(now)
+		if n != wantN || probe != wantProbe {
+			t.Errorf("%s: capacity = %d, %v; want %d, %v", what, n, probe, wantN, wantProbe)
+		}
+	}
+	check("empty gate", 2*maxFlight, true)
+
+	// Webhook "a" full: maxFlight in flight and maxFlight parked.
+	for range 2 * maxFlight {
+		if wait, _ := g.admitOrPark(job("a"), now); wait != 0 {
+			t.Fatalf("admitOrPark held back %v", wait)
+		}
+	}
+	check("one full webhook, probe due", 2*maxFlight, true)
+	// A probing claim finds only "a": the allowance was wasted.
+	g.claimed([]*agenthooks.Job{job("a"), job("a")}, 0, now)
+	check("after a wasted probe", 0, false)
+	now = now.Add(probeEvery / 2)
+	check("before probeEvery passed", 0, false)
+	now = now.Add(probeEvery / 2)
+	check("after probeEvery", 2*maxFlight, true)
+	// A probing claim that finds an unknown webhook keeps the allowance.
+	g.claimed([]*agenthooks.Job{job("a"), job("b")}, 0, now)
+	check("after a probe found another webhook", 2*maxFlight, true)
+	// A claim within the known room does not withdraw it either.
+	g.claimed([]*agenthooks.Job{job("a")}, 1, now)
+	check("after a claim within the room", 2*maxFlight, true)
+
+	// One attempt ends: a parked job takes its slot, "a" has room for one.
+	if next, _ := g.done("a", true, true, now); next == nil {
+		t.Fatal("done handed over no parked job")
+	}
+	g.claimed([]*agenthooks.Job{job("a"), job("a")}, 1, now)
+	check("room for one, probe withdrawn", 1, false)
+}
+
+// TestGateForgetsIdleWebhooks checks that a healthy webhook with nothing in
+// flight keeps counting its room for forgetAfter (so claims take its share
+// without the probe allowance), and is forgotten after that.
+func TestGateForgetsIdleWebhooks(t *testing.T) {
+	t.Parallel()
+	const maxFlight = 4
+	g := newGate(maxFlight, 5, time.Second)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	w := &agenthooks.Webhook{ID: "w"}
+	if wait := g.admit(w, now); wait != 0 {
+		t.Fatalf("admit held back %v", wait)
+	}
+	g.done("w", true, true, now)
+	later := now.Add(forgetAfter / 2)
+	g.claimed(nil, -1, later) // a wasted probe: only known webhooks' room counts now
+	if n, probe := g.capacity(later); n != 2*maxFlight || probe {
+		t.Errorf("idle webhook: capacity = %d, %v; want its room %d without probe", n, probe, 2*maxFlight)
+	}
+	if n, probe := g.capacity(now.Add(forgetAfter + time.Millisecond)); n != 2*maxFlight || !probe || len(g.hooks) != 0 {
+		t.Errorf("after forgetAfter: capacity = %d, %v with %d webhooks known; want %d, true, none", n, probe, len(g.hooks), 2*maxFlight)
+	}
+	// A failing webhook is never forgotten while its streak lasts.
+	if wait := g.admit(w, now); wait != 0 {
+		t.Fatalf("admit held back %v", wait)
+	}
+	g.done("w", true, false, now)
+	g.capacity(now.Add(time.Hour))
+	if len(g.hooks) != 1 {
+		t.Error("a webhook with a failure streak was forgotten")
+	}
+}

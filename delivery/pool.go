@@ -283,33 +283,54 @@ func (p *Pool) claim() (bool, error) {
 	p.claimMu.Lock()
 	defer p.claimMu.Unlock()
 	limit := p.claimLimit()
-	if limit == 0 {
+	if limit.n == 0 {
 		return false, nil
 	}
 	var jobs []*agenthooks.Job
 	err := p.write(func(tx agenthooks.Tx) error {
 		var err error
-		jobs, err = tx.ClaimDeliveries(limit, tx.Now().Add(p.o.Lease))
+		jobs, err = tx.ClaimDeliveries(limit.n, tx.Now().Add(p.o.Lease))
 		return err
 	})
 	if err != nil {
 		return false, err
 	}
+	p.claimed(limit, jobs)
 	p.dispatch(jobs)
-	return len(jobs) == limit, nil
+	return len(jobs) == limit.n, nil
 }
 
 // claimLimit is how many deliveries a claim may take now: as many as there
-// are free workers, up to Batch; 0 when paused or stopping. The caller holds
-// claimMu, so the free workers cannot be taken by another claim meanwhile.
-func (p *Pool) claimLimit() int {
+// are free workers, up to Batch, and no more than the webhooks can take (a
+// claim beyond their in-flight caps and parks would only hand deliveries
+// back); 0 when paused or stopping. The caller holds claimMu, so the free
+// workers cannot be taken by another claim meanwhile, and passes the limit
+// to claimed with the jobs the claim returned.
+func (p *Pool) claimLimit() claimSize {
 	if p.stopping || p.paused.Load() {
-		return 0
+		return claimSize{}
 	}
-	// No more than the webhooks can take: a claim beyond their in-flight
-	// caps and parks would only hand deliveries back (and push them back
-	// in the queue).
-	return min(cap(p.sem)-len(p.sem), p.o.Batch, p.gate.capacity())
+	n, probe := p.gate.capacity(p.o.Now())
+	l := claimSize{n: min(cap(p.sem)-len(p.sem), p.o.Batch, n), probe: probe}
+	if probe {
+		l.room = n - 2*p.gate.maxFlight
+	}
+	return l
+}
+
+// claimSize is the size of one claim; probe tells that it includes room
+// for a webhook the gate does not know, beyond the known ones' room.
+type claimSize struct {
+	n     int
+	probe bool
+	room  int
+}
+
+// claimed tells the gate what a claim made with l found.
+func (p *Pool) claimed(l claimSize, jobs []*agenthooks.Job) {
+	if l.probe {
+		p.gate.claimed(jobs, l.room, p.o.Now())
+	}
 }
 
 // dispatch starts an attempt for each claimed job. The caller holds claimMu.
@@ -569,9 +590,9 @@ func (p *Pool) complete(batch []result) {
 		if err := write(tx); err != nil {
 			return err
 		}
-		if limit > 0 {
+		if limit.n > 0 {
 			var err error
-			jobs, err = tx.ClaimDeliveries(limit, tx.Now().Add(p.o.Lease))
+			jobs, err = tx.ClaimDeliveries(limit.n, tx.Now().Add(p.o.Lease))
 			return err
 		}
 		return nil
@@ -579,9 +600,10 @@ func (p *Pool) complete(batch []result) {
 	var err error
 	for try := 0; try < 5; try++ {
 		if try > 0 {
-			limit = 0 // a failing claim must not hold the outcomes back
+			limit = claimSize{} // a failing claim must not hold the outcomes back
 		}
 		if err = p.write(writeAndClaim); err == nil {
+			p.claimed(limit, jobs)
 			p.dispatch(jobs)
 			p.wakeWhenDue(batch)
 			return
