@@ -26,6 +26,15 @@ type Store interface {
 	Close() error
 }
 
+// SingleReader is a Store that can run a read of one statement without a
+// transaction around it: one statement is consistent on its own, and on
+// PostgreSQL that saves the BEGIN and COMMIT round trips. Every API call
+// authenticates with such a read.
+type SingleReader interface {
+	// ReadOne runs fn, which must make at most one statement, read-only.
+	ReadOne(ctx context.Context, fn func(Tx) error) error
+}
+
 // Page selects one page of a list: Page counts from 1, Size is 1-100.
 type Page struct {
 	Page int

@@ -86,7 +86,10 @@ type Store struct {
 	wg     sync.WaitGroup
 }
 
-var _ agenthooks.Store = (*Store)(nil)
+var (
+	_ agenthooks.Store        = (*Store)(nil)
+	_ agenthooks.SingleReader = (*Store)(nil)
+)
 
 // ParseConfig parses a postgres:// URL and fixes the durability settings.
 func ParseConfig(databaseURL string) (*pgx.ConnConfig, error) {
@@ -226,6 +229,12 @@ func (s *Store) Write(ctx context.Context, fn func(agenthooks.Tx) error) error {
 // Read runs fn in a read-only transaction.
 func (s *Store) Read(ctx context.Context, fn func(agenthooks.Tx) error) error {
 	return s.run(ctx, fn, false)
+}
+
+// ReadOne runs fn, which makes at most one statement, on the pool without
+// a transaction (agenthooks.SingleReader).
+func (s *Store) ReadOne(ctx context.Context, fn func(agenthooks.Tx) error) error {
+	return fn(sqlstore.NewTx(ctx, s.db, dialect, s.now(), false))
 }
 
 func (s *Store) run(ctx context.Context, fn func(agenthooks.Tx) error, write bool) (err error) {

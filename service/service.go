@@ -143,11 +143,17 @@ func (s *Service) Authenticate(ctx context.Context, key string) (*agenthooks.Acc
 		return nil, agenthooks.Errorf(agenthooks.EUNAUTHORIZED, "Not authenticated.")
 	}
 	var a *agenthooks.Account
-	err := s.store.Read(ctx, func(tx agenthooks.Tx) error {
+	find := func(tx agenthooks.Tx) error {
 		var err error
 		a, err = tx.FindAccountByKeyHash(HashAPIKey(key))
 		return err
-	})
+	}
+	var err error
+	if r, ok := s.store.(agenthooks.SingleReader); ok {
+		err = r.ReadOne(ctx, find) // one statement: no transaction needed
+	} else {
+		err = s.store.Read(ctx, find)
+	}
 	if agenthooks.ErrorCode(err) == agenthooks.ENOTFOUND {
 		return nil, agenthooks.Errorf(agenthooks.EUNAUTHORIZED, "Invalid API key.")
 	}
