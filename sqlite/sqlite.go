@@ -96,7 +96,10 @@ type Store struct {
 	stopped   chan struct{}
 }
 
-var _ agenthooks.Store = (*Store)(nil)
+var (
+	_ agenthooks.Store        = (*Store)(nil)
+	_ agenthooks.SingleReader = (*Store)(nil)
+)
 
 type writeReq struct {
 	ctx     context.Context
@@ -287,15 +290,7 @@ func (s *Store) Read(ctx context.Context, fn func(agenthooks.Tx) error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	defer func() {
-		select {
-		case <-s.done: // closed meanwhile: Close did not see this one
-			_ = r.q.Close()
-			_ = r.conn.Close()
-		default:
-			s.readers <- r
-		}
-	}()
+	defer s.putReader(r)
 	// A deferred BEGIN takes no lock and cannot wait: no need to watch ctx
 	// (which costs the driver a goroutine per statement).
 	if _, err := r.q.ExecContext(context.Background(), "BEGIN"); err != nil {
@@ -305,6 +300,34 @@ func (s *Store) Read(ctx context.Context, fn func(agenthooks.Tx) error) error {
 	// the connection goes back to the pool outside any transaction.
 	defer r.q.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // see above
 	return fn(sqlstore.NewTx(ctx, r.q, dialect, s.now(), false))
+}
+
+// ReadOne runs fn, which makes at most one statement, on a read connection
+// without BEGIN and ROLLBACK: in autocommit mode one statement is its own
+// read transaction (agenthooks.SingleReader).
+func (s *Store) ReadOne(ctx context.Context, fn func(agenthooks.Tx) error) error {
+	var r *reader
+	select {
+	case r = <-s.readers:
+	case <-s.done:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer s.putReader(r)
+	return fn(sqlstore.NewTx(ctx, r.q, dialect, s.now(), false))
+}
+
+// putReader hands a read connection back to the pool, or closes it if the
+// store was closed meanwhile (Close did not see it).
+func (s *Store) putReader(r *reader) {
+	select {
+	case <-s.done:
+		_ = r.q.Close()
+		_ = r.conn.Close()
+	default:
+		s.readers <- r
+	}
 }
 
 func (s *Store) writer() {

@@ -147,6 +147,35 @@ func exerciseAccounts(t *testing.T, setup setupFunc) {
 		})
 	})
 
+	t.Run("ReadOne", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		r, ok := b.store.(agenthooks.SingleReader)
+		if !ok {
+			t.Skipf("%s store has no ReadOne", b.store.Engine())
+		}
+		var got *agenthooks.Account
+		err := r.ReadOne(t.Context(), func(tx agenthooks.Tx) error {
+			var err error
+			got, err = tx.FindAccountByKeyHash("hash-" + b.acct.ID)
+			return err
+		})
+		mustNil(t, err)
+		checkEqual(t, "ReadOne FindAccountByKeyHash", got, stored(b.acct))
+		// It sees a write committed just before, and reports not-found.
+		b.write(t, func(tx agenthooks.Tx) error { return tx.ReplaceAccountKey(b.acct.ID, "rotated") })
+		err = r.ReadOne(t.Context(), func(tx agenthooks.Tx) error {
+			_, err := tx.FindAccountByKeyHash("hash-" + b.acct.ID)
+			return err
+		})
+		mustCode(t, err, agenthooks.ENOTFOUND, "ReadOne with a revoked key")
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if err := r.ReadOne(ctx, func(tx agenthooks.Tx) error { _, err := tx.FindAccountByKeyHash("rotated"); return err }); err == nil {
+			t.Error("ReadOne with a cancelled context succeeded")
+		}
+	})
+
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
