@@ -41,6 +41,13 @@ type Options struct {
 	PollInterval time.Duration
 	// Batch is the most deliveries claimed or completed at once (default 256).
 	Batch int
+	// Writers is how many goroutines record outcomes (and claim the next
+	// deliveries in the same transaction) at once. Default: 1 on a store
+	// that commits through one writer of its own (SQLite: more would only
+	// queue there), 2 otherwise (PostgreSQL: each round trip of one writer
+	// leaves the server idle; more than 2 cost more in contention than they
+	// gained on the development machine, docs/benchmarks.md).
+	Writers int
 	// CircuitThreshold is how many consecutive failed attempts to one webhook
 	// open its circuit (default 5).
 	CircuitThreshold int
@@ -68,12 +75,17 @@ type Pool struct {
 	// that they do not wait for the next poll.
 	due chan struct{}
 
-	// claimMu serialises claims, which the dispatcher makes when deliveries
-	// are stored and the completion writer makes in the transaction that
-	// records outcomes (the workers those outcomes freed take the next
-	// deliveries at no extra commit); stopping ends them.
+	// claimMu guards the sizing and the dispatch of claims, which the
+	// dispatcher makes when deliveries are stored and the completion
+	// writers make in the transactions that record outcomes (the workers
+	// those outcomes freed take the next deliveries at no extra commit).
+	// A claim reserves its size under claimMu, runs its transaction
+	// without it, and dispatches under it again: claims run in parallel
+	// and never take more workers than are free. stopping ends them.
 	claimMu  sync.Mutex
+	reserved int // workers reserved by claims whose transaction is running
 	stopping bool
+	stopOnce sync.Once
 
 	attemptCtx    context.Context
 	cancelAttempt context.CancelFunc
@@ -119,6 +131,12 @@ func New(o Options) *Pool {
 	if o.Batch <= 0 {
 		o.Batch = 256
 	}
+	if o.Writers <= 0 {
+		o.Writers = 2
+		if _, ok := o.Store.(relaxedWriter); ok {
+			o.Writers = 1
+		}
+	}
 	if o.CircuitThreshold <= 0 {
 		o.CircuitThreshold = 5
 	}
@@ -154,9 +172,16 @@ func New(o Options) *Pool {
 	}
 }
 
-// Start runs the dispatcher and the completion writer.
+// Start runs the dispatcher and the completion writers.
 func (p *Pool) Start() {
-	go p.writer()
+	var writers sync.WaitGroup
+	for range p.o.Writers {
+		writers.Go(p.writer)
+	}
+	go func() {
+		writers.Wait()
+		close(p.writeDone)
+	}()
 	go p.loop()
 }
 
@@ -188,7 +213,12 @@ func (p *Pool) Stats() Stats {
 // Stop stops claiming, waits for attempts in flight until ctx is done, then
 // cancels the rest (they are released for retry, with no attempt counted),
 // writes every outcome and returns.
+// Calling it again does nothing.
 func (p *Pool) Stop(ctx context.Context) {
+	p.stopOnce.Do(func() { p.stop1(ctx) })
+}
+
+func (p *Pool) stop1(ctx context.Context) {
 	p.claimMu.Lock()
 	p.stopping = true
 	p.claimMu.Unlock()
@@ -280,9 +310,7 @@ type relaxer interface{ RelaxDurability() error }
 // and starts an attempt for each. It reports whether it filled its batch, in
 // which case more may be due at once.
 func (p *Pool) claim() (bool, error) {
-	p.claimMu.Lock()
-	defer p.claimMu.Unlock()
-	limit := p.claimLimit()
+	limit := p.reserve()
 	if limit.n == 0 {
 		return false, nil
 	}
@@ -293,29 +321,75 @@ func (p *Pool) claim() (bool, error) {
 		return err
 	})
 	if err != nil {
+		p.unreserve(limit)
 		return false, err
 	}
-	p.claimed(limit, jobs)
-	p.dispatch(jobs)
+	p.dispatchClaimed(limit, jobs)
 	return len(jobs) == limit.n, nil
 }
 
-// claimLimit is how many deliveries a claim may take now: as many as there
-// are free workers, up to Batch, and no more than the webhooks can take (a
-// claim beyond their in-flight caps and parks would only hand deliveries
-// back); 0 when paused or stopping. The caller holds claimMu, so the free
-// workers cannot be taken by another claim meanwhile, and passes the limit
-// to claimed with the jobs the claim returned.
-func (p *Pool) claimLimit() claimSize {
+// reserve sizes a claim and reserves its workers: as many deliveries as
+// there are free workers not reserved by other claims, up to Batch, and no
+// more than the webhooks can take (a claim beyond their in-flight caps and
+// parks would only hand deliveries back); 0 when paused or stopping. The
+// claim then runs its transaction and ends with dispatchClaimed, or with
+// unreserve if it failed.
+func (p *Pool) reserve() claimSize {
+	p.claimMu.Lock()
+	defer p.claimMu.Unlock()
 	if p.stopping || p.paused.Load() {
 		return claimSize{}
 	}
 	n, probe := p.gate.capacity(p.o.Now())
-	l := claimSize{n: min(cap(p.sem)-len(p.sem), p.o.Batch, n), probe: probe}
+	l := claimSize{n: max(0, min(cap(p.sem)-len(p.sem)-p.reserved, p.o.Batch, n-p.reserved)), probe: probe}
 	if probe {
-		l.room = n - 2*p.gate.maxFlight
+		l.room = n - 2*p.gate.maxFlight - p.reserved
 	}
+	p.reserved += l.n
 	return l
+}
+
+// unreserve gives back the workers of a claim that took nothing.
+func (p *Pool) unreserve(l claimSize) {
+	p.claimMu.Lock()
+	p.reserved -= l.n
+	p.claimMu.Unlock()
+}
+
+// dispatchClaimed ends a claim that committed: it gives back its
+// reservation and starts an attempt for each job, or, if the pool began
+// stopping meanwhile, hands the jobs back to the queue, due now.
+func (p *Pool) dispatchClaimed(l claimSize, jobs []*agenthooks.Job) {
+	p.claimMu.Lock()
+	p.reserved -= l.n
+	if !p.stopping {
+		p.claimed(l, jobs)
+		p.dispatch(jobs)
+		p.claimMu.Unlock()
+		return
+	}
+	p.claimMu.Unlock()
+	if len(jobs) > 0 {
+		p.release(jobs)
+	}
+}
+
+// release hands claimed jobs back to the queue, due now, with no attempt
+// counted. If that fails their leases run out and they are claimed again.
+func (p *Pool) release(jobs []*agenthooks.Job) {
+	now := p.o.Now()
+	err := p.write(func(tx agenthooks.Tx) error {
+		for _, j := range jobs {
+			o := agenthooks.Outcome{DeliveryID: j.Delivery.ID, Lease: j.Lease, Status: agenthooks.DeliveryPending, NextAttemptAt: now}
+			if err := tx.CompleteDelivery(&o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		p.log.Error("release claimed deliveries", slog.Int("count", len(jobs)), slog.Any("error", err))
+	}
 }
 
 // claimSize is the size of one claim; probe tells that it includes room
@@ -333,7 +407,8 @@ func (p *Pool) claimed(l claimSize, jobs []*agenthooks.Job) {
 	}
 }
 
-// dispatch starts an attempt for each claimed job. The caller holds claimMu.
+// dispatch starts an attempt for each claimed job. The caller holds claimMu
+// and had reserved their workers, so none of the sends on sem blocks.
 func (p *Pool) dispatch(jobs []*agenthooks.Job) {
 	for _, j := range jobs {
 		p.sem <- struct{}{}
@@ -511,9 +586,8 @@ func sanitize(b []byte) string {
 	return strings.ReplaceAll(s, "\x00", "\uFFFD")
 }
 
-// writer records outcomes in batches.
+// writer records outcomes in batches; Options.Writers of them run.
 func (p *Pool) writer() {
-	defer close(p.writeDone)
 	batch := make([]result, 0, p.o.Batch)
 	for r := range p.results {
 		batch = append(batch[:0], r)
@@ -581,9 +655,7 @@ func (p *Pool) complete(batch []result) {
 	}
 	// The workers this batch freed take the next due deliveries in the same
 	// transaction: one commit instead of two while a backlog drains.
-	p.claimMu.Lock()
-	defer p.claimMu.Unlock()
-	limit := p.claimLimit()
+	limit := p.reserve()
 	var jobs []*agenthooks.Job
 	writeAndClaim := func(tx agenthooks.Tx) error {
 		jobs = nil
@@ -599,12 +671,13 @@ func (p *Pool) complete(batch []result) {
 	}
 	var err error
 	for try := 0; try < 5; try++ {
-		if try > 0 {
-			limit = claimSize{} // a failing claim must not hold the outcomes back
+		if try == 1 {
+			// A failing claim must not hold the outcomes back.
+			p.unreserve(limit)
+			limit = claimSize{}
 		}
 		if err = p.write(writeAndClaim); err == nil {
-			p.claimed(limit, jobs)
-			p.dispatch(jobs)
+			p.dispatchClaimed(limit, jobs)
 			p.wakeWhenDue(batch)
 			return
 		}
@@ -613,6 +686,7 @@ func (p *Pool) complete(batch []result) {
 		}
 		time.Sleep(time.Duration(try+1) * 100 * time.Millisecond)
 	}
+	p.unreserve(limit)
 	// The leases will run out and the deliveries will be tried again: at least
 	// once still holds.
 	p.log.Error("record delivery outcomes", slog.Int("count", len(batch)), slog.Any("error", err))

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -317,6 +318,51 @@ func TestPool(t *testing.T) {
 			time.Sleep(300 * time.Millisecond)
 			if peak.Load() != 2 {
 				t.Errorf("peak in flight to one webhook = %d, want the cap 2", peak.Load())
+			}
+		})
+
+		t.Run("ParallelWriters", func(t *testing.T) {
+			// Four completion writers claim in parallel: never more attempts
+			// than workers, every delivery made exactly once, and a stop in
+			// the middle loses nothing.
+			t.Parallel()
+			var cur, peak, total atomic.Int32
+			var seen sync.Map
+			var dup atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n := cur.Add(1)
+				defer cur.Add(-1)
+				for {
+					p := peak.Load()
+					if n <= p || peak.CompareAndSwap(p, n) {
+						break
+					}
+				}
+				if _, loaded := seen.LoadOrStore(r.Header.Get("webhook-id"), true); loaded {
+					dup.Add(1)
+				}
+				total.Add(1)
+				time.Sleep(2 * time.Millisecond)
+			}))
+			defer srv.Close()
+			f := newFixture(t, e, srv.URL)
+			const n = 60
+			for range n {
+				f.fire()
+			}
+			p := startPool(t, f, delivery.Options{Workers: 3, Writers: 4})
+			waitFor(t, "half of the deliveries", func() bool { return total.Load() >= n/2 })
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			p.Stop(ctx)
+			cancel()
+			startPool(t, f, delivery.Options{Workers: 3, Writers: 4})
+			waitFor(t, "every delivery", func() bool { return total.Load() >= n })
+			time.Sleep(100 * time.Millisecond)
+			if peak.Load() > 3 {
+				t.Errorf("peak attempts in flight = %d, want at most the 3 workers", peak.Load())
+			}
+			if dup.Load() != 0 || total.Load() != n {
+				t.Errorf("%d requests with %d repeated event ids, want %d and none", total.Load(), dup.Load(), n)
 			}
 		})
 
