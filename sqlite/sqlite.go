@@ -282,13 +282,9 @@ func (s *Store) write(ctx context.Context, fn func(agenthooks.Tx) error, relaxed
 // connection keeps its statements prepared, BEGIN and ROLLBACK included: an
 // API call authenticates with a read, so this is on every request's path.
 func (s *Store) Read(ctx context.Context, fn func(agenthooks.Tx) error) error {
-	var r *reader
-	select {
-	case r = <-s.readers:
-	case <-s.done:
-		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
+	r, err := s.getReader(ctx)
+	if err != nil {
+		return err
 	}
 	defer s.putReader(r)
 	// A deferred BEGIN takes no lock and cannot wait: no need to watch ctx
@@ -306,16 +302,24 @@ func (s *Store) Read(ctx context.Context, fn func(agenthooks.Tx) error) error {
 // without BEGIN and ROLLBACK: in autocommit mode one statement is its own
 // read transaction (agenthooks.SingleReader).
 func (s *Store) ReadOne(ctx context.Context, fn func(agenthooks.Tx) error) error {
-	var r *reader
-	select {
-	case r = <-s.readers:
-	case <-s.done:
-		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
+	r, err := s.getReader(ctx)
+	if err != nil {
+		return err
 	}
 	defer s.putReader(r)
 	return fn(sqlstore.NewTx(ctx, r.q, dialect, s.now(), false))
+}
+
+// getReader takes a read connection from the pool, waiting for one.
+func (s *Store) getReader(ctx context.Context) (*reader, error) {
+	select {
+	case r := <-s.readers:
+		return r, nil
+	case <-s.done:
+		return nil, ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // putReader hands a read connection back to the pool, or closes it if the
