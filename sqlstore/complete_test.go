@@ -15,6 +15,35 @@ import (
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
+// openWithWebhook opens a store on e with clock now, an account and one
+// webhook, and returns it, the account's id and a function that stores an event and its due
+// delivery to that webhook (with lastErr as its last error) and returns the
+// delivery's id.
+func openWithWebhook(t *testing.T, e testdb.Engine, now time.Time) (agenthooks.Store, string, func(tx agenthooks.Tx, lastErr string) (string, error)) {
+	t.Helper()
+	s := e.Open(t, func() time.Time { return now })
+	acct := &agenthooks.Account{ID: newID(), Name: "a", CreatedAt: now}
+	wh := &agenthooks.Webhook{ID: newID(), AccountID: acct.ID, Name: "w", Endpoint: "https://example.com/h", Enabled: true,
+		Ordering: "none", Secret: "whsec_x", CreatedAt: now, UpdatedAt: now}
+	if err := s.Write(context.Background(), func(tx agenthooks.Tx) error {
+		if err := tx.CreateAccount(acct, "hash"+acct.ID); err != nil {
+			return err
+		}
+		return tx.CreateWebhook(wh)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return s, acct.ID, func(tx agenthooks.Tx, lastErr string) (string, error) {
+		ev := &agenthooks.Event{ID: newID(), AccountID: acct.ID, Type: agenthooks.EventConversationClosed, Payload: []byte(`{}`), CreatedAt: now}
+		if err := tx.CreateEvent(ev); err != nil {
+			return "", err
+		}
+		d := &agenthooks.Delivery{ID: newID(), AccountID: acct.ID, EventID: ev.ID, WebhookID: wh.ID, Status: agenthooks.DeliveryPending,
+			NextAttemptAt: now, CreatedAt: now, UpdatedAt: now, LastError: lastErr}
+		return d.ID, tx.CreateDelivery(d)
+	}
+}
+
 // CompleteDeliveries (one batch: two statements on PostgreSQL) must leave
 // exactly what CompleteDelivery, one outcome at a time, leaves: the same
 // delivery rows and the same attempts, stale leases included. The test
@@ -24,33 +53,19 @@ func TestCompleteDeliveriesMatchesCompleteDelivery(t *testing.T) {
 	testdb.ForEachEngine(t, func(t *testing.T, e testdb.Engine) {
 		t.Parallel()
 		now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-		s := e.Open(t, func() time.Time { return now })
+		s, acctID, addDelivery := openWithWebhook(t, e, now)
 		ctx := context.Background()
-		acct := &agenthooks.Account{ID: newID(), Name: "a", CreatedAt: now}
-		wh := &agenthooks.Webhook{ID: newID(), AccountID: acct.ID, Name: "w", Endpoint: "https://example.com/h", Enabled: true,
-			Ordering: "none", Secret: "whsec_x", CreatedAt: now, UpdatedAt: now}
 		// Two twins of each case: [0] recorded one by one, [1] in a batch.
 		const cases = 6
 		var ds [2][cases]string
 		if err := s.Write(ctx, func(tx agenthooks.Tx) error {
-			if err := tx.CreateAccount(acct, "hash"+acct.ID); err != nil {
-				return err
-			}
-			if err := tx.CreateWebhook(wh); err != nil {
-				return err
-			}
 			for way := range 2 {
 				for c := range cases {
-					ev := &agenthooks.Event{ID: newID(), AccountID: acct.ID, Type: agenthooks.EventConversationClosed, Payload: []byte(`{}`), CreatedAt: now}
-					if err := tx.CreateEvent(ev); err != nil {
+					id, err := addDelivery(tx, "earlier error")
+					if err != nil {
 						return err
 					}
-					d := &agenthooks.Delivery{ID: newID(), AccountID: acct.ID, EventID: ev.ID, WebhookID: wh.ID, Status: agenthooks.DeliveryPending,
-						NextAttemptAt: now, CreatedAt: now, UpdatedAt: now, LastError: "earlier error"}
-					if err := tx.CreateDelivery(d); err != nil {
-						return err
-					}
-					ds[way][c] = d.ID
+					ds[way][c] = id
 				}
 			}
 			return nil
@@ -72,7 +87,7 @@ func TestCompleteDeliveriesMatchesCompleteDelivery(t *testing.T) {
 		}
 		outcomes := func(way int) []*agenthooks.Outcome {
 			att := func(c, status int, errText string) *agenthooks.Attempt {
-				return &agenthooks.Attempt{ID: newID(), DeliveryID: ds[way][c], AccountID: acct.ID, CreatedAt: now, StatusCode: status,
+				return &agenthooks.Attempt{ID: newID(), DeliveryID: ds[way][c], AccountID: acctID, CreatedAt: now, StatusCode: status,
 					DurationMS: int64(10 + c), Error: errText, ResponseBody: fmt.Sprintf("body %d", c)}
 			}
 			return []*agenthooks.Outcome{
@@ -101,7 +116,7 @@ func TestCompleteDeliveriesMatchesCompleteDelivery(t *testing.T) {
 				var got [2]*agenthooks.Delivery
 				var attempts [2][]*agenthooks.Attempt
 				for way := range 2 {
-					d, err := tx.FindDelivery(acct.ID, ds[way][c])
+					d, err := tx.FindDelivery(acctID, ds[way][c])
 					if err != nil {
 						return err
 					}
@@ -140,27 +155,12 @@ func TestCompleteDeliveriesChunks(t *testing.T) {
 	testdb.ForEachEngine(t, func(t *testing.T, e testdb.Engine) {
 		t.Parallel()
 		now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-		s := e.Open(t, func() time.Time { return now })
+		s, acctID, addDelivery := openWithWebhook(t, e, now)
 		ctx := context.Background()
-		acct := &agenthooks.Account{ID: newID(), Name: "a", CreatedAt: now}
-		wh := &agenthooks.Webhook{ID: newID(), AccountID: acct.ID, Name: "w", Endpoint: "https://example.com/h", Enabled: true,
-			Ordering: "none", Secret: "whsec_x", CreatedAt: now, UpdatedAt: now}
 		const n = 300
 		if err := s.Write(ctx, func(tx agenthooks.Tx) error {
-			if err := tx.CreateAccount(acct, "hash"+acct.ID); err != nil {
-				return err
-			}
-			if err := tx.CreateWebhook(wh); err != nil {
-				return err
-			}
 			for range n {
-				ev := &agenthooks.Event{ID: newID(), AccountID: acct.ID, Type: agenthooks.EventConversationClosed, Payload: []byte(`{}`), CreatedAt: now}
-				if err := tx.CreateEvent(ev); err != nil {
-					return err
-				}
-				d := &agenthooks.Delivery{ID: newID(), AccountID: acct.ID, EventID: ev.ID, WebhookID: wh.ID, Status: agenthooks.DeliveryPending,
-					NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
-				if err := tx.CreateDelivery(d); err != nil {
+				if _, err := addDelivery(tx, ""); err != nil {
 					return err
 				}
 			}
@@ -174,7 +174,7 @@ func TestCompleteDeliveriesChunks(t *testing.T) {
 				jobs, err := tx.ClaimDeliveries(256, now.Add(time.Minute))
 				for _, j := range jobs {
 					os = append(os, &agenthooks.Outcome{DeliveryID: j.Delivery.ID, Lease: j.Lease, Status: agenthooks.DeliverySucceeded,
-						Attempt: &agenthooks.Attempt{ID: newID(), DeliveryID: j.Delivery.ID, AccountID: acct.ID, CreatedAt: now, StatusCode: 204}})
+						Attempt: &agenthooks.Attempt{ID: newID(), DeliveryID: j.Delivery.ID, AccountID: acctID, CreatedAt: now, StatusCode: 204}})
 				}
 				return err
 			}); err != nil {
@@ -185,7 +185,7 @@ func TestCompleteDeliveriesChunks(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := s.Read(ctx, func(tx agenthooks.Tx) error {
-			ds, total, err := tx.ListDeliveries(acct.ID, agenthooks.DeliveryFilter{Status: agenthooks.DeliverySucceeded}, agenthooks.Page{Page: 1, Size: 1})
+			ds, total, err := tx.ListDeliveries(acctID, agenthooks.DeliveryFilter{Status: agenthooks.DeliverySucceeded}, agenthooks.Page{Page: 1, Size: 1})
 			if err != nil {
 				return err
 			}

@@ -225,10 +225,12 @@ func scanJob(s scanner) (*agenthooks.Job, error) {
 	return &j, nil
 }
 
-// CompleteDelivery records an outcome unless the lease is stale.
-func (tx *Tx) CompleteDelivery(o *agenthooks.Outcome) error {
-	var attempts int
-	var lastErr string
+// outcomeColumns returns what an outcome writes on its delivery: the
+// attempts it adds (1 when an attempt was made), the delivery's last error
+// (the attempt's, or "HTTP <status>" for a failed answer; "" when no attempt
+// was made, which leaves the last one standing) and its next due time (0
+// once it has ended).
+func outcomeColumns(o *agenthooks.Outcome) (attempts int, lastErr string, next int64) {
 	if o.Attempt != nil {
 		attempts = 1
 		lastErr = o.Attempt.Error
@@ -236,10 +238,15 @@ func (tx *Tx) CompleteDelivery(o *agenthooks.Outcome) error {
 			lastErr = fmt.Sprintf("HTTP %d", o.Attempt.StatusCode)
 		}
 	}
-	next := Micros(o.NextAttemptAt)
-	if o.Status != agenthooks.DeliveryPending {
-		next = 0
+	if o.Status == agenthooks.DeliveryPending {
+		next = Micros(o.NextAttemptAt)
 	}
+	return attempts, lastErr, next
+}
+
+// CompleteDelivery records an outcome unless the lease is stale.
+func (tx *Tx) CompleteDelivery(o *agenthooks.Outcome) error {
+	attempts, lastErr, next := outcomeColumns(o)
 	var res sql.Result
 	var err error
 	if o.Attempt != nil {
@@ -319,20 +326,10 @@ func (tx *Tx) completeChunk(os []*agenthooks.Outcome) error {
 	args = append(args, Micros(tx.now))
 	byID := make(map[string]*agenthooks.Outcome, len(os))
 	for _, o := range os {
-		var attempts, has int
-		var lastErr string
-		if o.Attempt != nil {
-			attempts, has = 1, 1
-			lastErr = o.Attempt.Error
-			if lastErr == "" && o.Status != agenthooks.DeliverySucceeded {
-				lastErr = fmt.Sprintf("HTTP %d", o.Attempt.StatusCode)
-			}
-		}
-		next := Micros(o.NextAttemptAt)
-		if o.Status != agenthooks.DeliveryPending {
-			next = 0
-		}
-		args = append(args, o.DeliveryID, o.Lease, o.Status, attempts, next, lastErr, has)
+		attempts, lastErr, next := outcomeColumns(o)
+		// attempts is 1 exactly when an attempt was made: it also says
+		// whether lastErr replaces the stored one.
+		args = append(args, o.DeliveryID, o.Lease, o.Status, attempts, next, lastErr, attempts)
 		byID[o.DeliveryID] = o
 	}
 	rows, err := tx.query(`UPDATE deliveries SET status = v.column3, attempt_count = deliveries.attempt_count + v.column4, next_attempt_at = v.column5,
