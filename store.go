@@ -17,6 +17,11 @@ type Store interface {
 	Write(ctx context.Context, fn func(Tx) error) error
 	// Read runs fn against a consistent, read-only view.
 	Read(ctx context.Context, fn func(Tx) error) error
+	// ReadOne is Read for an fn that makes at most one statement: one
+	// statement is consistent on its own, so it runs without a transaction
+	// around it (no BEGIN and COMMIT; on PostgreSQL two round trips fewer).
+	// Every API call authenticates with such a read.
+	ReadOne(ctx context.Context, fn func(Tx) error) error
 	// Wake returns a channel that receives a value when deliveries may have
 	// become due (new deliveries stored by this or, on PostgreSQL, any process).
 	Wake() <-chan struct{}
@@ -24,15 +29,6 @@ type Store interface {
 	Engine() string
 	// Close releases the database.
 	Close() error
-}
-
-// SingleReader is a Store that can run a read of one statement without a
-// transaction around it: one statement is consistent on its own, and on
-// PostgreSQL that saves the BEGIN and COMMIT round trips. Every API call
-// authenticates with such a read.
-type SingleReader interface {
-	// ReadOne runs fn, which must make at most one statement, read-only.
-	ReadOne(ctx context.Context, fn func(Tx) error) error
 }
 
 // Page selects one page of a list: Page counts from 1, Size is 1-100.

@@ -86,10 +86,7 @@ type Store struct {
 	wg     sync.WaitGroup
 }
 
-var (
-	_ agenthooks.Store        = (*Store)(nil)
-	_ agenthooks.SingleReader = (*Store)(nil)
-)
+var _ agenthooks.Store = (*Store)(nil)
 
 // ParseConfig parses a postgres:// URL and fixes the durability settings.
 func ParseConfig(databaseURL string) (*pgx.ConnConfig, error) {
@@ -232,7 +229,7 @@ func (s *Store) Read(ctx context.Context, fn func(agenthooks.Tx) error) error {
 }
 
 // ReadOne runs fn, which makes at most one statement, on the pool without
-// a transaction (agenthooks.SingleReader).
+// a transaction (agenthooks.Store.ReadOne).
 func (s *Store) ReadOne(ctx context.Context, fn func(agenthooks.Tx) error) error {
 	return fn(sqlstore.NewTx(ctx, s.db, dialect, s.now(), false))
 }

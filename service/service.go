@@ -148,12 +148,7 @@ func (s *Service) Authenticate(ctx context.Context, key string) (*agenthooks.Acc
 		a, err = tx.FindAccountByKeyHash(HashAPIKey(key))
 		return err
 	}
-	var err error
-	if r, ok := s.store.(agenthooks.SingleReader); ok {
-		err = r.ReadOne(ctx, find) // one statement: no transaction needed
-	} else {
-		err = s.store.Read(ctx, find)
-	}
+	err := s.store.ReadOne(ctx, find)
 	if agenthooks.ErrorCode(err) == agenthooks.ENOTFOUND {
 		return nil, agenthooks.Errorf(agenthooks.EUNAUTHORIZED, "Invalid API key.")
 	}

@@ -96,10 +96,7 @@ type Store struct {
 	stopped   chan struct{}
 }
 
-var (
-	_ agenthooks.Store        = (*Store)(nil)
-	_ agenthooks.SingleReader = (*Store)(nil)
-)
+var _ agenthooks.Store = (*Store)(nil)
 
 type writeReq struct {
 	ctx     context.Context
@@ -300,7 +297,7 @@ func (s *Store) Read(ctx context.Context, fn func(agenthooks.Tx) error) error {
 
 // ReadOne runs fn, which makes at most one statement, on a read connection
 // without BEGIN and ROLLBACK: in autocommit mode one statement is its own
-// read transaction (agenthooks.SingleReader).
+// read transaction (agenthooks.Store.ReadOne).
 func (s *Store) ReadOne(ctx context.Context, fn func(agenthooks.Tx) error) error {
 	r, err := s.getReader(ctx)
 	if err != nil {
