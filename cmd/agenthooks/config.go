@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -30,6 +32,14 @@ type Config struct {
 	LogLevel              string          // AGENTHOOKS_LOG_LEVEL: debug, info (default), warn, error
 	LogFormat             string          // AGENTHOOKS_LOG_FORMAT: text (default) or json
 	Role                  string          // --role: all (default), api or worker
+
+	PublicURL      string        // AGENTHOOKS_PUBLIC_URL, default "http://" + Addr: where people reach the dashboard
+	AdminKey       string        // AGENTHOOKS_ADMIN_KEY (or _FILE), default empty: the admin API is off (secret)
+	FrameAncestors string        // AGENTHOOKS_FRAME_ANCESTORS, default 'none': the dashboard's CSP frame-ancestors
+	APIRateLimit   float64       // AGENTHOOKS_API_RATE_LIMIT, default 1000 requests/s per account (burst 2x); 0 turns it off
+	ShutdownGrace  time.Duration // AGENTHOOKS_SHUTDOWN_GRACE, default 5s: /readyz answers 503 this long on SIGTERM before the listener closes
+	MaxWebhooks    int           // AGENTHOOKS_MAX_WEBHOOKS, default 100 webhooks per account
+	EncryptionKeys [][]byte      // AGENTHOOKS_ENCRYPTION_KEY (or _FILE), default none: 32-byte AES-256-GCM keys, the first encrypts (secret)
 }
 
 // setting is one configuration entry: its variable, default and parser.
@@ -108,6 +118,62 @@ var settings = []setting{
 	{"AGENTHOOKS_RETRY_AFTER_MAX", "24h", "the longest a Retry-After may push an attempt back", duration(func(c *Config) *time.Duration { return &c.RetryAfterMax }, false)},
 	{"AGENTHOOKS_IDLE_CLOSE", "30m", "close conversations idle this long (0: off)", duration(func(c *Config) *time.Duration { return &c.IdleClose }, true)},
 	{"AGENTHOOKS_SHUTDOWN_TIMEOUT", "10s", "how long attempts in flight may finish at shutdown", duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, true)},
+	{"AGENTHOOKS_PUBLIC_URL", "", "base URL of the dashboard (default http:// + addr)", func(c *Config, v string) error {
+		v = strings.TrimRight(strings.TrimSpace(v), "/")
+		if v == "" {
+			return nil // filled from Addr once every setting is read
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("must be an http:// or https:// URL, e.g. https://hooks.example.com")
+		}
+		c.PublicURL = v
+		return nil
+	}},
+	{"AGENTHOOKS_ADMIN_KEY", "", "the platform's key for /api/v1/admin (empty: admin API off)", func(c *Config, v string) error {
+		v = strings.TrimSpace(v)
+		if v != "" && len(v) < 16 {
+			return fmt.Errorf("must be at least 16 characters")
+		}
+		c.AdminKey = v
+		return nil
+	}},
+	{"AGENTHOOKS_FRAME_ANCESTORS", "'none'", "the dashboard's CSP frame-ancestors (origins that may embed it)", func(c *Config, v string) error {
+		v = strings.TrimSpace(v)
+		if v == "" || strings.ContainsAny(v, ";,\r\n") {
+			return fmt.Errorf("must be 'none', 'self' or space-separated origins such as https://app.example.com")
+		}
+		c.FrameAncestors = v
+		return nil
+	}},
+	{"AGENTHOOKS_API_RATE_LIMIT", "1000", "API requests per second per account, bursts to twice that (0: off)", func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || f < 0 || f > 1e9 || f != f {
+			return fmt.Errorf("must be a number of requests per second, 0 or more")
+		}
+		c.APIRateLimit = f
+		return nil
+	}},
+	{"AGENTHOOKS_SHUTDOWN_GRACE", "5s", "on SIGTERM, how long /readyz answers 503 before the listener closes", duration(func(c *Config) *time.Duration { return &c.ShutdownGrace }, true)},
+	{"AGENTHOOKS_MAX_WEBHOOKS", "100", "webhooks per account", positive(func(c *Config) *int { return &c.MaxWebhooks })},
+	{"AGENTHOOKS_ENCRYPTION_KEY", "", "comma-separated base64 32-byte keys for webhook secrets at rest (first encrypts)", func(c *Config, v string) error {
+		c.EncryptionKeys = nil
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			k, err := base64.StdEncoding.DecodeString(part)
+			if err != nil {
+				k, err = base64.RawStdEncoding.DecodeString(part)
+			}
+			if err != nil || len(k) != 32 {
+				return fmt.Errorf("each key must be base64 of 32 bytes (make one with: openssl rand -base64 32)")
+			}
+			c.EncryptionKeys = append(c.EncryptionKeys, k)
+		}
+		return nil
+	}},
 	{"AGENTHOOKS_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {
 		switch strings.ToLower(v) {
 		case "debug", "info", "warn", "error":
@@ -124,6 +190,20 @@ var settings = []setting{
 		}
 		return fmt.Errorf("must be text or json")
 	}},
+}
+
+// fileSettings are the settings that may also be read from a file named by
+// their variable with _FILE appended (secrets kept out of the environment).
+var fileSettings = map[string]bool{
+	"AGENTHOOKS_DATABASE_URL":   true,
+	"AGENTHOOKS_ADMIN_KEY":      true,
+	"AGENTHOOKS_ENCRYPTION_KEY": true,
+}
+
+// secretSettings are never echoed in an error message.
+var secretSettings = map[string]bool{
+	"AGENTHOOKS_ADMIN_KEY":      true,
+	"AGENTHOOKS_ENCRYPTION_KEY": true,
 }
 
 // flagName turns AGENTHOOKS_DATABASE_URL into database-url.
@@ -149,7 +229,7 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string) func() (*Config, 
 			v, source := s.def, s.env
 			if ev := getenv(s.env); ev != "" {
 				v = ev
-			} else if file := getenv(s.env + "_FILE"); file != "" && s.env == "AGENTHOOKS_DATABASE_URL" {
+			} else if file := getenv(s.env + "_FILE"); file != "" && fileSettings[s.env] {
 				b, err := os.ReadFile(file)
 				if err != nil {
 					errs = append(errs, fmt.Errorf("%s_FILE: %w", s.env, err))
@@ -165,6 +245,9 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string) func() (*Config, 
 				if s.env == "AGENTHOOKS_DATABASE_URL" {
 					shown = redactURL(v)
 				}
+				if secretSettings[s.env] {
+					shown = "(redacted)"
+				}
 				errs = append(errs, fmt.Errorf("invalid %s %q: %w", source, shown, err))
 			}
 		}
@@ -176,6 +259,9 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string) func() (*Config, 
 		}
 		if len(errs) > 0 {
 			return nil, errors.Join(errs...)
+		}
+		if c.PublicURL == "" {
+			c.PublicURL = "http://" + c.Addr
 		}
 		return c, nil
 	}
