@@ -151,10 +151,14 @@ var routes = []route{
 	{"GET", "/delivery/{id}", "delivery", nil, 200, []string{"id", "event_id", "webhook_id", "status", "attempt_count", "next_attempt_at", "attempts"}},
 	{"POST", "/delivery/{id}/retry", "delivery", nil, 202, []string{"id", "status"}},
 	{"GET", "/event_type", "", nil, 200, []string{"list"}},
+	{"POST", "/api_key", "", func(*world) any { return map[string]any{"name": "deploy"} }, 201, []string{"id", "name", "key", "created_at"}},
+	{"GET", "/api_key", "", nil, 200, []string{"list"}},
+	{"GET", "/api_key/{id}", "api_key", nil, 200, apiKeyKeys},
 
 	{"POST", "/conversation/{id}/close", "conversation", nil, 200, []string{"id", "status"}},
 	{"DELETE", "/assistant/{id}", "assistant", nil, 200, nil},
 	{"DELETE", "/outbound_webhook/{id}", "webhook", nil, 200, nil},
+	{"DELETE", "/api_key/{id}", "api_key", nil, 200, nil},
 }
 
 func (r route) path(id string) string {

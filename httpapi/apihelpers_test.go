@@ -371,6 +371,7 @@ func (b *testBundle) chat(key, webhookID string) chat {
 type world struct {
 	webhook, assistant, widget, form, intent, contact string
 	conversation, capturedForm, event, delivery       string
+	apiKey                                            string // a second key of the account (accounts_test.go)
 }
 
 // id returns the world's id of a kind of resource.
@@ -396,6 +397,8 @@ func (w *world) id(kind string) string {
 		return w.event
 	case "delivery":
 		return w.delivery
+	case "api_key":
+		return w.apiKey
 	}
 	panic("unknown kind " + kind)
 }
@@ -421,6 +424,7 @@ func (b *testBundle) world(key string) *world {
 		b.tb.Fatalf("world event has %d deliveries, want 1", len(ds))
 	}
 	w.delivery = str(b.tb, ds[0].(map[string]any), "id")
+	w.apiKey = str(b.tb, b.expect(http.StatusCreated, key, "POST", "/api/v1/api_key", map[string]any{"name": "second"}).data(b.tb), "id")
 	return w
 }
 

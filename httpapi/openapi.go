@@ -408,6 +408,7 @@ func openAPISchemas() schema {
 	})
 	openapi["additionalProperties"] = true
 	s["OpenAPIDocument"] = openapi
+	accountSchemas(s)
 	return s
 }
 
@@ -622,6 +623,7 @@ func buildOpenAPI() schema {
 		}
 		item[strings.ToLower(method)] = o.operation(path, method == http.MethodPost)
 	}
+	addAccountPaths(paths)
 	public := func(id, summary, desc string, responses schema) schema {
 		return schema{"get": schema{"operationId": id, "tags": []string{"operations"}, "summary": summary, "description": desc,
 			"security": []schema{}, "responses": responses}}
@@ -668,8 +670,9 @@ func buildOpenAPI() schema {
 			"Retry-After": schema{"description": "Seconds to wait, or an HTTP date.", "schema": jsString("")},
 		},
 		"securitySchemes": schema{
-			"apiKey": schema{"type": "apiKey", "in": "query", "name": "api_key", "description": "The account's API key, as Insighto takes it."},
-			"bearer": schema{"type": "http", "scheme": "bearer", "description": "The account's API key as a Bearer token."},
+			"apiKey":   schema{"type": "apiKey", "in": "query", "name": "api_key", "description": "The account's API key, as Insighto takes it."},
+			"bearer":   schema{"type": "http", "scheme": "bearer", "description": "The account's API key as a Bearer token."},
+			"adminKey": schema{"type": "http", "scheme": "bearer", "description": "The platform's admin key (AGENTHOOKS_ADMIN_KEY) as a Bearer token, for /api/v1/admin/... only."},
 		},
 	}
 
@@ -696,6 +699,8 @@ func buildOpenAPI() schema {
 			{"name": "conversations", "description": "The runtime: conversations, messages, captured forms and intents fire the events."},
 			{"name": "events", "description": "Events as sent, their deliveries and attempts."},
 			{"name": "operations", "description": "Health, readiness and this document."},
+			{"name": "api keys", "description": "The account's API keys: several, named, each revoked on its own."},
+			{"name": "admin", "description": "The platform's admin API (AGENTHOOKS_ADMIN_KEY): accounts for its customers."},
 		},
 		"paths":      paths,
 		"webhooks":   openAPIWebhooks(),

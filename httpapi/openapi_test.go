@@ -534,6 +534,9 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 			}
 		}
 	}
+	for _, full := range checkAdminRoutesDocumented(t, srv, doc, ops) {
+		registered[full] = true
+	}
 	for _, p := range public {
 		registered[p] = true
 		op, ok := ops[p]
@@ -998,6 +1001,7 @@ func TestOpenAPIRealRun(t *testing.T) {
 	svc := service.New(store, egress.Policy{AllowPrivate: true}, nil)
 	api := httpapi.New(svc, nil)
 	api.TestWait = 10 * time.Second
+	api.AdminKey = openAPIAdminKey
 
 	// Delivery workers and a receiver, so deliveries have attempts and the
 	// payloads can be checked against the document's webhooks.
@@ -1180,6 +1184,8 @@ func TestOpenAPIRealRun(t *testing.T) {
 			t.Errorf("GET /event_type lists %s, which the document's webhooks lack", name)
 		}
 	}
+
+	runAccountsOpenAPI(t, r)
 
 	// Errors.
 	r.do(openAPIReq{method: "GET", path: v1 + "/outbound_webhook", noAuth: true, want: 401})

@@ -31,6 +31,10 @@ type Server struct {
 	// TestWait is how long POST .../test waits for the first attempt
 	// (default 20s: the default delivery timeout and some).
 	TestWait time.Duration
+	// AdminKey is the platform's key for /api/v1/admin/... (accounts.go);
+	// empty turns the admin API off (its routes answer 404). Set it before serving.
+	AdminKey      string
+	adminPatterns []string // the admin routes, as patterns is for the others
 }
 
 // New returns the API server over svc.
@@ -143,6 +147,7 @@ func (s *Server) routes() {
 	s.handle("GET /delivery/{id}", s.getDelivery)
 	s.handle("POST /delivery/{id}/retry", s.retryDelivery)
 	s.handle("GET /event_type", s.listEventTypes)
+	s.routesAccounts()
 
 	s.mux.HandleFunc("GET "+base+"/openapi.json", s.serveOpenAPI)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -33,6 +33,7 @@ type Service struct {
 	log      *slog.Logger
 	// RotationOverlap is how long a rotated-out secret keeps signing (24h).
 	RotationOverlap time.Duration
+	touches         keyTouches // when each API key's last use was written (accounts.go)
 }
 
 // New returns a Service over store; validate checks endpoints.
@@ -70,71 +71,78 @@ func HashAPIKey(key string) string {
 
 // CreatedAccount is an account with its API key, shown once.
 type CreatedAccount struct {
-	ID     string `json:"id"`
-	Name   string `json:"name"`
-	APIKey string `json:"api_key"`
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	APIKey    string    `json:"api_key"`
+	CreatedAt time.Time `json:"-"`
 }
 
 // CreateAccount creates an account and its first API key.
 func (s *Service) CreateAccount(ctx context.Context, name string) (*CreatedAccount, error) {
 	name = strings.TrimSpace(name)
-	if name == "" {
-		return nil, agenthooks.Invalid("name", "String should have at least 1 character", "string_too_short")
-	}
-	key, hash, err := NewAPIKey()
-	if err != nil {
+	if err := checkName("name", name); err != nil {
 		return nil, err
 	}
 	var a *agenthooks.Account
-	err = s.store.Write(ctx, func(tx agenthooks.Tx) error {
+	var key string
+	err := s.store.Write(ctx, func(tx agenthooks.Tx) error {
+		var k *agenthooks.APIKey
+		var err error
+		if k, key, err = newKey("default", tx.Now()); err != nil {
+			return err
+		}
 		a = &agenthooks.Account{ID: NewID(), Name: name, CreatedAt: tx.Now()}
-		return tx.CreateAccount(a, hash)
+		return tx.CreateAccountWithKey(a, k)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &CreatedAccount{ID: a.ID, Name: a.Name, APIKey: key}, nil
+	return &CreatedAccount{ID: a.ID, Name: a.Name, APIKey: key, CreatedAt: a.CreatedAt}, nil
 }
 
 // EnsureFirstAccount creates an account named "default" if the store has none,
 // and returns it with its key; it returns nil when accounts already exist.
 func (s *Service) EnsureFirstAccount(ctx context.Context) (*CreatedAccount, error) {
-	key, hash, err := NewAPIKey()
-	if err != nil {
-		return nil, err
-	}
 	var a *agenthooks.Account
-	err = s.store.Write(ctx, func(tx agenthooks.Tx) error {
+	var key string
+	err := s.store.Write(ctx, func(tx agenthooks.Tx) error {
 		n, err := tx.CountAccounts()
 		if err != nil || n > 0 {
 			return err
 		}
+		var k *agenthooks.APIKey
+		if k, key, err = newKey("default", tx.Now()); err != nil {
+			return err
+		}
 		a = &agenthooks.Account{ID: NewID(), Name: "default", CreatedAt: tx.Now()}
-		return tx.CreateAccount(a, hash)
+		return tx.CreateAccountWithKey(a, k)
 	})
 	if err != nil || a == nil {
 		return nil, err
 	}
-	return &CreatedAccount{ID: a.ID, Name: a.Name, APIKey: key}, nil
+	return &CreatedAccount{ID: a.ID, Name: a.Name, APIKey: key, CreatedAt: a.CreatedAt}, nil
 }
 
-// RotateAccountKey revokes the account's keys and returns a new one.
+// RotateAccountKey revokes every key of the account at once and returns one
+// new key (named "default").
 func (s *Service) RotateAccountKey(ctx context.Context, accountID string) (*CreatedAccount, error) {
-	key, hash, err := NewAPIKey()
-	if err != nil {
-		return nil, err
-	}
 	var a *agenthooks.Account
-	err = s.store.Write(ctx, func(tx agenthooks.Tx) error {
+	var key string
+	err := s.store.Write(ctx, func(tx agenthooks.Tx) error {
+		var err error
 		if a, err = tx.FindAccountByID(accountID); err != nil {
 			return err
 		}
-		return tx.ReplaceAccountKey(accountID, hash)
+		var k *agenthooks.APIKey
+		if k, key, err = newKey("default", tx.Now()); err != nil {
+			return err
+		}
+		return tx.ReplaceAccountKeys(accountID, k)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &CreatedAccount{ID: a.ID, Name: a.Name, APIKey: key}, nil
+	return &CreatedAccount{ID: a.ID, Name: a.Name, APIKey: key, CreatedAt: a.CreatedAt}, nil
 }
 
 // Authenticate returns the account owning key, or EUNAUTHORIZED.
@@ -143,16 +151,21 @@ func (s *Service) Authenticate(ctx context.Context, key string) (*agenthooks.Acc
 		return nil, agenthooks.Errorf(agenthooks.EUNAUTHORIZED, "Not authenticated.")
 	}
 	var a *agenthooks.Account
+	hash := HashAPIKey(key)
 	find := func(tx agenthooks.Tx) error {
 		var err error
-		a, err = tx.FindAccountByKeyHash(HashAPIKey(key))
+		a, err = tx.FindAccountByKeyHash(hash)
 		return err
 	}
 	err := s.store.ReadOne(ctx, find)
 	if agenthooks.ErrorCode(err) == agenthooks.ENOTFOUND {
 		return nil, agenthooks.Errorf(agenthooks.EUNAUTHORIZED, "Invalid API key.")
 	}
-	return a, err
+	if err != nil {
+		return nil, err
+	}
+	s.touch(ctx, hash)
+	return a, nil
 }
 
 // List is one page of a list.

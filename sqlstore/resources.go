@@ -11,15 +11,10 @@ import (
 	"github.com/agenthooks/agenthooks"
 )
 
-// CreateAccount stores an account and its first API key hash.
+// CreateAccount stores an account and its first API key hash, as a key
+// named "default" (CreateAccountWithKey stores one with its name and prefix).
 func (tx *Tx) CreateAccount(a *agenthooks.Account, keyHash string) error {
-	if _, err := tx.exec("INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)", a.ID, a.Name, Micros(a.CreatedAt)); err != nil {
-		return fmt.Errorf("insert account: %w", err)
-	}
-	if _, err := tx.exec("INSERT INTO api_keys (key_hash, account_id, created_at) VALUES (?, ?, ?)", keyHash, a.ID, Micros(a.CreatedAt)); err != nil {
-		return fmt.Errorf("insert api key: %w", err)
-	}
-	return nil
+	return tx.CreateAccountWithKey(a, legacyKey(keyHash, a.CreatedAt))
 }
 
 func scanAccount(s scanner) (*agenthooks.Account, error) {
@@ -50,18 +45,10 @@ func (tx *Tx) FindAccountByID(id string) (*agenthooks.Account, error) {
 	return a, nil
 }
 
-// ReplaceAccountKey revokes every key of the account and stores keyHash.
+// ReplaceAccountKey revokes every key of the account and stores keyHash, as
+// a key named "default".
 func (tx *Tx) ReplaceAccountKey(accountID, keyHash string) error {
-	if _, err := tx.FindAccountByID(accountID); err != nil {
-		return err
-	}
-	if _, err := tx.exec("DELETE FROM api_keys WHERE account_id = ?", accountID); err != nil {
-		return fmt.Errorf("delete api keys: %w", err)
-	}
-	if _, err := tx.exec("INSERT INTO api_keys (key_hash, account_id, created_at) VALUES (?, ?, ?)", keyHash, accountID, Micros(tx.now)); err != nil {
-		return fmt.Errorf("insert api key: %w", err)
-	}
-	return nil
+	return tx.ReplaceAccountKeys(accountID, legacyKey(keyHash, tx.now))
 }
 
 // CountAccounts returns the number of accounts.
