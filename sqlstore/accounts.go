@@ -126,7 +126,7 @@ func (tx *Tx) DeleteAPIKey(accountID, id string) error {
 
 // TouchAPIKey records a use of the key, at most once per APIKeyTouchEvery.
 func (tx *Tx) TouchAPIKey(keyHash string, at time.Time) error {
-	if _, err := tx.exec("UPDATE api_keys SET last_used_at = ? WHERE key_hash = ? AND last_used_at < ?",
+	if _, err := tx.exec("UPDATE api_keys SET last_used_at = ? WHERE key_hash = ? AND last_used_at <= ?",
 		Micros(at), keyHash, Micros(at.Add(-agenthooks.APIKeyTouchEvery))); err != nil {
 		return fmt.Errorf("touch api key: %w", err)
 	}
