@@ -79,16 +79,33 @@ type app struct {
 	sweeps    sync.WaitGroup
 }
 
-// newApp opens the store, creates the first account on an empty database
-// (printing it on stdout), and binds the listener, so that every start-up
-// error comes back here, before anything runs.
-func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) (*app, error) {
-	store, err := openStore(ctx, cfg.DatabaseURL, log)
-	if err != nil {
+// newApp binds the listener, opens the store and creates the first account
+// on an empty database (printing it on stdout), in that order, so that every
+// start-up error comes back here, before anything runs, and a port that is
+// taken stops serve before it creates an account whose key would be lost.
+func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) (_ *app, err error) {
+	var ln net.Listener
+	var store agenthooks.Store
+	defer func() {
+		if err == nil {
+			return
+		}
+		if ln != nil {
+			ln.Close()
+		}
+		if store != nil {
+			store.Close()
+		}
+	}()
+	if cfg.Role != "worker" {
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return nil, fmt.Errorf("listen on %s (AGENTHOOKS_ADDR): %w", cfg.Addr, err)
+		}
+	}
+	if store, err = openStore(ctx, cfg.DatabaseURL, log); err != nil {
 		return nil, err
 	}
 	if store.Engine() == "sqlite" && cfg.Role != "all" {
-		store.Close()
 		return nil, errors.New("--role api and --role worker need PostgreSQL: an embedded SQLite database is used by one process; run 'serve' without --role, or set AGENTHOOKS_DATABASE_URL=postgres://...")
 	}
 	policy := egress.Policy{AllowPrivate: cfg.AllowPrivateEndpoints}
@@ -98,8 +115,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 		// One process owns an SQLite database: no claim of a previous run can
 		// still be alive, so its leases need not be waited out.
 		var n int
-		if err := store.Write(ctx, func(tx agenthooks.Tx) error { n, err = tx.ReleaseClaims(); return err }); err != nil {
-			store.Close()
+		if err := store.Write(ctx, func(tx agenthooks.Tx) (err error) { n, err = tx.ReleaseClaims(); return err }); err != nil {
 			return nil, fmt.Errorf("release claims: %w", err)
 		}
 		if n > 0 {
@@ -109,21 +125,19 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 	if cfg.Role != "worker" {
 		first, err := svc.EnsureFirstAccount(ctx)
 		if err != nil {
-			store.Close()
 			return nil, fmt.Errorf("create first account: %w", err)
 		}
 		if first != nil {
 			printJSON(stdout, first)
 			log.Info("created the first account; its API key is printed once on stdout", slog.String("account_id", first.ID))
 		}
-		ln, err := net.Listen("tcp", cfg.Addr)
-		if err != nil {
-			store.Close()
-			return nil, fmt.Errorf("listen on %s (AGENTHOOKS_ADDR): %w", cfg.Addr, err)
-		}
 		a.ln = ln
 		a.api = httpapi.New(svc, log)
 		a.api.TestWait = cfg.DeliveryTimeout + 5*time.Second
+		a.api.AdminKey = cfg.AdminKey
+		if cfg.AdminKey != "" {
+			log.Info("admin API on (/api/v1/admin, AGENTHOOKS_ADMIN_KEY)")
+		}
 		a.api.Ready = func(ctx context.Context) error {
 			return store.Read(ctx, func(tx agenthooks.Tx) error { _, err := tx.CountAccounts(); return err })
 		}
