@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -217,7 +218,10 @@ func TestPool(t *testing.T) {
 			defer srv.Close()
 			f := newFixture(t, e, srv.URL)
 			d := f.fire()
-			startPool(t, f, delivery.Options{Policy: &delivery.Policy{Schedule: []time.Duration{50 * time.Millisecond}}})
+			// Retries enough that the delivery is still pending when the
+			// endpoint turns healthy, however late this test sees the streak.
+			startPool(t, f, delivery.Options{Policy: &delivery.Policy{Schedule: slices.Repeat([]time.Duration{50 * time.Millisecond}, 200)},
+				CircuitThreshold: 1000})
 			webhook := func() *agenthooks.Webhook {
 				w, err := f.svc.GetWebhook(context.Background(), f.account, f.webhook.ID)
 				if err != nil {
