@@ -43,6 +43,7 @@ func (p Page) Offset() int { return (p.Page - 1) * p.Size }
 // ConversationFilter narrows a conversation list.
 type ConversationFilter struct {
 	AssistantID string
+	ContactID   string
 	From, To    time.Time // zero means unbounded
 }
 
@@ -83,6 +84,7 @@ type Outcome struct {
 // return an ENOTFOUND *Error when no row of the account matches.
 type Tx interface {
 	sweepTx
+	insightoTx
 
 	// Now is the transaction's clock reading, taken once per transaction.
 	Now() time.Time

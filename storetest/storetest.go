@@ -100,6 +100,7 @@ func Exercise(t *testing.T, open func(t testing.TB, now func() time.Time) agenth
 	t.Run("ConversationOrdering", func(t *testing.T) { t.Parallel(); exerciseConversationOrdering(t, setup) })
 	t.Run("Sweep", func(t *testing.T) { t.Parallel(); exerciseSweeps(t, setup) })
 	t.Run("Idempotency", func(t *testing.T) { t.Parallel(); exerciseIdempotency(t, setup) })
+	t.Run("Insighto", func(t *testing.T) { t.Parallel(); exerciseInsighto(t, setup) })
 }
 
 type setupFunc func(t *testing.T) *testBundle
@@ -2678,7 +2679,10 @@ func (b *testBundle) webhook(t testing.TB, a *agenthooks.Account) *agenthooks.We
 
 func (b *testBundle) newAssistant(a *agenthooks.Account, webhookID string) *agenthooks.Assistant {
 	now := b.clock.Now()
-	return &agenthooks.Assistant{ID: NewID(), AccountID: a.ID, Name: "Asistente " + unicode, AssistantType: "chat", WebhookID: webhookID, CreatedAt: now, UpdatedAt: now}
+	return &agenthooks.Assistant{ID: NewID(), AccountID: a.ID, Name: "Asistente " + unicode, AssistantType: "chat", WebhookID: webhookID,
+		Description: "Vende " + unicode, LLMModel: "gpt-4o", SystemPrompt: "Sei gentile.\n" + unicode, Voice: "alloy",
+		VoiceLanguages: []string{"de-DE", "ja-JP", "ü"}, Attributes: json.RawMessage(`{"tone": "warm", "n": [1, 2.50]}`),
+		CreatedAt: now, UpdatedAt: now}
 }
 
 func (b *testBundle) assistant(t testing.TB, a *agenthooks.Account, webhookID string) *agenthooks.Assistant {
