@@ -3,6 +3,9 @@ package storetest
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -187,6 +190,53 @@ func exerciseInsighto(t *testing.T, setup setupFunc) {
 				b.write(t, check) // in a write transaction, where it locks
 			})
 		}
+	})
+
+	t.Run("ConcurrentMatchOrCreate", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		// What an upsert does: match, else create. Run at once for one new
+		// email, exactly one contact must come out of it. Each call waits
+		// after its match until every call has matched (so that without the
+		// serialisation all of them would create) or, as they must when the
+		// store serialises them, until a short while has passed.
+		const n = 8
+		var wg sync.WaitGroup
+		var matched atomic.Int32
+		allMatched := make(chan struct{})
+		errs := make([]error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = b.store.Write(t.Context(), func(tx agenthooks.Tx) error {
+					_, err := tx.MatchContact(b.acct.ID, fmt.Sprintf("New@Example.com%s", strings.Repeat(" ", i)), "")
+					if agenthooks.ErrorCode(err) != agenthooks.ENOTFOUND {
+						return err
+					}
+					if matched.Add(1) == n {
+						close(allMatched)
+					}
+					select {
+					case <-allMatched:
+					case <-time.After(50 * time.Millisecond):
+					}
+					return tx.CreateContact(&agenthooks.Contact{ID: NewID(), AccountID: b.acct.ID, Email: "new@example.com", CreatedAt: b.clock.Now()})
+				})
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			mustNil(t, err)
+		}
+		b.read(t, func(tx agenthooks.Tx) error {
+			_, total, err := tx.ListContacts(b.acct.ID, agenthooks.Page{Page: 1, Size: 100})
+			mustNil(t, err)
+			if total != 1 {
+				t.Errorf("%d concurrent match-or-create calls made %d contacts, want 1", n, total)
+			}
+			return nil
+		})
 	})
 
 	t.Run("Transcript", func(t *testing.T) {
@@ -397,4 +447,64 @@ func exerciseInsighto(t *testing.T, setup setupFunc) {
 			return nil
 		})
 	})
+}
+
+// ---------------------------------------------------------------------------
+// The insighto migration (NNN_insighto.sql of each engine) on rows written
+// before it. Engine tests apply the migrations before it, run
+// InsightoMigrationSeed, open the store (which applies the rest) and call
+// CheckInsightoMigration.
+
+// Ids of the rows InsightoMigrationSeed writes.
+const (
+	legacyAccount   = "01960000-0000-7000-8000-000000000001"
+	legacyAssistant = "01960000-0000-7000-8000-000000000002"
+	legacyOddType   = "01960000-0000-7000-8000-000000000003"
+	legacyMessenger = "01960000-0000-7000-8000-000000000004"
+	legacyWhatsApp  = "01960000-0000-7000-8000-000000000005"
+	legacyContact   = "01960000-0000-7000-8000-000000000006"
+)
+
+// InsightoMigrationSeed are statements, valid on both engines against the
+// schema just before the insighto migration, that write what the API stored
+// then: an assistant of the old default type "personal" and one of a type
+// the API accepted then, a "messenger" widget, a contact with mixed-case
+// email and a formatted phone number.
+var InsightoMigrationSeed = []string{
+	"INSERT INTO accounts (id, name, created_at) VALUES ('" + legacyAccount + "', 'legacy', 1)",
+	"INSERT INTO assistants (id, account_id, name, assistant_type, webhook_id, created_at, updated_at) VALUES ('" + legacyAssistant + "', '" + legacyAccount + "', 'old', 'personal', '', 1, 1)",
+	"INSERT INTO assistants (id, account_id, name, assistant_type, webhook_id, created_at, updated_at) VALUES ('" + legacyOddType + "', '" + legacyAccount + "', 'odd', 'voice', '', 1, 1)",
+	"INSERT INTO widgets (id, account_id, assistant_id, name, widget_type, created_at) VALUES ('" + legacyMessenger + "', '" + legacyAccount + "', '" + legacyAssistant + "', 'fb', 'messenger', 1)",
+	"INSERT INTO widgets (id, account_id, assistant_id, name, widget_type, created_at) VALUES ('" + legacyWhatsApp + "', '" + legacyAccount + "', '" + legacyAssistant + "', 'wa', 'whatsapp', 1)",
+	"INSERT INTO contacts (id, account_id, first_name, last_name, email, phone_number, created_at) VALUES ('" + legacyContact + "', '" + legacyAccount + "', 'Ada', '', ' Ada@Example.COM ', '+1 (555) 010-9999', 1)",
+}
+
+// CheckInsightoMigration checks what the insighto migration made of
+// InsightoMigrationSeed's rows.
+func CheckInsightoMigration(t *testing.T, store agenthooks.Store) {
+	t.Helper()
+	err := store.Read(t.Context(), func(tx agenthooks.Tx) error {
+		a, err := tx.FindAssistant(legacyAccount, legacyAssistant)
+		mustNil(t, err)
+		want := &agenthooks.Assistant{ID: legacyAssistant, AccountID: legacyAccount, Name: "old", AssistantType: "simple",
+			VoiceLanguages: []string{}, Attributes: json.RawMessage("{}"), CreatedAt: time.UnixMicro(1).UTC(), UpdatedAt: time.UnixMicro(1).UTC()}
+		checkEqual(t, "assistant of type personal after the migration", a, want)
+		odd, err := tx.FindAssistant(legacyAccount, legacyOddType)
+		mustNil(t, err)
+		checkEqual(t, "assistant of another old type after the migration", odd.AssistantType, "voice")
+		w, err := tx.FindWidget(legacyAccount, legacyMessenger)
+		mustNil(t, err)
+		checkEqual(t, "messenger widget after the migration", w.WidgetType, "fb_messenger")
+		w, err = tx.FindWidget(legacyAccount, legacyWhatsApp)
+		mustNil(t, err)
+		checkEqual(t, "whatsapp widget after the migration", w.WidgetType, "whatsapp")
+		for _, m := range []struct{ email, phone string }{{"ada@example.com", ""}, {"", "+15550109999"}} {
+			c, err := tx.MatchContact(legacyAccount, m.email, m.phone)
+			mustNil(t, err)
+			checkEqual(t, "contact matched after the migration", c.ID, legacyContact)
+			checkEqual(t, "contact's email kept as written", c.Email, " Ada@Example.COM ")
+		}
+		return nil
+	})
+	mustNil(t, err)
 }
