@@ -321,6 +321,7 @@ func TestUnknownPathAndMethod(t *testing.T) {
 		{"WrongMethodOnList", "PUT", "/api/v1/outbound_webhook", 405},
 		{"WrongMethodOnItem", "DELETE", "/api/v1/form/x", 405},
 		{"WrongMethodOnAction", "GET", "/api/v1/conversation/x/close", 405},
+		{"WrongMethodOnAsideRoute", "DELETE", "/api/v1/conversation/by-contact/x", 405},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -216,6 +216,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{header: http.Header{}}
 		h, _ := s.mux.Handler(r)
 		h.ServeHTTP(rec, r)
+		if rec.status == http.StatusNotFound {
+			// The path may be one of aside's, with another method.
+			rec = &statusRecorder{header: http.Header{}}
+			h, _ := s.aside.Handler(r)
+			h.ServeHTTP(rec, r)
+		}
 		if rec.status == http.StatusMethodNotAllowed {
 			if allow := rec.header.Get("Allow"); allow != "" {
 				w.Header().Set("Allow", allow)
