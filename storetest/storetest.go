@@ -919,6 +919,12 @@ func exerciseAccountScope(t *testing.T, setup setupFunc) {
 			name:   "Widget",
 			create: func(t *testing.T, b *testBundle, a *agenthooks.Account) string { return b.widget(t, a).ID },
 			find:   func(tx agenthooks.Tx, acct, id string) (any, error) { return tx.FindWidget(acct, id) },
+			mutate: []func(tx agenthooks.Tx, acct, id string) error{
+				func(tx agenthooks.Tx, acct, id string) error {
+					return tx.UpdateWidget(&agenthooks.Widget{ID: id, AccountID: acct, Name: "hijacked", WidgetType: "chat"})
+				},
+				func(tx agenthooks.Tx, acct, id string) error { return tx.DeleteWidget(acct, id) },
+			},
 		},
 		{
 			name:   "Form",
@@ -934,11 +940,19 @@ func exerciseAccountScope(t *testing.T, setup setupFunc) {
 			name:   "Intent",
 			create: func(t *testing.T, b *testBundle, a *agenthooks.Account) string { return b.intent(t, a).ID },
 			find:   func(tx agenthooks.Tx, acct, id string) (any, error) { return tx.FindIntent(acct, id) },
+			mutate: []func(tx agenthooks.Tx, acct, id string) error{
+				func(tx agenthooks.Tx, acct, id string) error { return tx.DeleteIntent(acct, id) },
+			},
 		},
 		{
 			name:   "Contact",
 			create: func(t *testing.T, b *testBundle, a *agenthooks.Account) string { return b.contact(t, a).ID },
 			find:   func(tx agenthooks.Tx, acct, id string) (any, error) { return tx.FindContact(acct, id) },
+			mutate: []func(tx agenthooks.Tx, acct, id string) error{
+				func(tx agenthooks.Tx, acct, id string) error {
+					return tx.UpdateContact(&agenthooks.Contact{ID: id, AccountID: acct, FirstName: "hijacked"})
+				},
+			},
 		},
 		{
 			name: "Conversation",
