@@ -15,9 +15,9 @@ import (
 func widgetTypesDesc() string {
 	parts := make([]string, len(agenthooks.WidgetTypes))
 	for i, t := range agenthooks.WidgetTypes {
-		parts[i] = t.Name + " (" + t.Label + ")"
+		parts[i] = t.Name + ": " + t.Label
 	}
-	return "Insighto's widget types: " + strings.Join(parts, ", ") + "."
+	return "Insighto's widget types (value: readable name): " + strings.Join(parts, "; ") + "."
 }
 
 // widgetTypeInput is widget_type as a request may give it: Insighto's types
