@@ -98,14 +98,26 @@ func (w *Webhook) Subscribed(t string) bool {
 }
 
 // Assistant is an AI agent; WebhookID is the webhook assigned to it ("Assign Webhook").
+// The descriptive fields (Description to Attributes) are Insighto's: they are
+// kept and returned, nothing more.
 type Assistant struct {
-	ID            string
-	AccountID     string
-	Name          string
-	AssistantType string
-	WebhookID     string // "" when none
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	ID             string
+	AccountID      string
+	Name           string
+	AssistantType  string // one of AssistantTypes
+	WebhookID      string // "" when none
+	Description    string
+	LLMModel       string
+	SystemPrompt   string
+	Voice          string
+	VoiceLanguages []string
+	Attributes     json.RawMessage // a JSON object
+	// IntentIDs are the intents the assistant uses, in their creation order.
+	// The store keeps them apart (Tx.AssistantIntentIDs): FindAssistant and
+	// ListAssistants leave IntentIDs nil, and the service fills it in.
+	IntentIDs []string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Widget is a channel through which an assistant talks (chat, phone, ...).
@@ -117,9 +129,6 @@ type Widget struct {
 	WidgetType  string
 	CreatedAt   time.Time
 }
-
-// WidgetTypes lists the accepted widget types.
-var WidgetTypes = []string{"chat", "html", "whatsapp", "sms", "phone", "messenger", "instagram", "telegram"}
 
 // FormField is one field of a form.
 type FormField struct {

@@ -43,6 +43,7 @@ func (p Page) Offset() int { return (p.Page - 1) * p.Size }
 // ConversationFilter narrows a conversation list.
 type ConversationFilter struct {
 	AssistantID string
+	ContactID   string
 	From, To    time.Time // zero means unbounded
 }
 
@@ -84,6 +85,7 @@ type Outcome struct {
 type Tx interface {
 	sweepTx
 	accountTx
+	insightoTx
 
 	// Now is the transaction's clock reading, taken once per transaction.
 	Now() time.Time

@@ -130,6 +130,17 @@ var routes = []route{
 	{"GET", "/contact", "", nil, 200, []string{"list"}},
 	{"GET", "/contact/{id}", "contact", nil, 200, []string{"id", "first_name", "last_name", "email", "phone_number"}},
 
+	// Insighto's own routes (insighto.go).
+	{"PUT", "/assistant/{id}", "assistant", func(*world) any { return map[string]any{"llm_model": "gpt-4o", "voice_languages": []string{"en-US"}} }, 200,
+		assistantKeys},
+	{"POST", "/assistant/{id}/intent/{intent_id}", "assistant", nil, 200, assistantKeys},
+	{"PUT", "/widget/{id}", "widget", func(*world) any { return map[string]any{"widget_type": "web_call"} }, 200, widgetKeys},
+	{"PATCH", "/widget/{id}", "widget", func(*world) any { return map[string]any{"name": "renamed"} }, 200, widgetKeys},
+	{"GET", "/intent/list", "", nil, 200, []string{"list"}},
+	{"PUT", "/contact/{id}", "contact", func(*world) any { return map[string]any{"last_name": "Byron"} }, 200, contactKeys},
+	{"PATCH", "/contact/{id}", "contact", func(*world) any { return map[string]any{"phone_number": "+44 1234"} }, 200, contactKeys},
+	{"POST", "/contact/upsert", "", func(*world) any { return query("email=ADA@example.com&first_name=Augusta") }, 200, contactKeys},
+
 	{"POST", "/conversation", "", func(w *world) any {
 		return map[string]any{"assistant_id": w.assistant, "widget_id": w.widget, "device_type": "mobile"}
 	}, 201, []string{"id", "assistant_id", "widget_id", "contact_id", "device_type", "attributes"}},
@@ -138,6 +149,8 @@ var routes = []route{
 	{"POST", "/conversation/{id}/message", "conversation", func(*world) any {
 		return map[string]any{"sender_type": "user", "text": "hi", "message_type": "voice"}
 	}, 201, []string{"id", "conversation_id", "sender_type", "message_type", "text"}},
+	{"GET", "/conversation/{id}/transcript", "conversation", nil, 200, []string{"list"}},
+	{"GET", "/conversation/by-contact/{contact_id}", "contact", nil, 200, []string{"list"}},
 	{"POST", "/conversation/{id}/captured_form", "conversation", func(w *world) any {
 		return map[string]any{"form_id": w.form, "field_values": map[string]any{"email": "x@y.z"}}
 	}, 201, []string{"id", "conversation_id", "form_id", "field_values"}},
@@ -156,13 +169,48 @@ var routes = []route{
 	{"GET", "/api_key/{id}", "api_key", nil, 200, apiKeyKeys},
 
 	{"POST", "/conversation/{id}/close", "conversation", nil, 200, []string{"id", "status"}},
+	{"DELETE", "/assistant/{id}/intent/{intent_id}", "assistant", nil, 200, assistantKeys},
+	{"DELETE", "/intent/{id}", "intent", nil, 200, nil},
+	{"DELETE", "/widget/{id}", "widget", nil, 200, nil},
 	{"DELETE", "/assistant/{id}", "assistant", nil, 200, nil},
 	{"DELETE", "/outbound_webhook/{id}", "webhook", nil, 200, nil},
 	{"DELETE", "/api_key/{id}", "api_key", nil, 200, nil},
 }
 
-func (r route) path(id string) string {
-	return "/api/v1" + strings.Replace(r.pattern, "{id}", id, 1)
+// Keys of the resources Insighto's own routes answer.
+var (
+	assistantKeys = []string{"id", "name", "assistant_type", "webhook_id", "description", "llm_model", "system_prompt", "voice",
+		"voice_languages", "attributes", "intent_ids"}
+	widgetKeys  = []string{"id", "assistant_id", "name", "widget_type"}
+	contactKeys = []string{"id", "first_name", "last_name", "email", "phone_number"}
+)
+
+// query is a route's input given as a query string instead of a body.
+type query string
+
+// path is the route's path with id in its first wildcard ({id}, or
+// {contact_id} where there is no {id}) and w's ids in any other.
+func (r route) path(id string, w *world) string {
+	p := r.pattern
+	if strings.Contains(p, "{id}") {
+		p = strings.Replace(p, "{id}", id, 1)
+	} else {
+		p = strings.Replace(p, "{"+r.kind+"_id}", id, 1)
+	}
+	return "/api/v1" + strings.ReplaceAll(p, "{intent_id}", w.intent)
+}
+
+// request is the path and body of a call of the route.
+func (r route) request(id string, w *world) (string, any) {
+	path := r.path(id, w)
+	if r.body == nil {
+		return path, nil
+	}
+	body := r.body(w)
+	if q, ok := body.(query); ok {
+		return path + "?" + string(q), nil
+	}
+	return path, body
 }
 
 func (r route) name() string {
@@ -191,11 +239,7 @@ func TestRoutes(t *testing.T) {
 	w := b.world(b.keyA)
 
 	for _, rt := range routes {
-		path := rt.path(w.id(orKind(rt.kind)))
-		var body any
-		if rt.body != nil {
-			body = rt.body(w)
-		}
+		path, body := rt.request(w.id(orKind(rt.kind)), w)
 		r := b.expect(rt.status, b.keyA, rt.method, path, body)
 		switch {
 		case slices.Contains(rt.keys, "list"):
@@ -205,7 +249,7 @@ func TestRoutes(t *testing.T) {
 		default:
 			hasKeys(t, r.data(t), rt.keys...)
 		}
-		if rt.method == "DELETE" {
+		if rt.method == "DELETE" && slices.ContainsFunc(routes, func(o route) bool { return o.name() == "GET "+rt.pattern }) {
 			b.expect(http.StatusNotFound, b.keyA, "GET", path, nil)
 		}
 	}
@@ -242,11 +286,9 @@ func TestNotFound(t *testing.T) {
 			t.Run(rt.name()+"/"+id.name, func(t *testing.T) {
 				t.Parallel()
 				b := b.on(t)
-				var body any
-				if rt.body != nil {
-					body = rt.body(mine) // valid for account A: only the id is wrong
-				}
-				r := b.expect(http.StatusNotFound, b.keyA, rt.method, rt.path(id.id(rt.kind)), body)
+				// The body is valid for account A: only the id is wrong.
+				path, body := rt.request(id.id(rt.kind), mine)
+				r := b.expect(http.StatusNotFound, b.keyA, rt.method, path, body)
 				if _, ok := r.Body["detail"].(string); !ok {
 					t.Fatalf("404 detail is not a string: %s", r.Raw)
 				}
@@ -281,8 +323,9 @@ func TestUnknownPathAndMethod(t *testing.T) {
 		{"UnknownRoot", "GET", "/nope", 404},
 		{"UnknownSubPath", "GET", "/api/v1/outbound_webhook/x/y/z", 404},
 		{"WrongMethodOnList", "PUT", "/api/v1/outbound_webhook", 405},
-		{"WrongMethodOnItem", "DELETE", "/api/v1/widget/x", 405},
+		{"WrongMethodOnItem", "DELETE", "/api/v1/form/x", 405},
 		{"WrongMethodOnAction", "GET", "/api/v1/conversation/x/close", 405},
+		{"WrongMethodOnAsideRoute", "DELETE", "/api/v1/conversation/by-contact/x", 405},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -168,6 +168,12 @@ func (s *Server) createAssistant(w http.ResponseWriter, r *http.Request, a acct)
 	if _, id := b.nullableID("webhook_id"); id != nil {
 		in.WebhookID = *id
 	}
+	in.Description, _ = b.str("description", false)
+	in.LLMModel, _ = b.str("llm_model", false)
+	in.SystemPrompt, _ = b.str("system_prompt", false)
+	in.Voice, _ = b.str("voice", false)
+	get(b, "voice_languages", false, kList, &in.VoiceLanguages)
+	in.Attributes = b.object("attributes")
 	if err := b.err(); err != nil {
 		return err
 	}
@@ -203,6 +209,12 @@ func (s *Server) updateAssistant(w http.ResponseWriter, r *http.Request, a acct)
 	p.Name = b.optStr("name")
 	p.AssistantType = b.optStr("assistant_type")
 	p.WebhookID.Set, p.WebhookID.Value = b.nullableID("webhook_id")
+	p.Description = b.clearableStr("description")
+	p.LLMModel = b.clearableStr("llm_model")
+	p.SystemPrompt = b.clearableStr("system_prompt")
+	p.Voice = b.clearableStr("voice")
+	p.VoiceLanguages = b.clearableList("voice_languages")
+	p.Attributes = b.clearableObject("attributes")
 	if err := b.err(); err != nil {
 		return err
 	}

@@ -39,6 +39,13 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		sum := sha256.New()
 		sum.Write([]byte(r.Method + " " + r.URL.Path + "\n"))
+		// Query parameters are input too (POST /contact/upsert takes its
+		// fields there); the key that authenticates is not.
+		q := r.URL.Query()
+		q.Del("api_key")
+		if len(q) > 0 {
+			sum.Write([]byte("?" + q.Encode() + "\n"))
+		}
 		sum.Write(body)
 		fingerprint := hex.EncodeToString(sum.Sum(nil))
 

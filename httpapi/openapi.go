@@ -227,30 +227,7 @@ func openAPISchemas() schema {
 	s["Deleted"] = jsAll(schema{"id": jsID("The deleted resource's id.")})
 
 	// Assistants, widgets, forms, intents, contacts.
-	s["Assistant"] = jsAll(schema{
-		"id": jsID(""), "name": jsString(""), "assistant_type": jsString(""),
-		"webhook_id": jsNullID("The webhook assigned to it, or null."),
-		"created_at": jsTime(descTimeAPI), "updated_at": jsTime(descTimeAPI),
-	})
-	s["AssistantCreate"] = jsObject([]string{"name"}, schema{
-		"name":           nameSchema(),
-		"assistant_type": schema{"type": "string", "default": "personal"},
-		"webhook_id":     jsNullID("The webhook to assign; " + descRefID + "."),
-	})
-	s["AssistantUpdate"] = jsObject(nil, schema{
-		"name":           nameSchema(),
-		"assistant_type": jsString(""),
-		"webhook_id":     jsNullID(`"Assign Webhook": a webhook id (` + descRefID + `), or null to unassign.`),
-	})
-	s["Widget"] = jsAll(schema{
-		"id": jsID(""), "assistant_id": jsID(""), "name": jsString(""),
-		"widget_type": jsEnum(agenthooks.WidgetTypes, ""), "created_at": jsTime(descTimeAPI),
-	})
-	s["WidgetCreate"] = jsObject([]string{"assistant_id", "name", "widget_type"}, schema{
-		"assistant_id": jsID("The assistant it belongs to; " + descRefID + "."),
-		"name":         nameSchema(),
-		"widget_type":  jsEnum(agenthooks.WidgetTypes, ""),
-	})
+	insightoSchemas(s) // assistants, widgets, contact updates, transcripts
 	s["FormField"] = jsAll(schema{
 		"name": jsString(""), "type": jsEnum(agenthooks.FieldTypes, ""), "required": jsType("boolean", ""),
 	})
@@ -433,18 +410,21 @@ type apiOp struct {
 	body string
 	// bodyOptional: the body may be left out (an empty body counts as {}).
 	bodyOptional bool
-	status       int    // success status
-	data         string // schema name of data in {message, data}; of the items for lists
-	list         bool
-	query        []schema // query parameters besides page and size
-	conflict     string   // when a 409 answers, besides a running Idempotency-Key
+	status       int // success status
+	// createdToo: the route also answers 201 with the same data (an upsert
+	// that created its resource).
+	createdToo bool
+	data       string // schema name of data in {message, data}; of the items for lists
+	list       bool
+	query      []schema // query parameters besides page and size
+	conflict   string   // when a 409 answers, besides a running Idempotency-Key
 }
 
 // apiOps lists every authenticated route. openapi_test.go fails when a route
 // registered with s.handle is missing.
 func apiOps() map[string]apiOp {
 	statusParam := queryParam("status", jsEnum([]string{agenthooks.DeliveryPending, agenthooks.DeliverySucceeded, agenthooks.DeliveryFailed}, ""), "Only deliveries with this status.")
-	return map[string]apiOp{
+	ops := map[string]apiOp{
 		"POST /outbound_webhook": {id: "createWebhook", tag: "webhooks", summary: "Create a webhook",
 			desc: "Answers the webhook with its signing secret, shown here, on rotation and by GET .../secret only.",
 			body: "WebhookCreate", status: 201, data: "WebhookWithSecret"},
@@ -519,6 +499,8 @@ func apiOps() map[string]apiOp {
 		"GET /event_type": {id: "listEventTypes", tag: "events", summary: "List event types with a JSON Schema of each one's data",
 			status: 200, data: "EventType", list: true},
 	}
+	insightoOps(ops)
+	return ops
 }
 
 func queryParam(name string, s schema, desc string) schema {
@@ -547,8 +529,8 @@ func respRef(name, desc string) schema {
 // operation builds one OpenAPI operation object.
 func (o apiOp) operation(path string, post bool) schema {
 	var params []schema
-	if strings.Contains(path, "{id}") {
-		params = append(params, schema{"$ref": "#/components/parameters/id"})
+	for _, name := range pathWildcards(path) {
+		params = append(params, schema{"$ref": "#/components/parameters/" + name})
 	}
 	params = append(params, o.query...)
 	if o.list {
@@ -576,11 +558,18 @@ func (o apiOp) operation(path string, post bool) schema {
 		"401":                  respRef("Unauthorized", ""),
 		"default":              respRef("Error", ""),
 	}
+	if o.createdToo {
+		created := schema{"description": http.StatusText(http.StatusCreated) + ": nothing matched, so it was created.", "content": jsonContent(wrapped(data))}
+		if post {
+			created["headers"] = success["headers"]
+		}
+		responses["201"] = created
+	}
 	validation := o.list || len(o.query) > 0 || o.body != "" || post
 	if validation {
 		responses["422"] = respRef("ValidationError", "")
 	}
-	if strings.Contains(path, "{id}") {
+	if len(pathWildcards(path)) > 0 {
 		responses["404"] = respRef("NotFound", "")
 	}
 	if o.body != "" {
@@ -654,6 +643,10 @@ func buildOpenAPI() schema {
 		},
 		"parameters": schema{
 			"id": schema{"name": "id", "in": "path", "required": true, "description": descPathID, "schema": jsString("")},
+			"intent_id": schema{"name": "intent_id", "in": "path", "required": true,
+				"description": "The intent's id. One that does not exist, belongs to another account or is malformed answers 404.", "schema": jsString("")},
+			"contact_id": schema{"name": "contact_id", "in": "path", "required": true,
+				"description": "The contact's id. One that does not exist, belongs to another account or is malformed answers 404.", "schema": jsString("")},
 			"page": schema{"name": "page", "in": "query", "required": false, "description": "The page, from 1.",
 				"schema": schema{"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}},
 			"size": schema{"name": "size", "in": "query", "required": false, "description": "Items per page.",

@@ -12,8 +12,11 @@ const BasePath = base
 // ("METHOD /path", without BasePath).
 func RegisteredRoutes(s *Server) []string { return slices.Clone(s.patterns) }
 
-// MuxPattern returns the pattern s's mux routes r to, "" when none.
+// MuxPattern returns the pattern s's muxes route r to, "" when none.
 func MuxPattern(s *Server, r *http.Request) string {
-	_, pattern := s.mux.Handler(r)
+	if _, pattern := s.mux.Handler(r); pattern != "" {
+		return pattern
+	}
+	_, pattern := s.aside.Handler(r)
 	return pattern
 }

@@ -557,7 +557,8 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 			continue
 		}
 		method, path, _ := strings.Cut(name, " ")
-		req := httptest.NewRequest(method, strings.ReplaceAll(path, "{id}", "0190a8e2-7c1d-7cc0-8000-000000000000"), nil)
+		concrete := regexp.MustCompile(`\{[a-z_]+\}`).ReplaceAllString(path, "0190a8e2-7c1d-7cc0-8000-000000000000")
+		req := httptest.NewRequest(method, concrete, nil)
 		if got := httpapi.MuxPattern(srv, req); got != name {
 			t.Errorf("%s is routed to %q", name, got)
 		}
@@ -782,7 +783,11 @@ func (r *openAPIResp) str(t *testing.T, path ...any) string {
 // operation finds the documented operation for method and a concrete path.
 func (r *openAPIRun) operation(method, path string) (string, map[string]any) {
 	r.t.Helper()
+	// When several templates match (GET /intent/list and GET /intent/{id}),
+	// the one with the fewest wildcards wins, as in the server's mux.
 	segs := strings.Split(path, "/")
+	best, bestWild := "", len(segs)+1
+	var bestOp map[string]any
 	for name, op := range r.doc.operations() {
 		m, tmpl, _ := strings.Cut(name, " ")
 		if m != method {
@@ -792,20 +797,23 @@ func (r *openAPIRun) operation(method, path string) (string, map[string]any) {
 		if len(ts) != len(segs) {
 			continue
 		}
-		match := true
+		match, wild := true, 0
 		for i := range ts {
 			if strings.HasPrefix(ts[i], "{") {
 				match = match && segs[i] != ""
+				wild++
 			} else {
 				match = match && ts[i] == segs[i]
 			}
 		}
-		if match {
-			return name, op
+		if match && wild < bestWild {
+			best, bestWild, bestOp = name, wild, op
 		}
 	}
-	r.t.Fatalf("%s %s is not in the document", method, path)
-	return "", nil
+	if best == "" {
+		r.t.Fatalf("%s %s is not in the document", method, path)
+	}
+	return best, bestOp
 }
 
 // mediaSchema is the application/json schema of a request body or response.
@@ -1103,6 +1111,27 @@ func TestOpenAPIRealRun(t *testing.T) {
 	r.do(openAPIReq{method: "GET", path: v1 + "/contact", want: 200})
 	r.do(openAPIReq{method: "GET", path: v1 + "/contact/" + ctID, want: 200})
 
+	// Insighto's own routes.
+	r.do(openAPIReq{method: "PUT", path: v1 + "/assistant/" + asID, body: map[string]any{"llm_model": "gpt-4o", "system_prompt": "Be brief.",
+		"voice": "alloy", "voice_languages": []string{"en-US", "de-DE"}, "attributes": map[string]any{"tier": "gold"}, "description": nil}, want: 200})
+	r.do(openAPIReq{method: "PUT", path: v1 + "/assistant/" + asID, body: map[string]any{"assistant_type": "robot"}, invalid: true, want: 422})
+	r.do(openAPIReq{method: "POST", path: v1 + "/assistant/" + asID + "/intent/" + inID, want: 200})
+	r.do(openAPIReq{method: "GET", path: v1 + "/intent/list?page=1&size=10", queryKey: true, want: 200})
+	r.do(openAPIReq{method: "PUT", path: v1 + "/widget/" + wgID, body: map[string]any{"name": "Site chat v2"}, want: 200})
+	r.do(openAPIReq{method: "PATCH", path: v1 + "/widget/" + wgID, body: map[string]any{"widget_type": "messenger"}, want: 200})
+	r.do(openAPIReq{method: "PATCH", path: v1 + "/widget/" + wgID, body: map[string]any{"widget_type": "fax"}, invalid: true, want: 422})
+	r.do(openAPIReq{method: "PUT", path: v1 + "/contact/" + ctID, body: map[string]any{"last_name": "King", "phone_number": nil}, want: 200})
+	r.do(openAPIReq{method: "PATCH", path: v1 + "/contact/" + ctID, body: map[string]any{"phone_number": "+44 1234"}, want: 200})
+	r.do(openAPIReq{method: "POST", path: v1 + "/contact/upsert?email=" + url.QueryEscape(" ADA@example.com") + "&first_name=Augusta", want: 200})
+	r.do(openAPIReq{method: "POST", path: v1 + "/contact/upsert?phone_number=" + url.QueryEscape("+1 (555) 010-9999"), idemKey: "upsert-1", want: 201})
+	r.do(openAPIReq{method: "POST", path: v1 + "/contact/upsert?first_name=Nobody", want: 422})
+	spare := r.do(openAPIReq{method: "POST", path: v1 + "/widget", body: map[string]any{"assistant_id": asID, "name": "Phone line", "widget_type": "sip"}, want: 201})
+	r.do(openAPIReq{method: "DELETE", path: v1 + "/widget/" + spare.str(t, "data", "id"), want: 200})
+	spareIntent := r.do(openAPIReq{method: "POST", path: v1 + "/intent", body: map[string]any{"name": "SUPPORT"}, want: 201})
+	r.do(openAPIReq{method: "POST", path: v1 + "/assistant/" + asID + "/intent/" + spareIntent.str(t, "data", "id"), want: 200})
+	r.do(openAPIReq{method: "DELETE", path: v1 + "/assistant/" + asID + "/intent/" + spareIntent.str(t, "data", "id"), want: 200})
+	r.do(openAPIReq{method: "DELETE", path: v1 + "/intent/" + spareIntent.str(t, "data", "id"), want: 200})
+
 	// A conversation, with every event it can fire.
 	cv := r.do(openAPIReq{method: "POST", path: v1 + "/conversation", body: map[string]any{
 		"assistant_id": asID, "widget_id": wgID, "device_type": "mobile", "contact_id": ctID,
@@ -1118,6 +1147,9 @@ func TestOpenAPIRealRun(t *testing.T) {
 	r.do(openAPIReq{method: "PATCH", path: v1 + "/captured_form/" + cfID, body: map[string]any{"field_values": map[string]any{"phone": "+441234"}}, want: 200})
 	r.do(openAPIReq{method: "POST", path: v1 + "/conversation/" + cvID + "/captured_intent", body: map[string]any{"intent_id": inID}, want: 201})
 	r.do(openAPIReq{method: "GET", path: v1 + "/conversation/" + cvID, want: 200})
+	r.do(openAPIReq{method: "GET", path: v1 + "/conversation/" + cvID + "/transcript?page=1&size=1", want: 200})
+	r.do(openAPIReq{method: "GET", path: v1 + "/conversation/by-contact/" + ctID + "?size=10", queryKey: true, want: 200})
+	r.do(openAPIReq{method: "GET", path: v1 + "/conversation/by-contact/" + cvID, want: 404})
 	r.do(openAPIReq{method: "POST", path: v1 + "/conversation/" + cvID + "/close", want: 200})
 	r.do(openAPIReq{method: "POST", path: v1 + "/conversation/" + cvID + "/close", want: 409})
 	r.do(openAPIReq{method: "POST", path: v1 + "/conversation/" + cvID + "/message", body: map[string]any{"sender_type": "user", "text": "still there?"}, want: 409})

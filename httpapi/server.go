@@ -21,6 +21,12 @@ type Server struct {
 	svc *service.Service
 	log *slog.Logger
 	mux *http.ServeMux
+	// aside holds the routes whose patterns Go's ServeMux cannot register
+	// beside one of mux's (GET /conversation/by-contact/{contact_id} and
+	// GET /conversation/{id}/transcript both match
+	// /conversation/by-contact/transcript, and neither is more specific);
+	// ServeHTTP consults it when mux matches nothing.
+	aside *http.ServeMux
 	// patterns are the routes registered with handle, in order (the OpenAPI
 	// test checks each one is documented).
 	patterns []string
@@ -42,7 +48,7 @@ func New(svc *service.Service, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{svc: svc, log: log, mux: http.NewServeMux(), TestWait: 20 * time.Second}
+	s := &Server{svc: svc, log: log, mux: http.NewServeMux(), aside: http.NewServeMux(), TestWait: 20 * time.Second}
 	s.routes()
 	return s
 }
@@ -54,13 +60,17 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, acct *agenthooks.A
 
 const base = "/api/v1"
 
-func (s *Server) handle(pattern string, h handlerFunc) {
+func (s *Server) handle(pattern string, h handlerFunc) { s.handleOn(s.mux, pattern, h) }
+
+// handleOn registers an authenticated route on mux (s.mux or s.aside).
+func (s *Server) handleOn(mux *http.ServeMux, pattern string, h handlerFunc) {
 	method, path, _ := strings.Cut(pattern, " ")
+	wildcards := pathWildcards(path)
 	s.patterns = append(s.patterns, pattern)
 	if method == http.MethodPost {
 		h = s.idempotent(h)
 	}
-	s.mux.Handle(method+" "+base+path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle(method+" "+base+path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		acct, err := s.authenticate(r)
 		if err != nil {
 			s.Error(w, r, err)
@@ -68,9 +78,11 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 		}
 		// Text no store can hold (invalid UTF-8, U+0000) names no resource
 		// and matches nothing; PostgreSQL would fail on it with a 500.
-		if id := r.PathValue("id"); id != "" && !validText(id) {
-			s.Error(w, r, agenthooks.NotFound("Resource"))
-			return
+		for _, name := range wildcards {
+			if id := r.PathValue(name); id != "" && !validText(id) {
+				s.Error(w, r, agenthooks.NotFound("Resource"))
+				return
+			}
 		}
 		for name, values := range r.URL.Query() {
 			if slices.ContainsFunc(values, func(v string) bool { return !validText(v) }) {
@@ -82,6 +94,17 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 			s.Error(w, r, err)
 		}
 	}))
+}
+
+// pathWildcards returns the names of a pattern's {wildcards}.
+func pathWildcards(path string) []string {
+	var names []string
+	for _, seg := range strings.Split(path, "/") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			names = append(names, strings.TrimSuffix(strings.TrimPrefix(seg, "{"), "}"))
+		}
+	}
+	return names
 }
 
 // authenticate reads the key from ?api_key= (as Insighto) or a Bearer token.
@@ -148,6 +171,7 @@ func (s *Server) routes() {
 	s.handle("POST /delivery/{id}/retry", s.retryDelivery)
 	s.handle("GET /event_type", s.listEventTypes)
 	s.routesAccounts()
+	s.routesInsighto()
 
 	s.mux.HandleFunc("GET "+base+"/openapi.json", s.serveOpenAPI)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -190,9 +214,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	if _, pattern := s.mux.Handler(r); pattern == "" {
+		if _, pattern := s.aside.Handler(r); pattern != "" {
+			s.aside.ServeHTTP(w, r) // (its ServeHTTP sets the path values)
+			return
+		}
 		rec := &statusRecorder{header: http.Header{}}
 		h, _ := s.mux.Handler(r)
 		h.ServeHTTP(rec, r)
+		if rec.status == http.StatusNotFound {
+			// The path may be one of aside's, with another method.
+			rec = &statusRecorder{header: http.Header{}}
+			h, _ := s.aside.Handler(r)
+			h.ServeHTTP(rec, r)
+		}
 		if rec.status == http.StatusMethodNotAllowed {
 			if allow := rec.header.Get("Allow"); allow != "" {
 				w.Header().Set("Allow", allow)

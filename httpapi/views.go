@@ -61,16 +61,36 @@ func newWebhookView(w *agenthooks.Webhook, withSecret bool) webhookView {
 }
 
 type assistantView struct {
-	ID            string  `json:"id"`
-	Name          string  `json:"name"`
-	AssistantType string  `json:"assistant_type"`
-	WebhookID     *string `json:"webhook_id"`
-	CreatedAt     *string `json:"created_at"`
-	UpdatedAt     *string `json:"updated_at"`
+	ID             string          `json:"id"`
+	Name           string          `json:"name"`
+	AssistantType  string          `json:"assistant_type"`
+	WebhookID      *string         `json:"webhook_id"`
+	Description    string          `json:"description"`
+	LLMModel       string          `json:"llm_model"`
+	SystemPrompt   string          `json:"system_prompt"`
+	Voice          string          `json:"voice"`
+	VoiceLanguages []string        `json:"voice_languages"`
+	Attributes     json.RawMessage `json:"attributes"`
+	IntentIDs      []string        `json:"intent_ids"`
+	CreatedAt      *string         `json:"created_at"`
+	UpdatedAt      *string         `json:"updated_at"`
 }
 
 func newAssistantView(a *agenthooks.Assistant) assistantView {
-	return assistantView{ID: a.ID, Name: a.Name, AssistantType: a.AssistantType, WebhookID: nullable(a.WebhookID), CreatedAt: rfc3339(a.CreatedAt), UpdatedAt: rfc3339(a.UpdatedAt)}
+	v := assistantView{ID: a.ID, Name: a.Name, AssistantType: a.AssistantType, WebhookID: nullable(a.WebhookID),
+		Description: a.Description, LLMModel: a.LLMModel, SystemPrompt: a.SystemPrompt, Voice: a.Voice,
+		VoiceLanguages: a.VoiceLanguages, Attributes: a.Attributes, IntentIDs: a.IntentIDs,
+		CreatedAt: rfc3339(a.CreatedAt), UpdatedAt: rfc3339(a.UpdatedAt)}
+	if v.VoiceLanguages == nil {
+		v.VoiceLanguages = []string{}
+	}
+	if len(v.Attributes) == 0 {
+		v.Attributes = json.RawMessage("{}")
+	}
+	if v.IntentIDs == nil {
+		v.IntentIDs = []string{}
+	}
+	return v
 }
 
 type widgetView struct {

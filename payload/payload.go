@@ -145,16 +145,22 @@ func NewConversation(c *agenthooks.Conversation, transcript []*agenthooks.Messag
 	}
 	msgs := make([]Message, len(transcript))
 	for i, m := range transcript {
-		ts := FormatTime(m.CreatedAt)
-		msgs[i] = Message{
-			ID: m.ID, ConversationID: m.ConversationID, SenderType: m.SenderType, MessageType: m.MessageType,
-			Text: m.Text, CreatedAt: ts, UpdatedAt: ts, CharCount: utf8.RuneCountInString(m.Text),
-		}
+		msgs[i] = NewMessage(m)
 	}
 	return Conversation{
 		WidgetID: c.WidgetID, ChatCount: c.ChatCount, ContactID: contact, DeviceType: c.DeviceType,
 		AssistantID: c.AssistantID, FirstMessage: FirstMessage(c), ConversationID: c.ID,
 		Attributes: attributes(c.Attributes), Transcript: msgs,
+	}
+}
+
+// NewMessage builds one transcript entry (also what GET
+// /conversation/{id}/transcript lists).
+func NewMessage(m *agenthooks.Message) Message {
+	ts := FormatTime(m.CreatedAt)
+	return Message{
+		ID: m.ID, ConversationID: m.ConversationID, SenderType: m.SenderType, MessageType: m.MessageType,
+		Text: m.Text, CreatedAt: ts, UpdatedAt: ts, CharCount: utf8.RuneCountInString(m.Text),
 	}
 }
 

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -35,18 +36,32 @@ func refWebhook(tx agenthooks.Tx, accountID, field, id string) error {
 	return nil
 }
 
-// AssistantInput creates an assistant.
+// AssistantInput creates an assistant. The descriptive fields (Description
+// to Attributes) are Insighto's, kept and returned.
 type AssistantInput struct {
-	Name          string
-	AssistantType string
-	WebhookID     string
+	Name           string
+	AssistantType  string
+	WebhookID      string
+	Description    string
+	LLMModel       string
+	SystemPrompt   string
+	Voice          string
+	VoiceLanguages []string
+	Attributes     json.RawMessage // a JSON object, or empty
 }
 
-// AssistantPatch updates an assistant; WebhookID set to null unassigns.
+// AssistantPatch updates an assistant; nil fields stay as they are, and
+// WebhookID set to null unassigns.
 type AssistantPatch struct {
-	Name          *string
-	AssistantType *string
-	WebhookID     Nullable[string]
+	Name           *string
+	AssistantType  *string
+	WebhookID      Nullable[string]
+	Description    *string
+	LLMModel       *string
+	SystemPrompt   *string
+	Voice          *string
+	VoiceLanguages *[]string
+	Attributes     json.RawMessage // nil: unchanged
 }
 
 // CreateAssistant creates an assistant.
@@ -55,32 +70,66 @@ func (s *Service) CreateAssistant(ctx context.Context, accountID string, in Assi
 		return nil, err
 	}
 	if in.AssistantType == "" {
-		in.AssistantType = "personal"
+		in.AssistantType = agenthooks.DefaultAssistantType
+	}
+	typ, err := assistantType(in.AssistantType)
+	if err != nil {
+		return nil, err
+	}
+	a := &agenthooks.Assistant{AccountID: accountID, Name: strings.TrimSpace(in.Name), AssistantType: typ, WebhookID: in.WebhookID,
+		Description: in.Description, LLMModel: in.LLMModel, SystemPrompt: in.SystemPrompt, Voice: in.Voice,
+		VoiceLanguages: in.VoiceLanguages, Attributes: in.Attributes}
+	if a.VoiceLanguages == nil {
+		a.VoiceLanguages = []string{}
+	}
+	if len(a.Attributes) == 0 {
+		a.Attributes = json.RawMessage("{}")
+	}
+	if err := checkAssistant(a); err != nil {
+		return nil, err
 	}
 	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Assistant, error) {
 		if err := refWebhook(tx, accountID, "webhook_id", in.WebhookID); err != nil {
 			return nil, err
 		}
-		a := &agenthooks.Assistant{ID: NewID(), AccountID: accountID, Name: strings.TrimSpace(in.Name), AssistantType: in.AssistantType,
-			WebhookID: in.WebhookID, CreatedAt: tx.Now(), UpdatedAt: tx.Now()}
+		a.ID, a.CreatedAt, a.UpdatedAt, a.IntentIDs = NewID(), tx.Now(), tx.Now(), []string{}
 		return a, tx.CreateAssistant(a)
 	})
 }
 
-// GetAssistant returns the account's assistant.
+// GetAssistant returns the account's assistant with the intents it uses.
 func (s *Service) GetAssistant(ctx context.Context, accountID, id string) (*agenthooks.Assistant, error) {
-	return read(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Assistant, error) { return tx.FindAssistant(accountID, id) })
+	return read(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Assistant, error) {
+		a, err := tx.FindAssistant(accountID, id)
+		if err != nil {
+			return nil, err
+		}
+		return a, withIntentIDs(tx, accountID, a)
+	})
 }
 
-// ListAssistants returns one page of the account's assistants.
+// ListAssistants returns one page of the account's assistants, each with the intents it uses.
 func (s *Service) ListAssistants(ctx context.Context, accountID string, p agenthooks.Page) (*List[*agenthooks.Assistant], error) {
-	return list(ctx, s, p, func(tx agenthooks.Tx) ([]*agenthooks.Assistant, int, error) { return tx.ListAssistants(accountID, p) })
+	return list(ctx, s, p, func(tx agenthooks.Tx) ([]*agenthooks.Assistant, int, error) {
+		items, total, err := tx.ListAssistants(accountID, p)
+		if err != nil {
+			return nil, 0, err
+		}
+		return items, total, withIntentIDs(tx, accountID, items...)
+	})
 }
 
 // UpdateAssistant applies a patch ("Assign Webhook" is a patch of WebhookID).
 func (s *Service) UpdateAssistant(ctx context.Context, accountID, id string, p AssistantPatch) (*agenthooks.Assistant, error) {
 	if p.Name != nil {
 		if err := checkName("name", *p.Name); err != nil {
+			return nil, err
+		}
+	}
+	var typ string
+	if p.AssistantType != nil {
+		var err error
+		if typ, err = assistantType(*p.AssistantType); err != nil {
 			return nil, err
 		}
 	}
@@ -93,7 +142,20 @@ func (s *Service) UpdateAssistant(ctx context.Context, accountID, id string, p A
 			a.Name = strings.TrimSpace(*p.Name)
 		}
 		if p.AssistantType != nil {
-			a.AssistantType = *p.AssistantType
+			a.AssistantType = typ
+		}
+		setIf(&a.Description, p.Description)
+		setIf(&a.LLMModel, p.LLMModel)
+		setIf(&a.SystemPrompt, p.SystemPrompt)
+		setIf(&a.Voice, p.Voice)
+		if p.VoiceLanguages != nil {
+			a.VoiceLanguages = *p.VoiceLanguages
+		}
+		if p.Attributes != nil {
+			a.Attributes = p.Attributes
+		}
+		if err := checkAssistant(a); err != nil {
+			return nil, err
 		}
 		if p.WebhookID.Set {
 			a.WebhookID = ""
@@ -105,7 +167,10 @@ func (s *Service) UpdateAssistant(ctx context.Context, accountID, id string, p A
 			}
 		}
 		a.UpdatedAt = tx.Now()
-		return a, tx.UpdateAssistant(a)
+		if err := tx.UpdateAssistant(a); err != nil {
+			return nil, err
+		}
+		return a, withIntentIDs(tx, accountID, a)
 	})
 }
 
@@ -126,9 +191,11 @@ func (s *Service) CreateWidget(ctx context.Context, accountID string, in WidgetI
 	if err := checkName("name", in.Name); err != nil {
 		return nil, err
 	}
-	if err := oneOf("widget_type", in.WidgetType, agenthooks.WidgetTypes); err != nil {
+	typ, err := widgetType(in.WidgetType)
+	if err != nil {
 		return nil, err
 	}
+	in.WidgetType = typ
 	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Widget, error) {
 		if _, err := tx.FindAssistant(accountID, in.AssistantID); err != nil {
 			if agenthooks.ErrorCode(err) == agenthooks.ENOTFOUND {
@@ -275,13 +342,8 @@ func (s *Service) ListIntents(ctx context.Context, accountID string, p agenthook
 
 // CreateContact creates a contact.
 func (s *Service) CreateContact(ctx context.Context, accountID string, c agenthooks.Contact) (*agenthooks.Contact, error) {
-	for field, v := range map[string]string{"first_name": c.FirstName, "last_name": c.LastName, "email": c.Email, "phone_number": c.PhoneNumber} {
-		if len(v) > maxNameLen {
-			return nil, agenthooks.Invalid(field, fmt.Sprintf("String should have at most %d characters", maxNameLen), "string_too_long")
-		}
-	}
-	if c.Email != "" && !strings.Contains(c.Email, "@") {
-		return nil, agenthooks.Invalid("email", "value is not a valid email address", "value_error")
+	if err := checkContact(&c); err != nil {
+		return nil, err
 	}
 	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Contact, error) {
 		c.ID, c.AccountID, c.CreatedAt = NewID(), accountID, tx.Now()

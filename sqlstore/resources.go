@@ -257,29 +257,38 @@ func (tx *Tx) UnassignWebhook(accountID, webhookID string) error {
 	return nil
 }
 
-const assistantCols = "id, account_id, name, assistant_type, webhook_id, created_at, updated_at"
+const assistantCols = "id, account_id, name, assistant_type, webhook_id, description, llm_model, system_prompt, voice, voice_languages, attributes, created_at, updated_at"
 
 func scanAssistant(s scanner) (*agenthooks.Assistant, error) {
 	var a agenthooks.Assistant
+	var languages, attrs string
 	var created, updated int64
-	if err := s.Scan(&a.ID, &a.AccountID, &a.Name, &a.AssistantType, &a.WebhookID, &created, &updated); err != nil {
+	if err := s.Scan(&a.ID, &a.AccountID, &a.Name, &a.AssistantType, &a.WebhookID, &a.Description, &a.LLMModel, &a.SystemPrompt, &a.Voice,
+		&languages, &attrs, &created, &updated); err != nil {
 		return nil, err
 	}
+	if list, ok := simpleStringList(languages); ok {
+		a.VoiceLanguages = list
+	} else if err := json.Unmarshal([]byte(languages), &a.VoiceLanguages); err != nil {
+		return nil, fmt.Errorf("assistant %s voice languages: %w", a.ID, err)
+	}
+	a.Attributes = json.RawMessage(attrs)
 	a.CreatedAt, a.UpdatedAt = FromMicros(created), FromMicros(updated)
 	return &a, nil
 }
 
 // CreateAssistant stores an assistant.
 func (tx *Tx) CreateAssistant(a *agenthooks.Assistant) error {
-	_, err := tx.exec("INSERT INTO assistants ("+assistantCols+") VALUES (?, ?, ?, ?, ?, ?, ?)",
-		a.ID, a.AccountID, a.Name, a.AssistantType, a.WebhookID, Micros(a.CreatedAt), Micros(a.UpdatedAt))
+	_, err := tx.exec("INSERT INTO assistants ("+assistantCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		a.ID, a.AccountID, a.Name, a.AssistantType, a.WebhookID, a.Description, a.LLMModel, a.SystemPrompt, a.Voice,
+		jsonList(a.VoiceLanguages), rawObject(a.Attributes), Micros(a.CreatedAt), Micros(a.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("insert assistant: %w", err)
 	}
 	return nil
 }
 
-// FindAssistant returns the account's assistant.
+// FindAssistant returns the account's assistant (without IntentIDs).
 func (tx *Tx) FindAssistant(accountID, id string) (*agenthooks.Assistant, error) {
 	a, err := scanAssistant(tx.queryRow("SELECT "+assistantCols+" FROM assistants WHERE id = ? AND account_id = ?", id, accountID))
 	if err != nil {
@@ -288,28 +297,36 @@ func (tx *Tx) FindAssistant(accountID, id string) (*agenthooks.Assistant, error)
 	return a, nil
 }
 
-// ListAssistants returns one page of the account's assistants.
+// ListAssistants returns one page of the account's assistants (without IntentIDs).
 func (tx *Tx) ListAssistants(accountID string, p agenthooks.Page) ([]*agenthooks.Assistant, int, error) {
 	return listPage(tx, "assistants", assistantCols, "assistants", "account_id = ?", []any{accountID}, "id", p, scanAssistant)
 }
 
 // UpdateAssistant writes the assistant's mutable fields.
 func (tx *Tx) UpdateAssistant(a *agenthooks.Assistant) error {
-	res, err := tx.exec("UPDATE assistants SET name = ?, assistant_type = ?, webhook_id = ?, updated_at = ? WHERE id = ? AND account_id = ?",
-		a.Name, a.AssistantType, a.WebhookID, Micros(a.UpdatedAt), a.ID, a.AccountID)
+	res, err := tx.exec(`UPDATE assistants SET name = ?, assistant_type = ?, webhook_id = ?, description = ?, llm_model = ?, system_prompt = ?, voice = ?,
+		voice_languages = ?, attributes = ?, updated_at = ? WHERE id = ? AND account_id = ?`,
+		a.Name, a.AssistantType, a.WebhookID, a.Description, a.LLMModel, a.SystemPrompt, a.Voice,
+		jsonList(a.VoiceLanguages), rawObject(a.Attributes), Micros(a.UpdatedAt), a.ID, a.AccountID)
 	if err != nil {
 		return fmt.Errorf("update assistant: %w", err)
 	}
 	return checkAffected(res, "assistant")
 }
 
-// DeleteAssistant deletes the account's assistant.
+// DeleteAssistant deletes the account's assistant and its use of intents.
 func (tx *Tx) DeleteAssistant(accountID, id string) error {
 	res, err := tx.exec("DELETE FROM assistants WHERE id = ? AND account_id = ?", id, accountID)
 	if err != nil {
 		return fmt.Errorf("delete assistant: %w", err)
 	}
-	return checkAffected(res, "assistant")
+	if err := checkAffected(res, "assistant"); err != nil {
+		return err
+	}
+	if _, err := tx.exec("DELETE FROM assistant_intents WHERE assistant_id = ? AND account_id = ?", id, accountID); err != nil {
+		return fmt.Errorf("delete assistant intents: %w", err)
+	}
+	return nil
 }
 
 const widgetCols = "id, account_id, assistant_id, name, widget_type, created_at"
@@ -449,9 +466,11 @@ func scanContact(s scanner) (*agenthooks.Contact, error) {
 	return &c, nil
 }
 
-// CreateContact stores a contact.
+// CreateContact stores a contact with its match keys (agenthooks.ContactEmailKey, ContactPhoneKey).
 func (tx *Tx) CreateContact(c *agenthooks.Contact) error {
-	_, err := tx.exec("INSERT INTO contacts ("+contactCols+") VALUES (?, ?, ?, ?, ?, ?, ?)", c.ID, c.AccountID, c.FirstName, c.LastName, c.Email, c.PhoneNumber, Micros(c.CreatedAt))
+	_, err := tx.exec("INSERT INTO contacts ("+contactCols+", email_key, phone_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		c.ID, c.AccountID, c.FirstName, c.LastName, c.Email, c.PhoneNumber, Micros(c.CreatedAt),
+		agenthooks.ContactEmailKey(c.Email), agenthooks.ContactPhoneKey(c.PhoneNumber))
 	if err != nil {
 		return fmt.Errorf("insert contact: %w", err)
 	}
@@ -522,6 +541,11 @@ func (tx *Tx) ListConversations(accountID string, f agenthooks.ConversationFilte
 	where, args := "account_id = ?", []any{accountID}
 	if f.AssistantID != "" {
 		where, args = where+" AND assistant_id = ?", append(args, f.AssistantID)
+	}
+	if f.ContactID != "" {
+		// The literal term lets the engines use the partial index
+		// conversations_contact (migration 004).
+		where, args = where+" AND contact_id = ? AND contact_id <> ''", append(args, f.ContactID)
 	}
 	if !f.From.IsZero() {
 		where, args = where+" AND created_at >= ?", append(args, Micros(f.From))

@@ -73,6 +73,9 @@ func (b *testBundle) ownEverything(t testing.TB, a *agenthooks.Account, claim bo
 			return err
 		}
 		_ = ct
+		if err := tx.AddAssistantIntent(a.ID, as.ID, in.ID); err != nil {
+			return err
+		}
 		if _, err := tx.ClaimIdempotencyKey(a.ID, "idem "+a.ID, "fp", now.Add(-time.Minute), now.Add(-time.Hour)); err != nil {
 			return err
 		}

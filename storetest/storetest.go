@@ -102,6 +102,7 @@ func Exercise(t *testing.T, open func(t testing.TB, now func() time.Time) agenth
 	t.Run("Idempotency", func(t *testing.T) { t.Parallel(); exerciseIdempotency(t, setup) })
 	t.Run("APIKey", func(t *testing.T) { t.Parallel(); exerciseAPIKeys(t, setup) })
 	t.Run("AccountDeletion", func(t *testing.T) { t.Parallel(); exerciseAccountDeletion(t, setup) })
+	t.Run("Insighto", func(t *testing.T) { t.Parallel(); exerciseInsighto(t, setup) })
 }
 
 type setupFunc func(t *testing.T) *testBundle
@@ -920,6 +921,12 @@ func exerciseAccountScope(t *testing.T, setup setupFunc) {
 			name:   "Widget",
 			create: func(t *testing.T, b *testBundle, a *agenthooks.Account) string { return b.widget(t, a).ID },
 			find:   func(tx agenthooks.Tx, acct, id string) (any, error) { return tx.FindWidget(acct, id) },
+			mutate: []func(tx agenthooks.Tx, acct, id string) error{
+				func(tx agenthooks.Tx, acct, id string) error {
+					return tx.UpdateWidget(&agenthooks.Widget{ID: id, AccountID: acct, Name: "hijacked", WidgetType: "chat"})
+				},
+				func(tx agenthooks.Tx, acct, id string) error { return tx.DeleteWidget(acct, id) },
+			},
 		},
 		{
 			name:   "Form",
@@ -935,11 +942,19 @@ func exerciseAccountScope(t *testing.T, setup setupFunc) {
 			name:   "Intent",
 			create: func(t *testing.T, b *testBundle, a *agenthooks.Account) string { return b.intent(t, a).ID },
 			find:   func(tx agenthooks.Tx, acct, id string) (any, error) { return tx.FindIntent(acct, id) },
+			mutate: []func(tx agenthooks.Tx, acct, id string) error{
+				func(tx agenthooks.Tx, acct, id string) error { return tx.DeleteIntent(acct, id) },
+			},
 		},
 		{
 			name:   "Contact",
 			create: func(t *testing.T, b *testBundle, a *agenthooks.Account) string { return b.contact(t, a).ID },
 			find:   func(tx agenthooks.Tx, acct, id string) (any, error) { return tx.FindContact(acct, id) },
+			mutate: []func(tx agenthooks.Tx, acct, id string) error{
+				func(tx agenthooks.Tx, acct, id string) error {
+					return tx.UpdateContact(&agenthooks.Contact{ID: id, AccountID: acct, FirstName: "hijacked"})
+				},
+			},
 		},
 		{
 			name: "Conversation",
@@ -2680,7 +2695,10 @@ func (b *testBundle) webhook(t testing.TB, a *agenthooks.Account) *agenthooks.We
 
 func (b *testBundle) newAssistant(a *agenthooks.Account, webhookID string) *agenthooks.Assistant {
 	now := b.clock.Now()
-	return &agenthooks.Assistant{ID: NewID(), AccountID: a.ID, Name: "Asistente " + unicode, AssistantType: "chat", WebhookID: webhookID, CreatedAt: now, UpdatedAt: now}
+	return &agenthooks.Assistant{ID: NewID(), AccountID: a.ID, Name: "Asistente " + unicode, AssistantType: "chat", WebhookID: webhookID,
+		Description: "Vende " + unicode, LLMModel: "gpt-4o", SystemPrompt: "Sei gentile.\n" + unicode, Voice: "alloy",
+		VoiceLanguages: []string{"de-DE", "ja-JP", "ü"}, Attributes: json.RawMessage(`{"tone": "warm", "n": [1, 2.50]}`),
+		CreatedAt: now, UpdatedAt: now}
 }
 
 func (b *testBundle) assistant(t testing.TB, a *agenthooks.Account, webhookID string) *agenthooks.Assistant {

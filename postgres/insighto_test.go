@@ -1,0 +1,53 @@
+package postgres_test
+
+import (
+	"database/sql"
+	"strings"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+
+	"github.com/agenthooks/agenthooks/internal/testdb"
+	"github.com/agenthooks/agenthooks/postgres"
+	"github.com/agenthooks/agenthooks/sqlstore"
+	"github.com/agenthooks/agenthooks/storetest"
+)
+
+// The insighto migration maps rows written before it (storetest.InsightoMigrationSeed).
+func TestInsightoMigration(t *testing.T) {
+	t.Parallel()
+	url := testdb.PostgresURL(t)
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before []sqlstore.Migration
+	for _, m := range postgres.Migrations() {
+		if strings.HasSuffix(m.Name, "_insighto.sql") {
+			break
+		}
+		before = append(before, m)
+	}
+	if _, err := sqlstore.Migrate(t.Context(), conn, &sqlstore.Dialect{Name: "postgres", Numbered: true}, before); err != nil {
+		t.Fatalf("migrate to before the insighto migration: %v", err)
+	}
+	for _, stmt := range storetest.InsightoMigrationSeed {
+		if _, err := conn.ExecContext(t.Context(), stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if err := conn.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := postgres.Open(t.Context(), url, postgres.Options{MaxConns: 2})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	storetest.CheckInsightoMigration(t, s)
+}

@@ -1,0 +1,46 @@
+package sqlite_test
+
+import (
+	"database/sql"
+	"strings"
+	"testing"
+
+	"github.com/agenthooks/agenthooks/internal/testdb"
+	"github.com/agenthooks/agenthooks/sqlite"
+	"github.com/agenthooks/agenthooks/sqlstore"
+	"github.com/agenthooks/agenthooks/storetest"
+)
+
+// The insighto migration maps rows written before it (storetest.InsightoMigrationSeed).
+func TestInsightoMigration(t *testing.T) {
+	t.Parallel()
+	path := testdb.SQLitePath(t)
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before []sqlstore.Migration
+	for _, m := range sqlite.Migrations() {
+		if strings.HasSuffix(m.Name, "_insighto.sql") {
+			break
+		}
+		before = append(before, m)
+	}
+	if _, err := sqlstore.Migrate(t.Context(), conn, &sqlstore.Dialect{Name: "sqlite"}, before); err != nil {
+		t.Fatalf("migrate to before the insighto migration: %v", err)
+	}
+	for _, stmt := range storetest.InsightoMigrationSeed {
+		if _, err := conn.ExecContext(t.Context(), stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if err := conn.Close(); err != nil {
+		t.Fatal(err)
+	}
+	storetest.CheckInsightoMigration(t, open(t, path))
+}
