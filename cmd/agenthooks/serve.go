@@ -83,29 +83,17 @@ type app struct {
 // (printing it on stdout), and binds the listener, so that every start-up
 // error comes back here, before anything runs.
 func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) (*app, error) {
-	store, err := openStore(ctx, cfg.DatabaseURL, log)
+	store, err := openStore(ctx, cfg.DatabaseURL, log, true)
 	if err != nil {
 		return nil, err
 	}
-	if store.Engine() == "sqlite" && cfg.Role != "all" {
+	if store.Capabilities().OneProcess && cfg.Role != "all" {
 		store.Close()
 		return nil, errors.New("--role api and --role worker need PostgreSQL: an embedded SQLite database is used by one process; run 'serve' without --role, or set AGENTHOOKS_DATABASE_URL=postgres://...")
 	}
 	policy := egress.Policy{AllowPrivate: cfg.AllowPrivateEndpoints}
 	svc := service.New(store, policy, log)
 	a := &app{cfg: cfg, log: log, store: store, svc: svc, serveErr: make(chan error, 1), sweepStop: make(chan struct{})}
-	if store.Engine() == "sqlite" {
-		// One process owns an SQLite database: no claim of a previous run can
-		// still be alive, so its leases need not be waited out.
-		var n int
-		if err := store.Write(ctx, func(tx agenthooks.Tx) error { n, err = tx.ReleaseClaims(); return err }); err != nil {
-			store.Close()
-			return nil, fmt.Errorf("release claims: %w", err)
-		}
-		if n > 0 {
-			log.Info("released deliveries claimed by a previous run", slog.Int("count", n))
-		}
-	}
 	if cfg.Role != "worker" {
 		first, err := svc.EnsureFirstAccount(ctx)
 		if err != nil {
