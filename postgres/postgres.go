@@ -30,7 +30,9 @@ import (
 var migrationFiles embed.FS
 
 // Migrations returns the embedded schema migrations.
-func Migrations() []sqlstore.Migration { return sqlstore.EmbeddedMigrations(migrationFiles, "migrations") }
+func Migrations() []sqlstore.Migration {
+	return sqlstore.EmbeddedMigrations(migrationFiles, "migrations")
+}
 
 const channel = "agenthooks_deliveries"
 

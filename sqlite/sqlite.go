@@ -32,7 +32,9 @@ import (
 var migrationFiles embed.FS
 
 // Migrations returns the embedded schema migrations.
-func Migrations() []sqlstore.Migration { return sqlstore.EmbeddedMigrations(migrationFiles, "migrations") }
+func Migrations() []sqlstore.Migration {
+	return sqlstore.EmbeddedMigrations(migrationFiles, "migrations")
+}
 
 // dialect: one writer, so no row locks are needed, and statements run in
 // process, so outcomes are completed one by one.

@@ -26,7 +26,9 @@ func exerciseLeases(t *testing.T, setup setupFunc) {
 		}
 		claims = append(claims, agenthooks.Claim{DeliveryID: "no-such-delivery", Lease: 1})
 		// One claim superseded by a retry, one ended by its outcome.
-		b.write(t, func(tx agenthooks.Tx) error { return tx.RetryDelivery(b.acct.ID, superseded.ID, b.clock.Now().Add(time.Hour)) })
+		b.write(t, func(tx agenthooks.Tx) error {
+			return tx.RetryDelivery(b.acct.ID, superseded.ID, b.clock.Now().Add(time.Hour))
+		})
 		b.complete(t, &agenthooks.Outcome{DeliveryID: ended.ID, Lease: findJob(jobs, ended.ID).Lease, Status: agenthooks.DeliverySucceeded,
 			Attempt: b.newAttempt(ended, 200, "")})
 
