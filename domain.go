@@ -32,6 +32,16 @@ var EventTypes = []string{
 	EventDeliveryFailed,
 }
 
+// DefaultEvents lists the event types a webhook with no events list
+// receives: every subscribable type but the operational ones.
+var DefaultEvents = []string{
+	EventCapturedFormCreated,
+	EventCapturedFormUpdated,
+	EventCapturedIntentCreated,
+	EventConversationClosed,
+	EventConversationUpdated,
+}
+
 // IsOperational reports whether t is an operational event type: one that
 // tells about the account's webhooks and deliveries rather than about a
 // conversation. A webhook receives it only if its events list names it

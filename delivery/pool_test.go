@@ -3,6 +3,7 @@ package delivery_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -112,14 +113,13 @@ func startPool(t *testing.T, f *fixture, o delivery.Options) *delivery.Pool {
 	}
 	o.PollInterval = 10 * time.Millisecond
 	p := delivery.New(o)
-	p.Start()
-	stopped := false
+	if err := p.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
-		if !stopped {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			defer cancel()
-			p.Stop(ctx)
-		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = p.Stop(ctx) // a no-op if the test stopped it
 	})
 	return p
 }
@@ -281,8 +281,10 @@ func TestPool(t *testing.T) {
 			if _, err := f.svc.UpdateWebhook(ctx, f.account, f.webhook.ID, service.WebhookPatch{Enabled: &off}); err != nil {
 				t.Fatal(err)
 			}
-			startPool(t, f, delivery.Options{})
-			time.Sleep(200 * time.Millisecond)
+			p := startPool(t, f, delivery.Options{})
+			// Three claims that committed looked at the queue after the
+			// delivery was stored, and found nothing they may take.
+			waitFor(t, "three claims", func() bool { return p.Stats().Claims >= 3 })
 			if hits.Load() != 0 || f.delivery(d.ID).Status != agenthooks.DeliveryPending {
 				t.Fatalf("a disabled webhook got %d requests", hits.Load())
 			}
@@ -313,9 +315,11 @@ func TestPool(t *testing.T) {
 			for range 6 {
 				f.fire()
 			}
-			startPool(t, f, delivery.Options{MaxInFlightPerWebhook: 2, Workers: 16})
+			p := startPool(t, f, delivery.Options{MaxInFlightPerWebhook: 2, Workers: 16})
 			waitFor(t, "two requests in flight", func() bool { return cur.Load() == 2 })
-			time.Sleep(300 * time.Millisecond)
+			// Two more are parked behind them and the last two were claimed
+			// and handed back: every delivery met the cap.
+			waitFor(t, "deliveries held back by the cap", func() bool { return p.Stats().HeldBack >= 2 })
 			if peak.Load() != 2 {
 				t.Errorf("peak in flight to one webhook = %d, want the cap 2", peak.Load())
 			}
@@ -353,11 +357,17 @@ func TestPool(t *testing.T) {
 			p := startPool(t, f, delivery.Options{Workers: 3, Writers: 4})
 			waitFor(t, "half of the deliveries", func() bool { return total.Load() >= n/2 })
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			p.Stop(ctx)
+			if err := p.Stop(ctx); err != nil {
+				t.Errorf("Stop: %v", err)
+			}
 			cancel()
-			startPool(t, f, delivery.Options{Workers: 3, Writers: 4})
-			waitFor(t, "every delivery", func() bool { return total.Load() >= n })
-			time.Sleep(100 * time.Millisecond)
+			p = startPool(t, f, delivery.Options{Workers: 3, Writers: 4})
+			waitFor(t, "every delivery", func() bool { return f.statuses(f.webhook.ID)[agenthooks.DeliverySucceeded] == n })
+			ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
+			if err := p.Stop(ctx); err != nil {
+				t.Errorf("Stop: %v", err)
+			}
+			cancel()
 			if peak.Load() > 3 {
 				t.Errorf("peak attempts in flight = %d, want at most the 3 workers", peak.Load())
 			}
@@ -383,11 +393,15 @@ func TestPool(t *testing.T) {
 			d := f.fire()
 			o := delivery.Options{Store: f.store, Timeout: time.Minute, PollInterval: 10 * time.Millisecond}
 			p := delivery.New(o)
-			p.Start()
+			if err := p.Start(t.Context()); err != nil {
+				t.Fatal(err)
+			}
 			waitFor(t, "the attempt to start", func() bool { return started.Load() == 1 })
 			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 			defer cancel()
-			p.Stop(ctx)
+			if err := p.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("Stop cutting an attempt short returned %v, want its context's error", err)
+			}
 			dv := f.delivery(d.ID)
 			if dv.Status != agenthooks.DeliveryPending || dv.AttemptCount != 0 || len(dv.Attempts) != 0 {
 				t.Errorf("after a hard stop: status %s, attempts %d, want pending with no attempt counted", dv.Status, dv.AttemptCount)

@@ -145,6 +145,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 			Timeout:               cfg.DeliveryTimeout,
 			UserAgent:             "agenthooks/" + version(),
 			Logger:                log,
+			Notifier:              svc,
 		})
 	}
 	return a, nil
@@ -160,7 +161,9 @@ func (a *app) URL() string {
 
 func (a *app) start() {
 	if a.pool != nil {
-		a.pool.Start()
+		if err := a.pool.Start(context.Background()); err != nil {
+			a.log.Error("start delivery workers", slog.Any("error", err))
+		}
 		if a.cfg.IdleClose > 0 {
 			a.sweep("idle close", sweepEvery(a.cfg.IdleClose), func(ctx context.Context) error {
 				_, err := a.svc.CloseIdle(ctx, time.Now().Add(-a.cfg.IdleClose))
@@ -229,7 +232,9 @@ func (a *app) stop() {
 	}
 	if a.pool != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
-		a.pool.Stop(ctx)
+		if err := a.pool.Stop(ctx); err != nil {
+			a.log.Warn("delivery workers stopped with attempts cut short; they will be retried", slog.Any("error", err))
+		}
 		cancel()
 	}
 	close(a.sweepStop)
