@@ -53,12 +53,6 @@ func (l *leases) held() []agenthooks.Claim {
 	return cs
 }
 
-func (l *leases) len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.m)
-}
-
 // renewer renews the held leases every Lease/3 until stop is closed: a
 // renewal may fail twice (the store busy or briefly down) before a lease
 // runs out.

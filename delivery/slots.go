@@ -112,13 +112,6 @@ func (s *slots) stop() {
 	s.mu.Unlock()
 }
 
-// stopped reports whether stop was called.
-func (s *slots) stopped() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stopping
-}
-
 // wait returns a channel closed when every job's goroutine has exited.
 // Call it after stop: no goroutine is added after that.
 func (s *slots) wait() <-chan struct{} {
