@@ -22,10 +22,13 @@ type Notifier interface {
 	DeliveryFailed(tx agenthooks.Tx, d *agenthooks.Delivery, eventType string, statusCode int, lastError string) error
 }
 
-// Retry pauses of the writers while the store cannot record outcomes.
+// Retry pauses of the writers while the store cannot record outcomes, and
+// how many failures other than the store's unavailability a batch may have
+// before its outcomes are written one by one.
 const (
 	firstRetry = 100 * time.Millisecond
 	maxRetry   = 2 * time.Second
+	maxFaults  = 5
 )
 
 // writer records outcomes in batches; Options.Writers of them run. An
@@ -36,7 +39,7 @@ const (
 func (p *Pool) writer() {
 	var held []result
 	var retry <-chan time.Time
-	pause := firstRetry
+	pause, faults := firstRetry, 0
 	for {
 		var batch []result
 		select {
@@ -61,7 +64,16 @@ func (p *Pool) writer() {
 		case <-retry:
 			batch = held
 		}
-		if err := p.complete(batch, true); err != nil {
+		err := p.complete(batch, true)
+		if err != nil && agenthooks.ErrorCode(err) != agenthooks.EUNAVAILABLE {
+			// Not the store's unavailability: maybe one outcome the store
+			// refuses. After a few tries, write them one by one so that it
+			// cannot hold the others back.
+			if faults++; faults >= maxFaults {
+				batch, err = p.completeEach(batch)
+			}
+		}
+		if err != nil {
 			kept := p.hold(batch, err, len(held) == 0)
 			p.heldOutcomes.Add(int64(len(kept) - len(held)))
 			held = kept
@@ -73,7 +85,7 @@ func (p *Pool) writer() {
 			p.log.Info("recorded delivery outcomes held while the store was unavailable", slog.Int("count", len(held)))
 			p.heldOutcomes.Add(-int64(len(held)))
 		}
-		held, retry, pause = nil, nil, firstRetry
+		held, retry, pause, faults = nil, nil, firstRetry, 0
 	}
 }
 
@@ -90,6 +102,24 @@ func (p *Pool) hold(batch []result, err error, first bool) []result {
 		batch = append([]result(nil), batch[over:]...)
 	}
 	return batch
+}
+
+// completeEach writes each outcome of a batch in its own transaction and
+// gives up those that fail: their leases run out and their deliveries are
+// attempted again. If the store becomes unavailable meanwhile it stops and
+// returns the outcomes not written yet, with the error.
+func (p *Pool) completeEach(batch []result) ([]result, error) {
+	for i := range batch {
+		err := p.complete(batch[i:i+1], false)
+		if agenthooks.ErrorCode(err) == agenthooks.EUNAVAILABLE {
+			return batch[i:], err
+		}
+		if err != nil {
+			p.log.Error("record delivery outcome; its delivery will be attempted again", slog.String("delivery_id", batch[i].outcome.DeliveryID), slog.Any("error", err))
+			p.leases.remove(batch[i : i+1])
+		}
+	}
+	return nil, nil
 }
 
 // flush writes the outcomes a writer still holds when the pool stops,
@@ -195,7 +225,7 @@ func (p *Pool) complete(batch []result, claim bool) error {
 		return err
 	}
 	p.leases.remove(batch)
-	if claim {
+	if c.n > 0 {
 		p.dispatchClaimed(c, jobs)
 	}
 	for _, w := range disabled {

@@ -2,6 +2,7 @@ package delivery_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -107,4 +108,57 @@ func TestLeaseRenewedWhileAttemptRuns(t *testing.T) {
 			t.Errorf("%d requests (%d by the second pool), want 1 by the first: its lease was not renewed", n, a)
 		}
 	})
+}
+
+// poisonStore refuses, with an error that is not the store's
+// unavailability, every completion that includes one delivery.
+type poisonStore struct {
+	agenthooks.Store
+	poison atomic.Value // delivery id
+}
+
+type poisonTx struct {
+	agenthooks.Tx
+	poison string
+}
+
+func (tx poisonTx) CompleteDeliveries(os []*agenthooks.Outcome) error {
+	for _, o := range os {
+		if o.DeliveryID == tx.poison {
+			return errors.New("refused")
+		}
+	}
+	return tx.Tx.CompleteDeliveries(os)
+}
+
+func (s *poisonStore) WriteRelaxed(ctx context.Context, fn func(agenthooks.Tx) error) error {
+	id, _ := s.poison.Load().(string)
+	return s.Store.WriteRelaxed(ctx, func(tx agenthooks.Tx) error { return fn(poisonTx{Tx: tx, poison: id}) })
+}
+
+// An outcome the store keeps refusing (not because it is unavailable) does
+// not hold the others back: after a few tries each is written on its own,
+// and the refused one is given up (its lease will run out).
+func TestRefusedOutcomeDoesNotHoldOthers(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	f := newFixture(t, testdb.Engines()[0], srv.URL)
+	poisoned, healthy := f.fire(), f.fire()
+	store := &poisonStore{Store: f.store}
+	store.poison.Store(poisoned.ID)
+	p := delivery.New(delivery.Options{Store: store, Lease: time.Hour, PollInterval: 10 * time.Millisecond})
+	if err := p.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = p.Stop(ctx)
+	}()
+	waitFor(t, "the healthy delivery's outcome", func() bool { return f.delivery(healthy.ID).Status == agenthooks.DeliverySucceeded })
+	waitFor(t, "nothing held", func() bool { return p.Stats().Held == 0 })
+	if d := f.delivery(poisoned.ID); d.Status != agenthooks.DeliveryPending || d.AttemptCount != 0 {
+		t.Errorf("refused outcome: delivery %s with %d attempts, want pending with none recorded", d.Status, d.AttemptCount)
+	}
 }
