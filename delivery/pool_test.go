@@ -208,16 +208,27 @@ func TestPool(t *testing.T) {
 
 		t.Run("FailureStreakFeedsAutoDisable", func(t *testing.T) {
 			t.Parallel()
-			var healthy atomic.Bool
+			// The first attempt fails; the retry waits for the test to have
+			// seen the streak start, then succeeds.
+			var n atomic.Int32
+			healthy := make(chan struct{})
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if !healthy.Load() {
+				if n.Add(1) == 1 {
 					w.WriteHeader(http.StatusBadGateway)
+					return
+				}
+				select {
+				case <-healthy:
+				case <-r.Context().Done():
 				}
 			}))
 			defer srv.Close()
+			var once sync.Once
+			heal := func() { once.Do(func() { close(healthy) }) }
+			defer heal() // before srv.Close, which waits for the handler
 			f := newFixture(t, e, srv.URL)
 			d := f.fire()
-			startPool(t, f, delivery.Options{Policy: &delivery.Policy{Schedule: []time.Duration{50 * time.Millisecond}}})
+			startPool(t, f, delivery.Options{Timeout: time.Minute, Policy: &delivery.Policy{Schedule: []time.Duration{50 * time.Millisecond}}})
 			webhook := func() *agenthooks.Webhook {
 				w, err := f.svc.GetWebhook(context.Background(), f.account, f.webhook.ID)
 				if err != nil {
@@ -227,7 +238,7 @@ func TestPool(t *testing.T) {
 			}
 			waitFor(t, "a failed attempt", func() bool { return f.delivery(d.ID).AttemptCount >= 1 })
 			waitFor(t, "the streak to start", func() bool { return !webhook().FailingSince.IsZero() })
-			healthy.Store(true)
+			heal()
 			waitFor(t, "success", func() bool { return f.delivery(d.ID).Status == agenthooks.DeliverySucceeded })
 			waitFor(t, "the streak to end", func() bool { return webhook().FailingSince.IsZero() })
 		})
