@@ -43,9 +43,13 @@ const channel = "agenthooks_deliveries"
 var dialect = &sqlstore.Dialect{
 	Numbered:   true,
 	LockSuffix: " FOR UPDATE",
+	// The chosen ids are gathered with ARRAY(...), which PostgreSQL runs
+	// once (an InitPlan) and then looks up by primary key: with
+	// "id IN (SELECT ...)" it planned a hash semi-join over a sequential
+	// scan of the whole table (measured: 40,000 rows read for 256 claimed).
 	ClaimSQL: `UPDATE deliveries SET claimed = 1, lease = lease + 1, next_attempt_at = ?, updated_at = ?
-		WHERE id IN (SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
-		WHERE ` + sqlstore.ClaimWhere + ` ORDER BY d.next_attempt_at LIMIT ? FOR UPDATE OF d SKIP LOCKED)
+		WHERE id = ANY(ARRAY(SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+		WHERE ` + sqlstore.ClaimWhere + ` ORDER BY d.next_attempt_at LIMIT ? FOR UPDATE OF d SKIP LOCKED))
 		RETURNING ` + sqlstore.ClaimCols,
 	BatchComplete: true,
 	DeliveryCreated: func(ctx context.Context, q sqlstore.Querier) error {
