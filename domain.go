@@ -13,6 +13,10 @@ const (
 	EventConversationClosed    = "conversation.closed"
 	EventConversationUpdated   = "conversation.updated"
 	EventWebhookTest           = "webhook.test"
+	// Operational events: sent only to the webhooks whose events list names
+	// them (IsOperational), about the account's other webhooks.
+	EventWebhookDisabled = "webhook.disabled"
+	EventDeliveryFailed  = "delivery.failed"
 )
 
 // EventTypes lists the event types a webhook may subscribe to, in a stable order.
@@ -24,6 +28,27 @@ var EventTypes = []string{
 	EventCapturedIntentCreated,
 	EventConversationClosed,
 	EventConversationUpdated,
+	EventWebhookDisabled,
+	EventDeliveryFailed,
+}
+
+// DefaultEvents lists the event types a webhook with no events list
+// receives: every subscribable type but the operational ones.
+var DefaultEvents = []string{
+	EventCapturedFormCreated,
+	EventCapturedFormUpdated,
+	EventCapturedIntentCreated,
+	EventConversationClosed,
+	EventConversationUpdated,
+}
+
+// IsOperational reports whether t is an operational event type: one that
+// tells about the account's webhooks and deliveries rather than about a
+// conversation. A webhook receives it only if its events list names it
+// (never by subscribing to every event), never about itself, and none is
+// raised about the delivery of an operational event.
+func IsOperational(t string) bool {
+	return t == EventWebhookDisabled || t == EventDeliveryFailed
 }
 
 // IsEventType reports whether t is a subscribable event type.
@@ -84,10 +109,12 @@ type Webhook struct {
 	UpdatedAt           time.Time
 }
 
-// Subscribed reports whether the webhook receives events of type t.
+// Subscribed reports whether the webhook receives events of type t: an
+// empty list means every event but the operational ones, which a webhook
+// receives only when its list names them.
 func (w *Webhook) Subscribed(t string) bool {
 	if len(w.Events) == 0 {
-		return true
+		return !IsOperational(t)
 	}
 	for _, e := range w.Events {
 		if e == t {

@@ -9,6 +9,8 @@ import (
 // implement it (sqlite, postgres) and pass the same conformance suite
 // (storetest).
 type Store interface {
+	queueStore
+
 	// Write runs fn in one transaction and returns nil only after the
 	// transaction is committed and durable (fsynced). An error returned by fn
 	// rolls back fn's writes only: engines may commit several callers' work in
@@ -25,7 +27,8 @@ type Store interface {
 	// Wake returns a channel that receives a value when deliveries may have
 	// become due (new deliveries stored by this or, on PostgreSQL, any process).
 	Wake() <-chan struct{}
-	// Engine names the engine: "sqlite" or "postgres".
+	// Engine names the engine, "sqlite" or "postgres", for logs and
+	// metrics; callers adapt to Capabilities, never to the name.
 	Engine() string
 	// Close releases the database.
 	Close() error
@@ -86,6 +89,7 @@ type Tx interface {
 	sweepTx
 	accountTx
 	insightoTx
+	queueTx
 
 	// Now is the transaction's clock reading, taken once per transaction.
 	Now() time.Time
@@ -177,12 +181,14 @@ type Tx interface {
 	FailPendingDeliveries(webhookID, reason string) (int, error)
 
 	// ClaimDeliveries leases up to limit due pending deliveries of enabled
-	// webhooks until leaseUntil, oldest due first, and returns them as jobs.
+	// webhooks until leaseUntil, the oldest due first, and returns them as
+	// jobs, in no particular order.
 	ClaimDeliveries(limit int, leaseUntil time.Time) ([]*Job, error)
 	// CompleteDelivery records an outcome; it is a no-op if the lease is stale.
 	CompleteDelivery(o *Outcome) error
 	// ReleaseClaims makes every leased delivery due now (a single-process
-	// engine calls it at start, when no claim can be alive).
+	// engine calls it when the process that owns it opens it, when no claim
+	// can be alive).
 	ReleaseClaims() (int, error)
 }
 

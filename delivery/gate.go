@@ -4,17 +4,19 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/agenthooks/agenthooks"
 )
 
 // gate holds per-webhook state that keeps one bad endpoint from hurting the
 // others: a cap on attempts in flight, a circuit breaker and a rate limit.
-// Deliveries it holds back are released to the queue with a due time; they
-// wait, they do not fail and they consume no attempt. A delivery that finds
-// only the in-flight cap full may instead be parked (admitOrPark): it waits
-// in memory, up to maxFlight of them per webhook, and the worker whose
-// attempt to that webhook ends next takes it over (done), with no trip
-// through the store.
+// Deliveries it holds back are handed back to the queue with a due time;
+// they wait, they do not fail and they consume no attempt. A delivery that
+// finds only the in-flight cap full may instead be parked (admit returns a
+// turn): its goroutine waits, up to maxFlight of them per webhook, until an
+// attempt to that webhook ends and done gives it the freed slot, with no
+// trip through the store.
 //
 // The state lives in this process. With several worker processes on
 // PostgreSQL each keeps its own, so a webhook's cap and rate are per process.
@@ -23,14 +25,13 @@ type gate struct {
 	hooks     map[string]*hookState
 	maxFlight int
 	threshold int           // consecutive failures that open the circuit
-	cooldown  time.Duration // first open period; doubles on each failed probe
-	maxCool   time.Duration
-	// maxPark is the longest a parked delivery may wait: its lease must
-	// still cover an attempt when it goes (0: no limit).
-	maxPark time.Duration
-	// probeAt is when capacity next grants room for a webhook it does not
-	// know (see capacity).
-	probeAt time.Time
+	cooldown  time.Duration // first pause of an opened circuit; doubles on each failed probe
+	maxPause  time.Duration // the most a circuit pauses (docs/delivery.md says why it is short)
+	// allowanceAt is when capacity next grants the allowance for webhooks
+	// it does not know (see capacity).
+	allowanceAt time.Time
+	// circuit is told when a webhook's circuit opens or closes (g.mu held).
+	circuit func(webhookID string, open bool)
 }
 
 type hookState struct {
@@ -38,13 +39,19 @@ type hookState struct {
 	failures  int       // consecutive failed attempts
 	openUntil time.Time // zero when the circuit is closed
 	cooldown  time.Duration
-	probing   bool // a half-open probe is in flight
-	tokens    float64
-	refilled  time.Time
+	probing   bool          // the circuit's half-open probe is in flight
+	limiter   *rate.Limiter // nil while the webhook has no rate limit
+	limit     float64       // the rate limiter was made for
 	parked    []parkedJob   // waiting for a slot, oldest first
 	hold      time.Duration // current hold-back while the cap stays full; 0 after an attempt ends
 	holdSince time.Time
 	idleSince time.Time // when its last attempt ended well with none in flight; zero while busy
+}
+
+// parkedJob is a job whose goroutine waits for its turn.
+type parkedJob struct {
+	webhook *agenthooks.Webhook // as claimed with the job
+	turn    chan time.Duration  // buffered: done never blocks on it
 }
 
 // forgetAfter is how long the gate keeps the state of a healthy webhook
@@ -54,20 +61,19 @@ const forgetAfter = 10 * time.Second
 // forgettable reports whether h holds nothing but idleness since before.
 func (h *hookState) forgettable(before time.Time) bool {
 	return !h.idleSince.IsZero() && h.idleSince.Before(before) && h.inflight == 0 && len(h.parked) == 0 &&
-		h.failures == 0 && h.openUntil.IsZero() && h.refilled.IsZero()
+		h.failures == 0 && h.openUntil.IsZero() && h.limiter == nil
 }
 
-type parkedJob struct {
-	job *agenthooks.Job
-	at  time.Time
-}
-
-func newGate(maxFlight, threshold int, cooldown time.Duration) *gate {
-	return &gate{hooks: map[string]*hookState{}, maxFlight: maxFlight, threshold: threshold, cooldown: cooldown, maxCool: 5 * time.Minute}
+func newGate(maxFlight, threshold int, cooldown, maxPause time.Duration, circuit func(string, bool)) *gate {
+	if circuit == nil {
+		circuit = func(string, bool) {}
+	}
+	return &gate{hooks: map[string]*hookState{}, maxFlight: maxFlight, threshold: threshold, cooldown: cooldown,
+		maxPause: max(maxPause, cooldown), circuit: circuit}
 }
 
 // heldBack is how long to wait before trying again when the in-flight cap is
-// full or a probe is already out.
+// full or the circuit's probe is already out.
 const heldBack = 100 * time.Millisecond
 
 // maxHold bounds the hold-back of a webhook whose in-flight cap stays full.
@@ -88,20 +94,32 @@ func (g *gate) holdFull(h *hookState, now time.Time) time.Duration {
 	return h.hold
 }
 
-// admit decides whether an attempt to w may start now. If it may, it counts
-// the attempt in flight and returns 0; else it returns how long to wait.
-func (g *gate) admit(w *agenthooks.Webhook, now time.Time) time.Duration {
+// admit decides what a claimed job does. It returns 0 and a nil turn when
+// the attempt may start now (it is counted in flight); a non-nil turn when
+// the job is parked: done sends on it, when an attempt to the webhook ends,
+// 0 if the job takes the freed slot or how long to hold it back; else how
+// long to hold the job back. A job is parked only when the in-flight cap is
+// all that stands in its way and fewer than maxFlight are parked already.
+func (g *gate) admit(j *agenthooks.Job, now time.Time) (wait time.Duration, turn <-chan time.Duration) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	w := &j.Webhook
 	h := g.hooks[w.ID]
 	if h == nil {
 		h = &hookState{cooldown: g.cooldown}
 		g.hooks[w.ID] = h
 	}
 	if h.inflight >= g.maxFlight {
-		return heldBack
+		// Parked jobs never outnumber the attempts in flight, so each is
+		// given a turn by the end of one of them.
+		if h.openUntil.IsZero() && len(h.parked) < g.maxFlight {
+			c := make(chan time.Duration, 1)
+			h.parked = append(h.parked, parkedJob{webhook: w, turn: c})
+			return 0, c
+		}
+		return g.holdFull(h, now), nil
 	}
-	return g.pass(h, w, now)
+	return g.pass(h, w, now), nil
 }
 
 // pass applies the circuit and the rate limit to an attempt that has a slot;
@@ -118,18 +136,16 @@ func (g *gate) pass(h *hookState, w *agenthooks.Webhook, now time.Time) time.Dur
 		probe = true // half-open: this attempt is the probe
 	}
 	if w.RateLimit != nil && *w.RateLimit > 0 {
-		rate := *w.RateLimit
-		burst := max(1, rate)
-		if h.refilled.IsZero() {
-			h.tokens = burst
-		} else {
-			h.tokens = min(burst, h.tokens+now.Sub(h.refilled).Seconds()*rate)
+		if r := *w.RateLimit; h.limiter == nil || h.limit != r {
+			h.limiter, h.limit = rate.NewLimiter(rate.Limit(r), max(1, int(r))), r
 		}
-		h.refilled = now
-		if h.tokens < 1 {
-			return max(time.Duration((1-h.tokens)/rate*float64(time.Second)), time.Millisecond)
+		res := h.limiter.ReserveN(now, 1)
+		if d := res.DelayFrom(now); d > 0 {
+			res.CancelAt(now)
+			return max(d, time.Millisecond)
 		}
-		h.tokens--
+	} else {
+		h.limiter = nil
 	}
 	h.probing = probe
 	h.inflight++
@@ -137,47 +153,19 @@ func (g *gate) pass(h *hookState, w *agenthooks.Webhook, now time.Time) time.Dur
 	return 0
 }
 
-// admitOrPark is admit for a claimed job, which may be parked instead of held
-// back when the webhook's in-flight cap is all that stands in its way and
-// fewer than maxFlight jobs are parked already. It returns 0, false when the
-// attempt may start; 0, true when the job is parked (done hands it to a
-// worker later; it keeps its own worker slot meanwhile); else how long to
-// hold it back.
-func (g *gate) admitOrPark(j *agenthooks.Job, now time.Time) (time.Duration, bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	w := &j.Webhook
-	h := g.hooks[w.ID]
-	if h == nil {
-		h = &hookState{cooldown: g.cooldown}
-		g.hooks[w.ID] = h
-	}
-	if h.inflight >= g.maxFlight {
-		// Parked jobs never outnumber the attempts in flight, so each is
-		// taken over by the end of one of them.
-		if h.openUntil.IsZero() && len(h.parked) < g.maxFlight {
-			h.parked = append(h.parked, parkedJob{job: j, at: now})
-			return 0, true
-		}
-		return g.holdFull(h, now), false
-	}
-	return g.pass(h, w, now), false
-}
-
 // capacity is how many more claimed jobs the webhooks can take at once,
 // in flight or parked: the room left by those with attempts in flight and a
-// closed circuit, plus, when probe is true, room for one more webhook (one
-// the gate does not know may have due deliveries too).
+// closed circuit, plus, when allowance is true, room for one more webhook
+// (one the gate does not know may have due deliveries too).
 //
 // That allowance is what lets a webhook the gate does not know yet get
 // past a busy webhook's backlog: the busy one's excess is handed back with
 // a hold-back, which moves it behind the others in the due order. But
 // when every due delivery belongs to webhooks that are full, it buys
 // nothing and costs a claim and a release per delivery: with one busy
-// webhook the drain halved. So it is a probe: granted while claims find
-// webhooks the gate did not know (see claimed), and otherwise once every
-// probeEvery.
-func (g *gate) capacity(now time.Time) (n int, probe bool) {
+// webhook the drain halved. So it is granted while claims find webhooks the
+// gate did not know (see claimed), and otherwise once every allowanceEvery.
+func (g *gate) capacity(now time.Time) (n int, allowance bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for id, h := range g.hooks {
@@ -189,21 +177,21 @@ func (g *gate) capacity(now time.Time) (n int, probe bool) {
 			n += max(0, 2*g.maxFlight-h.inflight-len(h.parked))
 		}
 	}
-	if len(g.hooks) == 0 || !now.Before(g.probeAt) {
-		n, probe = n+2*g.maxFlight, true
+	if len(g.hooks) == 0 || !now.Before(g.allowanceAt) {
+		n, allowance = n+2*g.maxFlight, true
 	}
-	return n, probe
+	return n, allowance
 }
 
-// probeEvery is how often a claim may take more than the known webhooks
+// allowanceEvery is how often a claim may take more than the known webhooks
 // have room for, when the last such claim found no other webhook.
-const probeEvery = 20 * time.Millisecond
+const allowanceEvery = 20 * time.Millisecond
 
-// claimed learns from a claim made with capacity's probe allowance:
-// if it found a webhook the gate does not know, the allowance stays;
-// if it found none and took more than the known webhooks' room, the
-// allowance was spent on deliveries that will be handed back, and the
-// next one waits probeEvery. Called before the jobs are dispatched.
+// claimed learns from a claim made with capacity's allowance: if it found a
+// webhook the gate does not know, the allowance stays; if it found none and
+// took more than the known webhooks' room, the allowance was spent on
+// deliveries that will be handed back, and the next one waits
+// allowanceEvery. Called before the jobs are admitted.
 func (g *gate) claimed(jobs []*agenthooks.Job, room int, now time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -213,21 +201,21 @@ func (g *gate) claimed(jobs []*agenthooks.Job, room int, now time.Time) {
 		}
 	}
 	if len(jobs) > room {
-		g.probeAt = now.Add(probeEvery)
+		g.allowanceAt = now.Add(allowanceEvery)
 	}
 }
 
 // done records the end of an admitted attempt. attempted is false when the
 // attempt was cancelled by shutdown (it says nothing about the endpoint).
-// When jobs are parked on the webhook, it returns the oldest: admitted (its
-// slot is the one this attempt freed) when wait is 0, else to be held back
-// for wait.
-func (g *gate) done(webhookID string, attempted, ok bool, now time.Time) (next *agenthooks.Job, wait time.Duration) {
+// When jobs are parked on the webhook, the oldest gets its turn: the slot
+// this attempt freed, or a hold-back if the circuit or the rate limit stands
+// in its way now.
+func (g *gate) done(webhookID string, attempted, ok bool, now time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	h := g.hooks[webhookID]
 	if h == nil {
-		return nil, 0
+		return
 	}
 	h.inflight--
 	h.hold = 0
@@ -235,15 +223,19 @@ func (g *gate) done(webhookID string, attempted, ok bool, now time.Time) (next *
 	h.probing = false
 	if attempted {
 		if ok {
+			if !h.openUntil.IsZero() {
+				g.circuit(webhookID, false)
+			}
 			h.failures, h.openUntil, h.cooldown = 0, time.Time{}, g.cooldown
 		} else {
 			h.failures++
 			switch {
 			case wasProbe:
-				h.cooldown = min(h.cooldown*2, g.maxCool)
+				h.cooldown = min(h.cooldown*2, g.maxPause)
 				h.openUntil = now.Add(h.cooldown)
 			case h.openUntil.IsZero() && h.failures >= g.threshold:
 				h.openUntil = now.Add(h.cooldown)
+				g.circuit(webhookID, true)
 			}
 		}
 	}
@@ -254,25 +246,12 @@ func (g *gate) done(webhookID string, attempted, ok bool, now time.Time) (next *
 		if len(h.parked) == 0 {
 			h.parked = nil
 		}
-		if g.maxPark > 0 && now.Sub(pj.at) > g.maxPark {
-			// Waited so long that its lease may not cover an attempt:
-			// back to the queue, due now.
-			return pj.job, time.Nanosecond
-		}
-		return pj.job, g.pass(h, &pj.job.Webhook, now)
+		pj.turn <- g.pass(h, pj.webhook, now)
+		return
 	}
-	if attempted && ok && h.inflight == 0 && h.refilled.IsZero() {
+	if attempted && ok && h.inflight == 0 && h.limiter == nil {
 		// Nothing to remember but that it is healthy and has room: kept a
 		// while so that claims count its room (capacity), then forgotten.
 		h.idleSince = now
 	}
-	return nil, 0
-}
-
-// open reports whether the webhook's circuit is open (for metrics and tests).
-func (g *gate) open(webhookID string) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	h := g.hooks[webhookID]
-	return h != nil && !h.openUntil.IsZero()
 }

@@ -14,90 +14,98 @@ func parkJob(webhook, id string) *agenthooks.Job {
 	return j
 }
 
-// A job that finds only its webhook's in-flight cap full waits in memory and
-// is handed, oldest first, to the worker whose attempt ends next; the number
+// turnOf reads a parked job's turn, which must have come.
+func turnOf(t *testing.T, what string, turn <-chan time.Duration) time.Duration {
+	t.Helper()
+	select {
+	case wait := <-turn:
+		return wait
+	default:
+		t.Fatalf("%s: no turn given", what)
+		return 0
+	}
+}
+
+// noTurn checks that a parked job's turn has not come.
+func noTurn(t *testing.T, what string, turn <-chan time.Duration) {
+	t.Helper()
+	select {
+	case wait := <-turn:
+		t.Fatalf("%s: turn given (wait %v) with no attempt ended", what, wait)
+	default:
+	}
+}
+
+// A job that finds only its webhook's in-flight cap full is parked and
+// gets, oldest first, the slot of the attempt that ends next; the number
 // parked per webhook is bounded by the cap, beyond which jobs are held back.
 func TestGateParking(t *testing.T) {
 	t.Parallel()
-	g := newGate(2, 5, time.Second)
+	g := newGate(2, 5, time.Second, time.Second, nil)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	admit := func(j *agenthooks.Job) (time.Duration, bool) { t.Helper(); return g.admitOrPark(j, now) }
 	for _, id := range []string{"a", "b"} {
-		if wait, parked := admit(parkJob("w", id)); wait != 0 || parked {
-			t.Fatalf("%s: wait %v, parked %v; want admitted", id, wait, parked)
+		if wait, turn := g.admit(parkJob("w", id), now); wait != 0 || turn != nil {
+			t.Fatalf("%s: wait %v, parked %v; want admitted", id, wait, turn != nil)
 		}
 	}
+	turns := map[string]<-chan time.Duration{}
 	for _, id := range []string{"c", "d"} {
-		if wait, parked := admit(parkJob("w", id)); wait != 0 || !parked {
-			t.Fatalf("%s: wait %v, parked %v; want parked", id, wait, parked)
+		wait, turn := g.admit(parkJob("w", id), now)
+		if wait != 0 || turn == nil {
+			t.Fatalf("%s: wait %v, parked %v; want parked", id, wait, turn != nil)
 		}
+		turns[id] = turn
 	}
-	if wait, parked := admit(parkJob("w", "e")); wait != heldBack || parked {
-		t.Errorf("e: wait %v, parked %v; want held back %v with the park full", wait, parked, heldBack)
+	if wait, turn := g.admit(parkJob("w", "e"), now); wait != heldBack || turn != nil {
+		t.Errorf("e: wait %v, parked %v; want held back %v with the park full", wait, turn != nil, heldBack)
 	}
-	if wait, parked := admit(parkJob("other", "x")); wait != 0 || parked {
-		t.Errorf("another webhook: wait %v, parked %v; want admitted", wait, parked)
+	if wait, turn := g.admit(parkJob("other", "x"), now); wait != 0 || turn != nil {
+		t.Errorf("another webhook: wait %v, parked %v; want admitted", wait, turn != nil)
 	}
-	for _, want := range []string{"c", "d"} {
-		next, wait := g.done("w", true, true, now)
-		if next == nil || next.Delivery.ID != want || wait != 0 {
-			t.Fatalf("done handed over %v (wait %v), want %s admitted", next, wait, want)
-		}
+	noTurn(t, "c", turns["c"])
+	g.done("w", true, true, now)
+	if wait := turnOf(t, "c", turns["c"]); wait != 0 {
+		t.Fatalf("c's turn came with wait %v, want admitted", wait)
+	}
+	noTurn(t, "d", turns["d"])
+	g.done("w", true, true, now)
+	if wait := turnOf(t, "d", turns["d"]); wait != 0 {
+		t.Fatalf("d's turn came with wait %v, want admitted", wait)
 	}
 	// c and d took a and b's slots: the cap is still full.
-	if wait, parked := admit(parkJob("w", "f")); wait != 0 || !parked {
-		t.Errorf("f: wait %v, parked %v; want parked behind c and d's attempts", wait, parked)
+	wait, f := g.admit(parkJob("w", "f"), now)
+	if wait != 0 || f == nil {
+		t.Fatalf("f: wait %v, parked %v; want parked behind c and d's attempts", wait, f != nil)
 	}
-	if next, _ := g.done("w", true, true, now); next == nil || next.Delivery.ID != "f" {
-		t.Fatalf("done handed over %v, want f", next)
+	g.done("w", true, true, now)
+	if wait := turnOf(t, "f", f); wait != 0 {
+		t.Fatalf("f's turn came with wait %v", wait)
 	}
-	if next, _ := g.done("w", true, true, now); next != nil {
-		t.Errorf("done handed over %v with nothing parked", next.Delivery.ID)
-	}
-	if wait, parked := admit(parkJob("w", "g")); wait != 0 || parked {
-		t.Errorf("g: wait %v, parked %v; want admitted into the freed slot", wait, parked)
+	g.done("w", true, true, now) // nothing parked: the slot is free
+	if wait, turn := g.admit(parkJob("w", "g"), now); wait != 0 || turn != nil {
+		t.Errorf("g: wait %v, parked %v; want admitted into the freed slot", wait, turn != nil)
 	}
 }
 
-// Parked jobs are not attempted into an open circuit: each is handed back,
-// held back for the cooldown, as the attempts in flight end.
+// Parked jobs are not attempted into an open circuit: each gets its turn as
+// a hold-back for the cooldown, as the attempts in flight end.
 func TestGateParkingCircuit(t *testing.T) {
 	t.Parallel()
-	g := newGate(1, 1, time.Second)
+	g := newGate(1, 1, time.Second, time.Second, nil)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if wait, parked := g.admitOrPark(parkJob("w", "a"), now); wait != 0 || parked {
+	if wait, turn := g.admit(parkJob("w", "a"), now); wait != 0 || turn != nil {
 		t.Fatal("a was not admitted")
 	}
-	if _, parked := g.admitOrPark(parkJob("w", "b"), now); !parked {
+	_, b := g.admit(parkJob("w", "b"), now)
+	if b == nil {
 		t.Fatal("b was not parked")
 	}
-	next, wait := g.done("w", true, false, now) // opens the circuit
-	if next == nil || next.Delivery.ID != "b" || wait != time.Second {
-		t.Fatalf("done handed over %v with wait %v; want b held back for the 1s cooldown", next, wait)
+	g.done("w", true, false, now) // opens the circuit
+	if wait := turnOf(t, "b", b); wait != time.Second {
+		t.Fatalf("b's turn came with wait %v; want held back for the 1s cooldown", wait)
 	}
-	if wait, parked := g.admitOrPark(parkJob("w", "c"), now); parked || wait != time.Second {
-		t.Errorf("c: wait %v, parked %v; an open circuit holds back, it does not park", wait, parked)
-	}
-}
-
-// A job parked longer than maxPark goes back to the queue when its turn
-// comes: its lease may no longer cover an attempt.
-func TestGateParkingExpires(t *testing.T) {
-	t.Parallel()
-	g := newGate(1, 5, time.Second)
-	g.maxPark = time.Second
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	g.admitOrPark(parkJob("w", "a"), now)
-	if _, parked := g.admitOrPark(parkJob("w", "b"), now); !parked {
-		t.Fatal("b was not parked")
-	}
-	next, wait := g.done("w", true, true, now.Add(2*time.Second))
-	if next == nil || wait <= 0 {
-		t.Fatalf("done handed over %v with wait %v; want b handed back", next, wait)
-	}
-	// Its slot was not taken: the next job goes at once.
-	if wait, parked := g.admitOrPark(parkJob("w", "c"), now.Add(2*time.Second)); wait != 0 || parked {
-		t.Errorf("c: wait %v, parked %v; want admitted", wait, parked)
+	if wait, turn := g.admit(parkJob("w", "c"), now); turn != nil || wait != time.Second {
+		t.Errorf("c: wait %v, parked %v; an open circuit holds back, it does not park", wait, turn != nil)
 	}
 }
 
@@ -106,14 +114,14 @@ func TestGateParkingExpires(t *testing.T) {
 // of an attempt brings it back to heldBack.
 func TestGateHoldBackGrows(t *testing.T) {
 	t.Parallel()
-	g := newGate(1, 5, time.Second)
+	g := newGate(1, 5, time.Second, time.Second, nil)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	g.admitOrPark(parkJob("w", "in flight"), now)
-	g.admitOrPark(parkJob("w", "parked"), now)
+	g.admit(parkJob("w", "in flight"), now)
+	_, parked := g.admit(parkJob("w", "parked"), now)
 	hold := func() time.Duration {
 		t.Helper()
-		wait, parked := g.admitOrPark(parkJob("w", "x"), now)
-		if parked {
+		wait, turn := g.admit(parkJob("w", "x"), now)
+		if turn != nil {
 			t.Fatal("parked beyond the cap")
 		}
 		return wait
@@ -133,7 +141,8 @@ func TestGateHoldBackGrows(t *testing.T) {
 		}
 	}
 	g.done("w", true, false, now) // an attempt ended; the parked job takes its slot
-	if _, parked := g.admitOrPark(parkJob("w", "parked again"), now); !parked {
+	turnOf(t, "parked", parked)
+	if _, turn := g.admit(parkJob("w", "parked again"), now); turn == nil {
 		t.Fatal("the park's freed place was not taken")
 	}
 	if got := hold(); got != heldBack {

@@ -3,10 +3,10 @@ package delivery_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -113,14 +113,13 @@ func startPool(t *testing.T, f *fixture, o delivery.Options) *delivery.Pool {
 	}
 	o.PollInterval = 10 * time.Millisecond
 	p := delivery.New(o)
-	p.Start()
-	stopped := false
+	if err := p.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
-		if !stopped {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			defer cancel()
-			p.Stop(ctx)
-		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = p.Stop(ctx) // a no-op if the test stopped it
 	})
 	return p
 }
@@ -209,19 +208,27 @@ func TestPool(t *testing.T) {
 
 		t.Run("FailureStreakFeedsAutoDisable", func(t *testing.T) {
 			t.Parallel()
-			var healthy atomic.Bool
+			// The first attempt fails; the retry waits for the test to have
+			// seen the streak start, then succeeds.
+			var n atomic.Int32
+			healthy := make(chan struct{})
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if !healthy.Load() {
+				if n.Add(1) == 1 {
 					w.WriteHeader(http.StatusBadGateway)
+					return
+				}
+				select {
+				case <-healthy:
+				case <-r.Context().Done():
 				}
 			}))
 			defer srv.Close()
+			var once sync.Once
+			heal := func() { once.Do(func() { close(healthy) }) }
+			defer heal() // before srv.Close, which waits for the handler
 			f := newFixture(t, e, srv.URL)
 			d := f.fire()
-			// Retries enough that the delivery is still pending when the
-			// endpoint turns healthy, however late this test sees the streak.
-			startPool(t, f, delivery.Options{Policy: &delivery.Policy{Schedule: slices.Repeat([]time.Duration{50 * time.Millisecond}, 200)},
-				CircuitThreshold: 1000})
+			startPool(t, f, delivery.Options{Timeout: time.Minute, Policy: &delivery.Policy{Schedule: []time.Duration{50 * time.Millisecond}}})
 			webhook := func() *agenthooks.Webhook {
 				w, err := f.svc.GetWebhook(context.Background(), f.account, f.webhook.ID)
 				if err != nil {
@@ -231,7 +238,7 @@ func TestPool(t *testing.T) {
 			}
 			waitFor(t, "a failed attempt", func() bool { return f.delivery(d.ID).AttemptCount >= 1 })
 			waitFor(t, "the streak to start", func() bool { return !webhook().FailingSince.IsZero() })
-			healthy.Store(true)
+			heal()
 			waitFor(t, "success", func() bool { return f.delivery(d.ID).Status == agenthooks.DeliverySucceeded })
 			waitFor(t, "the streak to end", func() bool { return webhook().FailingSince.IsZero() })
 		})
@@ -285,8 +292,10 @@ func TestPool(t *testing.T) {
 			if _, err := f.svc.UpdateWebhook(ctx, f.account, f.webhook.ID, service.WebhookPatch{Enabled: &off}); err != nil {
 				t.Fatal(err)
 			}
-			startPool(t, f, delivery.Options{})
-			time.Sleep(200 * time.Millisecond)
+			p := startPool(t, f, delivery.Options{})
+			// Three claims that committed looked at the queue after the
+			// delivery was stored, and found nothing they may take.
+			waitFor(t, "three claims", func() bool { return p.Stats().Claims >= 3 })
 			if hits.Load() != 0 || f.delivery(d.ID).Status != agenthooks.DeliveryPending {
 				t.Fatalf("a disabled webhook got %d requests", hits.Load())
 			}
@@ -317,9 +326,11 @@ func TestPool(t *testing.T) {
 			for range 6 {
 				f.fire()
 			}
-			startPool(t, f, delivery.Options{MaxInFlightPerWebhook: 2, Workers: 16})
+			p := startPool(t, f, delivery.Options{MaxInFlightPerWebhook: 2, Workers: 16})
 			waitFor(t, "two requests in flight", func() bool { return cur.Load() == 2 })
-			time.Sleep(300 * time.Millisecond)
+			// Two more are parked behind them and the last two were claimed
+			// and handed back: every delivery met the cap.
+			waitFor(t, "deliveries held back by the cap", func() bool { return p.Stats().HeldBack >= 2 })
 			if peak.Load() != 2 {
 				t.Errorf("peak in flight to one webhook = %d, want the cap 2", peak.Load())
 			}
@@ -357,11 +368,17 @@ func TestPool(t *testing.T) {
 			p := startPool(t, f, delivery.Options{Workers: 3, Writers: 4})
 			waitFor(t, "half of the deliveries", func() bool { return total.Load() >= n/2 })
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			p.Stop(ctx)
+			if err := p.Stop(ctx); err != nil {
+				t.Errorf("Stop: %v", err)
+			}
 			cancel()
-			startPool(t, f, delivery.Options{Workers: 3, Writers: 4})
-			waitFor(t, "every delivery", func() bool { return total.Load() >= n })
-			time.Sleep(100 * time.Millisecond)
+			p = startPool(t, f, delivery.Options{Workers: 3, Writers: 4})
+			waitFor(t, "every delivery", func() bool { return f.statuses(f.webhook.ID)[agenthooks.DeliverySucceeded] == n })
+			ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
+			if err := p.Stop(ctx); err != nil {
+				t.Errorf("Stop: %v", err)
+			}
+			cancel()
 			if peak.Load() > 3 {
 				t.Errorf("peak attempts in flight = %d, want at most the 3 workers", peak.Load())
 			}
@@ -387,11 +404,15 @@ func TestPool(t *testing.T) {
 			d := f.fire()
 			o := delivery.Options{Store: f.store, Timeout: time.Minute, PollInterval: 10 * time.Millisecond}
 			p := delivery.New(o)
-			p.Start()
+			if err := p.Start(t.Context()); err != nil {
+				t.Fatal(err)
+			}
 			waitFor(t, "the attempt to start", func() bool { return started.Load() == 1 })
 			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 			defer cancel()
-			p.Stop(ctx)
+			if err := p.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("Stop cutting an attempt short returned %v, want its context's error", err)
+			}
 			dv := f.delivery(d.ID)
 			if dv.Status != agenthooks.DeliveryPending || dv.AttemptCount != 0 || len(dv.Attempts) != 0 {
 				t.Errorf("after a hard stop: status %s, attempts %d, want pending with no attempt counted", dv.Status, dv.AttemptCount)

@@ -53,7 +53,9 @@ func setupAdmin(tb testing.TB, pool bool) *testBundle {
 			// The endpoints fail on purpose: no circuit holds their retries back.
 			CircuitThreshold: 1000,
 		})
-		p.Start()
+		if err := p.Start(context.Background()); err != nil {
+			tb.Fatal(err)
+		}
 		tb.Cleanup(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()

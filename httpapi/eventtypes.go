@@ -48,6 +48,14 @@ var eventTypes = []map[string]any{
 	{"name": agenthooks.EventConversationClosed, "description": "A conversation ended (closed by the runtime or idle).", "schema": conversationSchema},
 	{"name": agenthooks.EventConversationUpdated, "description": "A message was added to a conversation.", "schema": conversationSchema},
 	{"name": agenthooks.EventWebhookTest, "description": "A test event sent on request.", "schema": obj([]string{"webhook_id", "message"}, schema{"webhook_id": uuidStr, "message": str})},
+	{"name": agenthooks.EventWebhookDisabled, "description": "Another webhook of the account was disabled. Operational: sent only to webhooks whose events name it.", "schema": obj(
+		[]string{"webhook_id", "name", "endpoint", "reason", "disabled_at"},
+		schema{"webhook_id": uuidStr, "name": str, "endpoint": str, "reason": schema{"type": "string", "enum": []string{agenthooks.DisabledGone, agenthooks.DisabledFailing, agenthooks.DisabledManual}},
+			"disabled_at": seedTime})},
+	{"name": agenthooks.EventDeliveryFailed, "description": "A delivery to another webhook of the account ended failed after its last attempt. Operational: sent only to webhooks whose events name it.", "schema": obj(
+		[]string{"delivery_id", "event_id", "event", "webhook_id", "attempt_count", "last_status_code", "last_error"},
+		schema{"delivery_id": uuidStr, "event_id": uuidStr, "event": str, "webhook_id": uuidStr, "attempt_count": intNum,
+			"last_status_code": schema{"type": []string{"integer", "null"}}, "last_error": schema{"type": []string{"string", "null"}}})},
 }
 
 func (s *Server) listEventTypes(w http.ResponseWriter, r *http.Request, _ acct) error {

@@ -1024,11 +1024,13 @@ func TestOpenAPIRealRun(t *testing.T) {
 		PollInterval: 10 * time.Millisecond,
 		UserAgent:    "agenthooks/test",
 	})
-	pool.Start()
+	if err := pool.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		pool.Stop(ctx)
+		_ = pool.Stop(ctx)
 	})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)

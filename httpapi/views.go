@@ -46,7 +46,7 @@ type webhookView struct {
 func newWebhookView(w *agenthooks.Webhook, withSecret bool) webhookView {
 	events := w.Events
 	if len(events) == 0 {
-		events = agenthooks.EventTypes
+		events = agenthooks.DefaultEvents
 	}
 	headers := w.Headers
 	if headers == nil {

@@ -95,6 +95,46 @@ type Test struct {
 	Message   string `json:"message"`
 }
 
+// WebhookDisabled is the data of the operational event webhook.disabled.
+type WebhookDisabled struct {
+	WebhookID  string `json:"webhook_id"`
+	Name       string `json:"name"`
+	Endpoint   string `json:"endpoint"`
+	Reason     string `json:"reason"` // gone, failing or manual
+	DisabledAt string `json:"disabled_at"`
+}
+
+// NewWebhookDisabled builds webhook.disabled data from a webhook just
+// disabled (its UpdatedAt is when).
+func NewWebhookDisabled(w *agenthooks.Webhook) WebhookDisabled {
+	return WebhookDisabled{WebhookID: w.ID, Name: w.Name, Endpoint: w.Endpoint, Reason: w.DisabledReason, DisabledAt: FormatTime(w.UpdatedAt)}
+}
+
+// DeliveryFailed is the data of the operational event delivery.failed.
+type DeliveryFailed struct {
+	DeliveryID     string  `json:"delivery_id"`
+	EventID        string  `json:"event_id"`
+	Event          string  `json:"event"`
+	WebhookID      string  `json:"webhook_id"`
+	AttemptCount   int     `json:"attempt_count"`
+	LastStatusCode *int    `json:"last_status_code"`
+	LastError      *string `json:"last_error"`
+}
+
+// NewDeliveryFailed builds delivery.failed data about a delivery that ended
+// failed: eventType is its event's type, statusCode its last answer's status
+// (0: none, null on the wire) and lastError its last error ("": null).
+func NewDeliveryFailed(d *agenthooks.Delivery, eventType string, statusCode int, lastError string) DeliveryFailed {
+	f := DeliveryFailed{DeliveryID: d.ID, EventID: d.EventID, Event: eventType, WebhookID: d.WebhookID, AttemptCount: d.AttemptCount}
+	if statusCode != 0 {
+		f.LastStatusCode = &statusCode
+	}
+	if lastError != "" {
+		f.LastError = &lastError
+	}
+	return f
+}
+
 func attributes(a json.RawMessage) json.RawMessage {
 	if len(a) == 0 {
 		return json.RawMessage("{}")

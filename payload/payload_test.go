@@ -64,6 +64,15 @@ func TestGolden(t *testing.T) {
 		{"captured_intent.created", "012ec784-e78d-80c2-a729-101c148de8c2", agenthooks.EventCapturedIntentCreated, "2024-04-10 18:16:50", payload.NewCapturedIntent(intent, intentConv)},
 		{"conversation.closed", "018ec93a-1393-7002-a528-199c149be8e3", agenthooks.EventConversationClosed, "2024-04-10 18:16:50", payload.NewConversation(closed, transcript)},
 		{"webhook.test", "018ec93a-1393-7002-a528-199c149be8e4", agenthooks.EventWebhookTest, "2024-04-10 18:16:50", payload.Test{WebhookID: "018ec93a-0000-7002-a528-199c149be8e4", Message: "This is a test event from agenthooks."}},
+		{"webhook.disabled", "018ec93a-1393-7002-a528-199c149be8e5", agenthooks.EventWebhookDisabled, "2024-04-10 18:16:50", payload.NewWebhookDisabled(&agenthooks.Webhook{
+			ID: "018ec93a-0000-7002-a528-199c149be8e4", Name: "CRM", Endpoint: "https://crm.example.com/hooks/insighto", DisabledReason: agenthooks.DisabledGone,
+			UpdatedAt: seedTime(t, "2024-04-10 18:16:49")})},
+		{"delivery.failed", "018ec93a-1393-7002-a528-199c149be8e6", agenthooks.EventDeliveryFailed, "2024-04-10 18:16:50", payload.NewDeliveryFailed(&agenthooks.Delivery{
+			ID: "018ec93a-1393-7002-a528-199c149be8f0", EventID: "018ec93a-1393-7002-a528-199c149be8e3", WebhookID: "018ec93a-0000-7002-a528-199c149be8e4", AttemptCount: 8},
+			agenthooks.EventConversationClosed, 503, "HTTP 503")},
+		{"delivery.failed.no_answer", "018ec93a-1393-7002-a528-199c149be8e7", agenthooks.EventDeliveryFailed, "2024-04-10 18:16:50", payload.NewDeliveryFailed(&agenthooks.Delivery{
+			ID: "018ec93a-1393-7002-a528-199c149be8f1", EventID: "018ec93a-1393-7002-a528-199c149be8e3", WebhookID: "018ec93a-0000-7002-a528-199c149be8e4", AttemptCount: 1},
+			agenthooks.EventCapturedFormCreated, 0, "")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,7 +26,7 @@ func TestMigrateLegacyKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sqlstore.Migrate(t.Context(), conn, &sqlstore.Dialect{Name: "postgres", Numbered: true}, postgres.Migrations()[:3]); err != nil {
+	if _, err := sqlstore.Migrate(t.Context(), conn, &sqlstore.Dialect{Numbered: true}, postgres.Migrations()[:3]); err != nil {
 		t.Fatal(err)
 	}
 	account := storetest.NewID()

@@ -33,7 +33,7 @@ func TestInsightoMigration(t *testing.T) {
 		}
 		before = append(before, m)
 	}
-	if _, err := sqlstore.Migrate(t.Context(), conn, &sqlstore.Dialect{Name: "postgres", Numbered: true}, before); err != nil {
+	if _, err := sqlstore.Migrate(t.Context(), conn, &sqlstore.Dialect{Numbered: true}, before); err != nil {
 		t.Fatalf("migrate to before the insighto migration: %v", err)
 	}
 	for _, stmt := range storetest.InsightoMigrationSeed {

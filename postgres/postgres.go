@@ -12,7 +12,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -32,32 +31,36 @@ var migrationFiles embed.FS
 
 // Migrations returns the embedded schema migrations.
 func Migrations() []sqlstore.Migration {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		panic(err)
-	}
-	ms, err := sqlstore.LoadMigrations(sub)
-	if err != nil {
-		panic(err)
-	}
-	return ms
+	return sqlstore.EmbeddedMigrations(migrationFiles, "migrations")
 }
 
 const channel = "agenthooks_deliveries"
 
+// dialect: row locks for finders that modify, the claim's rows chosen FOR
+// UPDATE SKIP LOCKED (workers of several processes never wait for each
+// other nor take the same delivery), batched completions (each statement
+// is a round trip), and a notification at commit for every delivery stored.
 var dialect = &sqlstore.Dialect{
-	Name:       "postgres",
 	Numbered:   true,
 	LockSuffix: " FOR UPDATE",
-	// On a webhook with ordering "conversation" a delivery waits while an
-	// earlier one of the same conversation is pending (in flight or waiting
-	// for its retry), so that conversation's events arrive in order.
-	ClaimSQL: `SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
-		WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND w.enabled = 1
-		AND (w.ordering <> 'conversation' OR d.conversation_id = '' OR NOT EXISTS (
-			SELECT 1 FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
-			AND p.status = 'pending' AND p.id < d.id))
-		ORDER BY d.next_attempt_at LIMIT ? FOR UPDATE OF d SKIP LOCKED`,
+	// The chosen ids are gathered with ARRAY(...), which PostgreSQL runs
+	// once (an InitPlan) and then looks up by primary key: with
+	// "id IN (SELECT ...)" it planned a hash semi-join over a sequential
+	// scan of the whole table (measured: 40,000 rows read for 256 claimed).
+	ClaimSQL: `UPDATE deliveries SET claimed = 1, lease = lease + 1, next_attempt_at = ?, updated_at = ?
+		WHERE id = ANY(ARRAY(SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+		WHERE ` + sqlstore.ClaimWhere + ` ORDER BY d.next_attempt_at LIMIT ? FOR UPDATE OF d SKIP LOCKED))
+		RETURNING ` + sqlstore.ClaimCols,
+	BatchComplete: true,
+	Catalogue: sqlstore.Catalogue{
+		Tables: "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+		AccountTables: `SELECT c.table_name FROM information_schema.columns c JOIN information_schema.tables t
+			ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
+			WHERE c.table_schema = current_schema() AND c.column_name = 'account_id'`,
+		ForeignKeys: `SELECT c.relname, p.relname FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+			JOIN pg_class p ON p.oid = k.confrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE k.contype = 'f' AND n.nspname = current_schema()`,
+	},
 	DeliveryCreated: func(ctx context.Context, q sqlstore.Querier) error {
 		// Sent at commit, to every listening process.
 		_, err := q.ExecContext(ctx, "SELECT pg_notify('"+channel+"', '')")
@@ -155,6 +158,9 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // Engine returns "postgres".
 func (s *Store) Engine() string { return "postgres" }
 
+// Capabilities: any number of processes, each with concurrent writers.
+func (s *Store) Capabilities() agenthooks.Capabilities { return agenthooks.Capabilities{} }
+
 // Wake returns the channel that receives when any process stored deliveries.
 func (s *Store) Wake() <-chan struct{} { return s.wake }
 
@@ -213,9 +219,26 @@ func retryable(err error) bool {
 // Write runs fn in its own transaction; PostgreSQL groups concurrent commits
 // into shared WAL flushes by itself.
 func (s *Store) Write(ctx context.Context, fn func(agenthooks.Tx) error) error {
+	return s.write(ctx, fn, false)
+}
+
+// WriteRelaxed is Write with synchronous_commit off for this transaction
+// (agenthooks.Store.WriteRelaxed): the commit returns before its WAL is on
+// disk. PostgreSQL keeps such commits in order and consistent, and flushes
+// them within a few hundred milliseconds; a crash of the server may lose
+// the last of them, which costs a repeated attempt, never an accepted event.
+func (s *Store) WriteRelaxed(ctx context.Context, fn func(agenthooks.Tx) error) error {
+	return s.write(ctx, fn, true)
+}
+
+func (s *Store) write(ctx context.Context, fn func(agenthooks.Tx) error, relaxed bool) error {
+	mode := modeWrite
+	if relaxed {
+		mode = modeRelaxed
+	}
 	var err error
 	for try := 0; try < 5; try++ {
-		err = s.run(ctx, fn, true)
+		err = s.run(ctx, fn, mode)
 		if !retryable(err) {
 			return err
 		}
@@ -225,8 +248,15 @@ func (s *Store) Write(ctx context.Context, fn func(agenthooks.Tx) error) error {
 
 // Read runs fn in a read-only transaction.
 func (s *Store) Read(ctx context.Context, fn func(agenthooks.Tx) error) error {
-	return s.run(ctx, fn, false)
+	return s.run(ctx, fn, modeRead)
 }
+
+// Transaction modes of run.
+const (
+	modeRead = iota
+	modeWrite
+	modeRelaxed // a write that commits without waiting for the disk
+)
 
 // ReadOne runs fn, which makes at most one statement, on the pool without
 // a transaction (agenthooks.Store.ReadOne).
@@ -234,7 +264,8 @@ func (s *Store) ReadOne(ctx context.Context, fn func(agenthooks.Tx) error) error
 	return fn(sqlstore.NewTx(ctx, s.db, dialect, s.now(), false))
 }
 
-func (s *Store) run(ctx context.Context, fn func(agenthooks.Tx) error, write bool) (err error) {
+func (s *Store) run(ctx context.Context, fn func(agenthooks.Tx) error, mode int) (err error) {
+	write := mode != modeRead
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: !write})
 	if err != nil {
 		return fmt.Errorf("postgres begin: %w", err)
@@ -247,6 +278,11 @@ func (s *Store) run(ctx context.Context, fn func(agenthooks.Tx) error, write boo
 			_ = tx.Rollback()
 		}
 	}()
+	if mode == modeRelaxed {
+		if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit TO OFF"); err != nil {
+			return fmt.Errorf("postgres relax durability: %w", err)
+		}
+	}
 	t := sqlstore.NewTx(ctx, tx, dialect, s.now(), write)
 	if err := fn(t); err != nil {
 		return err

@@ -72,10 +72,21 @@ func (s *Service) RecoverWebhook(ctx context.Context, accountID, id string, sinc
 // before, with reason "failing". Enabling one again (PATCH enabled: true)
 // clears the streak and resumes delivery.
 func (s *Service) DisableFailing(ctx context.Context, before time.Time) (int, error) {
-	ws, err := write(ctx, s, func(tx agenthooks.Tx) ([]*agenthooks.Webhook, error) { return tx.DisableFailingWebhooks(before) })
+	ws, err := write(ctx, s, func(tx agenthooks.Tx) ([]*agenthooks.Webhook, error) {
+		ws, err := tx.DisableFailingWebhooks(before)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range ws {
+			if err := s.WebhookDisabled(tx, w); err != nil {
+				return nil, err
+			}
+		}
+		return ws, nil
+	})
 	for _, w := range ws {
 		s.log.Warn("disabled a webhook whose deliveries all failed", slog.String("webhook_id", w.ID), slog.String("account_id", w.AccountID),
-			slog.Time("failing_since", w.FailingSince))
+			slog.String("reason", w.DisabledReason), slog.Time("failing_since", w.FailingSince))
 	}
 	return len(ws), err
 }

@@ -232,7 +232,9 @@ func (s *Service) UpdateWebhook(ctx context.Context, accountID, id string, p Web
 			return nil, err
 		}
 	}
-	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Webhook, error) {
+	disabled := false
+	w, err := write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Webhook, error) {
+		disabled = false
 		w, err := tx.FindWebhook(accountID, id)
 		if err != nil {
 			return nil, err
@@ -262,11 +264,24 @@ func (s *Service) UpdateWebhook(ctx context.Context, accountID, id string, p Web
 				w.FailingSince = time.Time{}
 			} else {
 				w.DisabledReason = agenthooks.DisabledManual
+				disabled = true
 			}
 		}
 		w.UpdatedAt = tx.Now()
-		return w, tx.UpdateWebhook(w)
+		if err := tx.UpdateWebhook(w); err != nil {
+			return nil, err
+		}
+		if disabled {
+			if err := s.WebhookDisabled(tx, w); err != nil {
+				return nil, err
+			}
+		}
+		return w, nil
 	})
+	if err == nil && disabled {
+		s.logDisabled(w)
+	}
+	return w, err
 }
 
 // DeleteWebhook deletes a webhook, unassigns it from assistants and forms and

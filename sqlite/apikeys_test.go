@@ -24,7 +24,7 @@ func TestMigrateLegacyKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sqlstore.Migrate(t.Context(), conn, &sqlstore.Dialect{Name: "sqlite"}, sqlite.Migrations()[:3]); err != nil {
+	if _, err := sqlstore.Migrate(t.Context(), conn, &sqlstore.Dialect{}, sqlite.Migrations()[:3]); err != nil {
 		t.Fatal(err)
 	}
 	account := storetest.NewID()

@@ -15,7 +15,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
@@ -33,30 +33,21 @@ var migrationFiles embed.FS
 
 // Migrations returns the embedded schema migrations.
 func Migrations() []sqlstore.Migration {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		panic(err) // the embed pattern guarantees the folder
-	}
-	ms, err := sqlstore.LoadMigrations(sub)
-	if err != nil {
-		panic(err) // tested: the embedded files are well formed
-	}
-	return ms
+	return sqlstore.EmbeddedMigrations(migrationFiles, "migrations")
 }
 
+// dialect: one writer, so no row locks are needed, and statements run in
+// process, so outcomes are completed one by one.
 var dialect = &sqlstore.Dialect{
-	Name: "sqlite",
-	// One writer: no row locks needed. The join skips disabled webhooks,
-	// whose pending deliveries wait until the webhook is enabled again.
-	// On a webhook with ordering "conversation" a delivery waits while an
-	// earlier one of the same conversation is pending (in flight or waiting
-	// for its retry), so that conversation's events arrive in order.
-	ClaimSQL: `SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
-		WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND w.enabled = 1
-		AND (w.ordering <> 'conversation' OR d.conversation_id = '' OR NOT EXISTS (
-			SELECT 1 FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
-			AND p.status = 'pending' AND p.id < d.id))
-		ORDER BY d.next_attempt_at LIMIT ?`,
+	ClaimSQL: `UPDATE deliveries SET claimed = 1, lease = lease + 1, next_attempt_at = ?, updated_at = ?
+		WHERE id IN (SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+		WHERE ` + sqlstore.ClaimWhere + ` ORDER BY d.next_attempt_at LIMIT ?)
+		RETURNING ` + sqlstore.ClaimCols,
+	Catalogue: sqlstore.Catalogue{
+		Tables:        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+		AccountTables: "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c WHERE m.type = 'table' AND c.name = 'account_id'",
+		ForeignKeys:   `SELECT m.name, f."table" FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table'`,
+	},
 }
 
 // Options tune the store. Zero values take the defaults.
@@ -67,6 +58,14 @@ type Options struct {
 	MaxBatch int
 	// Readers is the size of the read pool (default 8).
 	Readers int
+	// Owner opens the database for the one process that owns it (serve,
+	// which runs its delivery workers): no claim of an earlier run can
+	// still be alive, so Open releases them all, due now, rather than
+	// letting their leases be waited out. Other commands (account, migrate)
+	// open it beside a running owner and must leave its claims alone.
+	Owner bool
+	// Logger receives what Open did of note (default slog.Default()).
+	Logger *slog.Logger
 }
 
 // Store is the SQLite implementation of agenthooks.Store.
@@ -151,6 +150,9 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 	if o.Readers <= 0 {
 		o.Readers = 8
 	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
 	wdb, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -196,6 +198,21 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 		s.readers <- &reader{conn: conn, q: sqlstore.NewConnStmts(conn)}
 	}
 	go s.writer()
+	if o.Owner {
+		var n int
+		err := s.Write(ctx, func(tx agenthooks.Tx) error {
+			var err error
+			n, err = tx.ReleaseClaims()
+			return err
+		})
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("sqlite %s: release claims: %w", path, err)
+		}
+		if n > 0 {
+			o.Logger.Info("released deliveries claimed by a previous run", slog.Int("count", n))
+		}
+	}
 	return s, nil
 }
 
@@ -232,6 +249,12 @@ func migrate(ctx context.Context, db *sql.DB) error {
 
 // Engine returns "sqlite".
 func (s *Store) Engine() string { return "sqlite" }
+
+// Capabilities: one process owns the file, and every write commits through
+// its one writer.
+func (s *Store) Capabilities() agenthooks.Capabilities {
+	return agenthooks.Capabilities{OneProcess: true, OneWriter: true}
+}
 
 // Wake returns the channel that receives after deliveries were stored.
 func (s *Store) Wake() <-chan struct{} { return s.wake }

@@ -51,6 +51,21 @@ func LoadMigrations(fsys fs.FS) ([]Migration, error) {
 	return ms, nil
 }
 
+// EmbeddedMigrations loads the migrations an engine embeds in folder dir of
+// fsys. It panics if they are malformed: they are compiled into the binary,
+// and each engine's tests load them.
+func EmbeddedMigrations(fsys fs.FS, dir string) []Migration {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err)
+	}
+	ms, err := LoadMigrations(sub)
+	if err != nil {
+		panic(err)
+	}
+	return ms
+}
+
 // Migrate applies the migrations that conn has not applied yet, each in its
 // own transaction, and records them in schema_migrations. It refuses to run
 // against a schema newer than the newest migration it knows: an older binary

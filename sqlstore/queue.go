@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"database/sql"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -137,43 +136,40 @@ func (tx *Tx) FailPendingDeliveries(webhookID, reason string) (int, error) {
 	return int(n), nil
 }
 
-// ClaimDeliveries leases up to limit due deliveries until leaseUntil.
+// ClaimCols are what the claim statement returns per delivery: the
+// delivery's columns, its new lease number and its event's payload. They
+// are named on the updated table (deliveries), which RETURNING may use on
+// both engines; the payload comes from a subquery, since SQLite's RETURNING
+// cannot name another table.
+const ClaimCols = "id, account_id, event_id, webhook_id, conversation_id, status, attempt_count, next_attempt_at, last_error, created_at, updated_at, " +
+	"lease, (SELECT e.payload FROM events e WHERE e.id = deliveries.event_id)"
+
+// ClaimWhere chooses the deliveries a claim may take, both engines alike:
+// due pending deliveries of enabled webhooks (a disabled webhook's wait
+// until it is enabled again). On a webhook with ordering "conversation" a
+// delivery waits while an earlier one of the same conversation is pending
+// (in flight or waiting for its retry), so that the conversation's events
+// arrive in order. Its one argument is now.
+const ClaimWhere = `d.status = 'pending' AND d.next_attempt_at <= ? AND w.enabled = 1
+		AND (w.ordering <> 'conversation' OR d.conversation_id = '' OR NOT EXISTS (
+			SELECT 1 FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
+			AND p.status = 'pending' AND p.id < d.id))`
+
+// ClaimDeliveries leases up to limit due deliveries until leaseUntil, in the
+// one statement of the dialect, then reads their webhooks (one statement: a
+// batch holds many deliveries of few webhooks).
 func (tx *Tx) ClaimDeliveries(limit int, leaseUntil time.Time) ([]*agenthooks.Job, error) {
-	rows, err := tx.query(tx.d.ClaimSQL, Micros(tx.now), limit)
+	rows, err := tx.query(tx.d.ClaimSQL, Micros(leaseUntil), Micros(tx.now), Micros(tx.now), limit)
 	if err != nil {
-		return nil, fmt.Errorf("select due deliveries: %w", err)
-	}
-	var ids []any
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("scan due delivery: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select due deliveries: %w", err)
-	}
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	in := placeholders(len(ids))
-	args := append([]any{Micros(leaseUntil), Micros(tx.now)}, ids...)
-	if _, err := tx.exec("UPDATE deliveries SET claimed = 1, lease = lease + 1, next_attempt_at = ?, updated_at = ? WHERE id IN ("+in+")", args...); err != nil {
-		return nil, fmt.Errorf("lease deliveries: %w", err)
-	}
-	rows, err = tx.query(`SELECT d.id, d.account_id, d.event_id, d.webhook_id, d.conversation_id, d.status, d.attempt_count, d.next_attempt_at, d.last_error, d.created_at, d.updated_at,
-		d.lease, e.payload FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id IN (`+in+`)`, ids...)
-	if err != nil {
-		return nil, fmt.Errorf("load claimed deliveries: %w", err)
+		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	jobs, err := collect(rows, scanJob)
 	if err != nil {
-		return nil, fmt.Errorf("load claimed deliveries: %w", err)
+		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
-	// A batch holds many deliveries of few webhooks: read each webhook once.
+	if len(jobs) == 0 {
+		return nil, nil
+	}
 	hooks := make(map[string]*agenthooks.Webhook)
 	var hookIDs []any
 	for _, j := range jobs {
@@ -201,27 +197,20 @@ func (tx *Tx) ClaimDeliveries(limit int, leaseUntil time.Time) ([]*agenthooks.Jo
 			kept = append(kept, j)
 		}
 	}
-	jobs = kept
-	// Hand the jobs out in due order, as the claim query chose them.
-	rank := make(map[string]int, len(ids))
-	for i, id := range ids {
-		rank[id.(string)] = i
-	}
-	sort.Slice(jobs, func(a, b int) bool { return rank[jobs[a].Delivery.ID] < rank[jobs[b].Delivery.ID] })
-	return jobs, nil
+	return kept, nil
 }
 
 func scanJob(s scanner) (*agenthooks.Job, error) {
 	var j agenthooks.Job
 	d := &j.Delivery
 	var next, created, updated int64
-	var payload string
+	var payload sql.NullString
 	if err := s.Scan(&d.ID, &d.AccountID, &d.EventID, &d.WebhookID, &d.ConversationID, &d.Status, &d.AttemptCount, &next, &d.LastError, &created, &updated,
 		&j.Lease, &payload); err != nil {
 		return nil, err
 	}
 	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = FromMicros(next), FromMicros(created), FromMicros(updated)
-	j.Payload = []byte(payload)
+	j.Payload = []byte(payload.String)
 	return &j, nil
 }
 
@@ -289,14 +278,12 @@ func (tx *Tx) ReleaseClaims() (int, error) {
 	return int(n), nil
 }
 
-// CompleteDeliveries records many outcomes, each as CompleteDelivery would.
-// On PostgreSQL, where every statement is a round trip to the server, it
-// takes a batch in two statements (an UPDATE joined to the outcomes' VALUES,
-// and one INSERT of the attempts whose lease still held) instead of two per
-// outcome. SQLite runs in-process, where per-row statements are as cheap and
-// its planner does not join an UPDATE to VALUES by primary key.
+// CompleteDeliveries records many outcomes, each as CompleteDelivery would:
+// in two statements per chunk where the dialect says BatchComplete (an
+// UPDATE joined to the outcomes' VALUES, and one INSERT of the attempts
+// whose lease still held), else one by one.
 func (tx *Tx) CompleteDeliveries(os []*agenthooks.Outcome) error {
-	if tx.d.Name != "postgres" {
+	if !tx.d.BatchComplete {
 		for _, o := range os {
 			if err := tx.CompleteDelivery(o); err != nil {
 				return err

@@ -29,16 +29,25 @@ type Querier interface {
 
 // Dialect holds what differs between engines.
 type Dialect struct {
-	// Name is the engine name, "sqlite" or "postgres".
-	Name string
 	// Numbered rebinds '?' placeholders to $1, $2, ... (PostgreSQL).
 	Numbered bool
 	// LockSuffix is appended to finders used to modify a row in a write
 	// transaction (" FOR UPDATE" on PostgreSQL; SQLite has one writer).
 	LockSuffix string
-	// ClaimSQL selects due deliveries to claim: args (now, limit), returns ids.
-	// PostgreSQL adds FOR UPDATE SKIP LOCKED.
+	// ClaimSQL is the one statement that claims due deliveries: an UPDATE
+	// of the chosen rows RETURNING claimCols. Args: (leaseUntil, now, now,
+	// limit). PostgreSQL chooses them FOR UPDATE SKIP LOCKED, so that
+	// workers of several processes never take the same delivery.
 	ClaimSQL string
+	// BatchComplete completes a batch of outcomes in two statements (an
+	// UPDATE joined to the outcomes' VALUES, then one INSERT of the
+	// attempts) instead of two per outcome. Worth it where every statement
+	// is a round trip to a server (PostgreSQL); where statements run in
+	// process they are as cheap one by one (SQLite, whose planner also does
+	// not join an UPDATE to VALUES by primary key).
+	BatchComplete bool
+	// Catalogue reads the engine's schema (sqlstore/accounts.go).
+	Catalogue Catalogue
 	// DeliveryCreated runs after a delivery insert in a write transaction
 	// (PostgreSQL: pg_notify, sent at commit). May be nil.
 	DeliveryCreated func(ctx context.Context, q Querier) error
@@ -201,28 +210,4 @@ func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) 
 // settings (PRAGMA, SHOW) on the very connection a transaction runs on.
 func (tx *Tx) QueryRowForTest(query string) *sql.Row {
 	return tx.q.QueryRowContext(tx.ctx, query)
-}
-
-// relaxSQL makes a transaction's commit return before its WAL is on disk, per
-// engine. SQLite has no per-transaction switch (its store relaxes whole group
-// commits instead, see sqlite.Store.WriteRelaxed).
-var relaxSQL = map[string]string{
-	"postgres": "SET LOCAL synchronous_commit TO OFF",
-}
-
-// RelaxDurability lets this write transaction commit without waiting for
-// its WAL to reach the disk. The delivery workers use it for their own
-// bookkeeping (claims and outcomes), whose loss in a crash of the database
-// server costs a repeated attempt, never an accepted event; PostgreSQL keeps
-// such commits in order and consistent, and flushes them within a few
-// hundred milliseconds. Call it before the transaction's first write.
-func (tx *Tx) RelaxDurability() error {
-	q, ok := relaxSQL[tx.d.Name]
-	if !ok || !tx.write {
-		return nil
-	}
-	if _, err := tx.q.ExecContext(tx.ctx, q); err != nil {
-		return fmt.Errorf("relax durability: %w", err)
-	}
-	return nil
 }

@@ -21,6 +21,12 @@ const (
 	EventConversationUpdated = "conversation.updated"
 	// EventWebhookTest is sent by the "test" action of a webhook. Data: Test.
 	EventWebhookTest = "webhook.test"
+	// EventWebhookDisabled fires when another webhook of the account is
+	// disabled; sent only to webhooks whose events name it. Data: WebhookDisabled.
+	EventWebhookDisabled = "webhook.disabled"
+	// EventDeliveryFailed fires when a delivery to another webhook of the
+	// account ends failed; sent only to webhooks whose events name it. Data: DeliveryFailed.
+	EventDeliveryFailed = "delivery.failed"
 )
 
 // The spellings used by the examples of Insighto's original help article.
@@ -73,7 +79,8 @@ func (e *Event) CreatedTime() (time.Time, error) {
 }
 
 // Decode returns Data decoded into the struct of the event type: a
-// *CapturedForm, *CapturedIntent, *Conversation or *Test. Fields it does not
+// *CapturedForm, *CapturedIntent, *Conversation, *Test, *WebhookDisabled or
+// *DeliveryFailed. Fields it does not
 // know are ignored, so newer payloads still decode. For an unknown type it
 // returns an error wrapping ErrUnknownEventType.
 func (e *Event) Decode() (any, error) {
@@ -87,6 +94,10 @@ func (e *Event) Decode() (any, error) {
 		v = new(Conversation)
 	case EventWebhookTest:
 		v = new(Test)
+	case EventWebhookDisabled:
+		v = new(WebhookDisabled)
+	case EventDeliveryFailed:
+		v = new(DeliveryFailed)
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownEventType, e.Type)
 	}
@@ -198,4 +209,37 @@ type Test struct {
 	WebhookID string `json:"webhook_id"`
 	// Message is a human-readable note.
 	Message string `json:"message"`
+}
+
+// WebhookDisabled is the data of webhook.disabled.
+type WebhookDisabled struct {
+	// WebhookID is the webhook that was disabled.
+	WebhookID string `json:"webhook_id"`
+	// Name is its name.
+	Name string `json:"name"`
+	// Endpoint is its URL.
+	Endpoint string `json:"endpoint"`
+	// Reason is why: "gone" (the endpoint answered 410), "failing" (every
+	// delivery failed for a long while) or "manual".
+	Reason string `json:"reason"`
+	// DisabledAt is when, formatted with TimeLayout.
+	DisabledAt string `json:"disabled_at"`
+}
+
+// DeliveryFailed is the data of delivery.failed.
+type DeliveryFailed struct {
+	// DeliveryID is the delivery that ended failed.
+	DeliveryID string `json:"delivery_id"`
+	// EventID is its event.
+	EventID string `json:"event_id"`
+	// Event is its event's type.
+	Event string `json:"event"`
+	// WebhookID is the webhook it was for.
+	WebhookID string `json:"webhook_id"`
+	// AttemptCount is how many attempts were made.
+	AttemptCount int `json:"attempt_count"`
+	// LastStatusCode is the last answer's HTTP status, nil if none came.
+	LastStatusCode *int `json:"last_status_code"`
+	// LastError is the last attempt's error, nil if none.
+	LastError *string `json:"last_error"`
 }

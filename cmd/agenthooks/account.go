@@ -52,7 +52,7 @@ func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		fmt.Fprintf(stderr, "agenthooks: unknown account command %q (create, rotate-key)\n", sub)
 		return 2
 	}
-	store, err := openStore(ctx, cfg.DatabaseURL, log)
+	store, err := openStore(ctx, cfg.DatabaseURL, log, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "agenthooks: %v\n", err)
 		return 1
@@ -93,7 +93,7 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return 2
 	}
 	log := newLogger(cfg, stderr)
-	store, err := openStore(ctx, cfg.DatabaseURL, log)
+	store, err := openStore(ctx, cfg.DatabaseURL, log, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "agenthooks: %v\n", err)
 		return 1

@@ -40,7 +40,7 @@ func TestServeBindFailsFirst(t *testing.T) {
 					t.Errorf("serve on a taken port created the database file (%v)", err)
 				}
 			} else {
-				store, err := openStore(context.Background(), dbURL, newLogger(testConfig(t, e), testWriter{t}))
+				store, err := openStore(context.Background(), dbURL, newLogger(testConfig(t, e), testWriter{t}), false)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -102,26 +102,15 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 			return nil, fmt.Errorf("listen on %s (AGENTHOOKS_ADDR): %w", cfg.Addr, err)
 		}
 	}
-	if store, err = openStore(ctx, cfg.DatabaseURL, log); err != nil {
+	if store, err = openStore(ctx, cfg.DatabaseURL, log, true); err != nil {
 		return nil, err
 	}
-	if store.Engine() == "sqlite" && cfg.Role != "all" {
+	if store.Capabilities().OneProcess && cfg.Role != "all" {
 		return nil, errors.New("--role api and --role worker need PostgreSQL: an embedded SQLite database is used by one process; run 'serve' without --role, or set AGENTHOOKS_DATABASE_URL=postgres://...")
 	}
 	policy := egress.Policy{AllowPrivate: cfg.AllowPrivateEndpoints}
 	svc := service.New(store, policy, log)
 	a := &app{cfg: cfg, log: log, store: store, svc: svc, serveErr: make(chan error, 1), sweepStop: make(chan struct{})}
-	if store.Engine() == "sqlite" {
-		// One process owns an SQLite database: no claim of a previous run can
-		// still be alive, so its leases need not be waited out.
-		var n int
-		if err := store.Write(ctx, func(tx agenthooks.Tx) (err error) { n, err = tx.ReleaseClaims(); return err }); err != nil {
-			return nil, fmt.Errorf("release claims: %w", err)
-		}
-		if n > 0 {
-			log.Info("released deliveries claimed by a previous run", slog.Int("count", n))
-		}
-	}
 	if cfg.Role != "worker" {
 		first, err := svc.EnsureFirstAccount(ctx)
 		if err != nil {
@@ -171,6 +160,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 			Timeout:               cfg.DeliveryTimeout,
 			UserAgent:             "agenthooks/" + version(),
 			Logger:                log,
+			Notifier:              svc,
 		})
 	}
 	return a, nil
@@ -186,7 +176,9 @@ func (a *app) URL() string {
 
 func (a *app) start() {
 	if a.pool != nil {
-		a.pool.Start()
+		if err := a.pool.Start(context.Background()); err != nil {
+			a.log.Error("start delivery workers", slog.Any("error", err))
+		}
 		if a.cfg.IdleClose > 0 {
 			a.sweep("idle close", sweepEvery(a.cfg.IdleClose), func(ctx context.Context) error {
 				_, err := a.svc.CloseIdle(ctx, time.Now().Add(-a.cfg.IdleClose))
@@ -255,7 +247,9 @@ func (a *app) stop() {
 	}
 	if a.pool != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
-		a.pool.Stop(ctx)
+		if err := a.pool.Stop(ctx); err != nil {
+			a.log.Warn("delivery workers stopped with attempts cut short; they will be retried", slog.Any("error", err))
+		}
 		cancel()
 	}
 	close(a.sweepStop)

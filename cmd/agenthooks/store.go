@@ -12,11 +12,14 @@ import (
 )
 
 // openStore opens the store a database URL names, applying migrations.
-func openStore(ctx context.Context, databaseURL string, log *slog.Logger) (agenthooks.Store, error) {
+// owner is true for serve, the process that owns an SQLite file and runs
+// its workers (sqlite.Options.Owner); false for the commands that open it
+// beside a running serve.
+func openStore(ctx context.Context, databaseURL string, log *slog.Logger, owner bool) (agenthooks.Store, error) {
 	switch {
 	case strings.HasPrefix(databaseURL, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite:"), "//")
-		s, err := sqlite.Open(ctx, path, sqlite.Options{})
+		s, err := sqlite.Open(ctx, path, sqlite.Options{Owner: owner, Logger: log})
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", databaseURL, err)
 		}

@@ -83,28 +83,11 @@ func (w *world) stats() sqlite.Stats {
 	return sqlite.Stats{}
 }
 
-// relaxed runs fn as the delivery pool writes its bookkeeping: relaxed
-// where the engine allows it (delivery.Pool.write).
+// relaxed runs fn as the delivery pool writes its bookkeeping:
+// the commit may return before it is durable (agenthooks.Store.WriteRelaxed).
 func (w *world) relaxed(b *testing.B, fn func(agenthooks.Tx) error) {
 	b.Helper()
-	type relaxedWriter interface {
-		WriteRelaxed(context.Context, func(agenthooks.Tx) error) error
-	}
-	type relaxer interface{ RelaxDurability() error }
-	var err error
-	if rw, ok := w.store.(relaxedWriter); ok {
-		err = rw.WriteRelaxed(context.Background(), fn)
-	} else {
-		err = w.store.Write(context.Background(), func(tx agenthooks.Tx) error {
-			if r, ok := tx.(relaxer); ok {
-				if err := r.RelaxDurability(); err != nil {
-					return err
-				}
-			}
-			return fn(tx)
-		})
-	}
-	if err != nil {
+	if err := w.store.WriteRelaxed(context.Background(), fn); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -204,9 +187,6 @@ func BenchmarkClaim(b *testing.B) {
 // deliveries, one successful attempt each, in one relaxed write, as the
 // pool's completion writer does (CompleteDeliveries); one op is one batch.
 func BenchmarkComplete(b *testing.B) {
-	type batchCompleter interface {
-		CompleteDeliveries([]*agenthooks.Outcome) error
-	}
 	forEachEngine(b, func(b *testing.B, w *world) {
 		ids := make([]string, 0, len(w.webhooks))
 		for _, wh := range w.webhooks {
@@ -227,7 +207,7 @@ func BenchmarkComplete(b *testing.B) {
 				if err := tx.ClearWebhooksFailing(ids); err != nil {
 					return err
 				}
-				return tx.(batchCompleter).CompleteDeliveries(outcomes)
+				return tx.CompleteDeliveries(outcomes)
 			})
 		}
 		b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "deliveries/s")

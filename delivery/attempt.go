@@ -1,0 +1,233 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/agenthooks/agenthooks"
+	"github.com/agenthooks/agenthooks/egress"
+	"github.com/agenthooks/agenthooks/signature"
+)
+
+// result is a job's outcome on its way to the writers.
+type result struct {
+	outcome   agenthooks.Outcome
+	gone      bool // 410: disable the webhook and end its pending deliveries
+	attempted bool // an HTTP attempt was made (not held back, not cancelled)
+	ok        bool // the attempt succeeded
+	accountID string
+	webhookID string
+	// ended is the job when its attempt ended the delivery failed: the
+	// writer raises delivery.failed about it.
+	ended *agenthooks.Job
+}
+
+// work owns one claimed job from its claim to its outcome: it is admitted
+// by the gate, or parked there until an attempt to the same webhook ends
+// and gives it a turn, or held back; then it makes the attempt or hands the
+// job back, frees its slot and hands the outcome to the writers.
+func (p *Pool) work(j *agenthooks.Job) {
+	defer p.slots.exited()
+	wait, turn := p.gate.admit(j, p.o.Now())
+	if turn != nil {
+		wait = <-turn
+	}
+	var r result
+	if wait > 0 {
+		r = p.handBack(j, wait)
+	} else {
+		r = p.attempt(j)
+		p.gate.done(j.Webhook.ID, r.attempted, r.ok, p.o.Now())
+	}
+	p.slots.free()
+	p.results <- r
+}
+
+// handBack returns a job held back by its webhook's circuit, rate limit or
+// full in-flight cap to the queue, due after wait, with no attempt counted.
+func (p *Pool) handBack(j *agenthooks.Job, wait time.Duration) result {
+	p.heldBack.Add(1)
+	return result{accountID: j.Delivery.AccountID, webhookID: j.Webhook.ID, outcome: agenthooks.Outcome{
+		DeliveryID: j.Delivery.ID, Lease: j.Lease, Status: agenthooks.DeliveryPending, NextAttemptAt: p.o.Now().Add(wait)}}
+}
+
+// keys returns the signing keys: the current secret, and the previous one
+// while a rotation's overlap lasts.
+func keys(w *agenthooks.Webhook, now time.Time) ([][]byte, error) {
+	k, err := signature.ParseSecret(w.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("webhook secret: %w", err)
+	}
+	ks := [][]byte{k}
+	if w.PreviousSecret != "" && now.Before(w.PreviousSecretUntil) {
+		if old, err := signature.ParseSecret(w.PreviousSecret); err == nil {
+			ks = append(ks, old)
+		}
+	}
+	return ks, nil
+}
+
+// ResponseBodyLimit is how much of a response body an attempt records.
+const ResponseBodyLimit = 4096
+
+// attempt makes one HTTP request and decides the outcome.
+func (p *Pool) attempt(j *agenthooks.Job) result {
+	d := &j.Delivery
+	start := p.o.Now()
+	res := result{accountID: d.AccountID, webhookID: d.WebhookID}
+	a := &agenthooks.Attempt{ID: newID(), DeliveryID: d.ID, AccountID: d.AccountID, CreatedAt: start}
+	status, retryAfter, err := p.post(j, start, a)
+	if err != nil && p.attemptCtx.Err() != nil {
+		// Cancelled by shutdown: release without counting an attempt.
+		res.outcome = agenthooks.Outcome{DeliveryID: d.ID, Lease: j.Lease, Status: agenthooks.DeliveryPending, NextAttemptAt: p.o.Now()}
+		return res
+	}
+	end := p.o.Now()
+	a.DurationMS = end.Sub(start).Milliseconds()
+	a.StatusCode = status
+	if err != nil {
+		a.Error = cleanError(err).Error()
+	}
+	p.attempts.Add(1)
+	res.attempted = true
+	o := agenthooks.Outcome{DeliveryID: d.ID, Lease: j.Lease, Attempt: a}
+	switch {
+	case err == nil && status >= 200 && status < 300:
+		o.Status = agenthooks.DeliverySucceeded
+		res.ok = true
+		p.delivered.Add(1)
+	case err == nil && status == http.StatusGone:
+		o.Status = agenthooks.DeliveryFailed
+		res.gone = true
+	default:
+		next, ok := p.o.Policy.NextRetry(d.AttemptCount+1, end, retryAfter)
+		if ok {
+			o.Status, o.NextAttemptAt = agenthooks.DeliveryPending, next
+		} else {
+			o.Status = agenthooks.DeliveryFailed
+		}
+	}
+	if o.Status == agenthooks.DeliveryFailed {
+		p.failed.Add(1)
+		res.ended = j
+	}
+	res.outcome = o
+	p.obs.AttemptFinished(d.WebhookID, attemptOutcome(res.ok, err), end.Sub(start))
+	if !res.ok {
+		p.logFailed(j, &o)
+	}
+	return res
+}
+
+// attemptOutcome names an attempt's outcome for the Observer.
+func attemptOutcome(ok bool, err error) string {
+	var ne net.Error
+	switch {
+	case ok:
+		return OutcomeSucceeded
+	case errors.Is(err, egress.ErrForbiddenAddress):
+		return OutcomeBlocked
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return OutcomeTimeout
+	}
+	return OutcomeFailed
+}
+
+// lastError is what a failed attempt leaves as its delivery's last error:
+// the transport's error, or "HTTP <status>" for a failed answer (the store
+// records the same, sqlstore's outcomeColumns).
+func lastError(a *agenthooks.Attempt) string {
+	if a.Error != "" {
+		return a.Error
+	}
+	return fmt.Sprintf("HTTP %d", a.StatusCode)
+}
+
+// logFailed writes the one line of a failed attempt: at info while the
+// delivery will be retried, at warn when the attempt ended it failed.
+func (p *Pool) logFailed(j *agenthooks.Job, o *agenthooks.Outcome) {
+	a := o.Attempt
+	status, next := slog.Any("status_code", nil), slog.Any("next_attempt_at", nil)
+	if a.StatusCode != 0 {
+		status = slog.Int("status_code", a.StatusCode)
+	}
+	level, msg := slog.LevelWarn, "delivery failed"
+	if o.Status == agenthooks.DeliveryPending {
+		level, msg = slog.LevelInfo, "delivery attempt failed"
+		next = slog.Time("next_attempt_at", o.NextAttemptAt)
+	}
+	p.log.LogAttrs(context.Background(), level, msg, slog.String("delivery_id", j.Delivery.ID), slog.String("event_id", j.Delivery.EventID),
+		slog.String("webhook_id", j.Delivery.WebhookID), slog.Int("attempt", j.Delivery.AttemptCount+1), status,
+		slog.String("error", lastError(a)), next)
+}
+
+// post sends the request; it returns the status code (0 if none), the
+// Retry-After floor of a 429 or 503, and the transport error if any.
+func (p *Pool) post(j *agenthooks.Job, start time.Time, a *agenthooks.Attempt) (int, time.Duration, error) {
+	ks, err := keys(&j.Webhook, start)
+	if err != nil {
+		return 0, 0, err
+	}
+	ctx, cancel := context.WithTimeout(p.attemptCtx, p.o.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, j.Webhook.Endpoint, bytes.NewReader(j.Payload))
+	if err != nil {
+		return 0, 0, fmt.Errorf("invalid endpoint: %w", err)
+	}
+	for k, v := range j.Webhook.Headers {
+		req.Header.Set(k, v)
+	}
+	ts := start.Unix()
+	h := req.Header
+	h["Content-Type"] = []string{"application/json"}
+	if p.o.UserAgent != "" {
+		h["User-Agent"] = []string{p.o.UserAgent}
+	}
+	// Lower-case names as Standard Webhooks writes them; HTTP/1.1 names are
+	// case-insensitive and HTTP/2 lower-cases them anyway.
+	h["webhook-id"] = []string{j.Delivery.EventID}
+	h["webhook-timestamp"] = []string{itoa(ts)}
+	h["webhook-signature"] = []string{signature.Header(ks, j.Delivery.EventID, ts, j.Payload)}
+	resp, err := p.o.Client.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, ResponseBodyLimit))
+	a.ResponseBody = sanitize(body)
+	// Drain a little more so the connection can be reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	var retryAfter time.Duration
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		retryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), p.o.Now())
+	}
+	return resp.StatusCode, retryAfter, nil
+}
+
+// cleanError drops the method and URL that *url.Error prefixes: the attempt
+// record already names the webhook.
+func cleanError(err error) error {
+	var ue interface{ Unwrap() error }
+	if errors.As(err, &ue) {
+		if inner := ue.Unwrap(); inner != nil {
+			if strings.HasPrefix(err.Error(), "Post ") {
+				return inner
+			}
+		}
+	}
+	return err
+}
+
+// sanitize makes a response body storable as text: valid UTF-8, no NUL.
+func sanitize(b []byte) string {
+	s := strings.ToValidUTF8(string(b), "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
+}
