@@ -83,6 +83,8 @@ type Outcome struct {
 // return an ENOTFOUND *Error when no row of the account matches.
 type Tx interface {
 	sweepTx
+	sessionTx
+	insightTx
 
 	// Now is the transaction's clock reading, taken once per transaction.
 	Now() time.Time
