@@ -42,6 +42,10 @@ type sessionTx interface {
 	// it returns how many sessions it removed.
 	DeleteExpiredSessions(now, idleBefore time.Time) (int, error)
 
+	// DeleteAccountSessions removes every session and portal token of the
+	// account (its deletion, or a key rotation that must sign everyone out).
+	DeleteAccountSessions(accountID string) error
+
 	// CreatePortalToken stores a portal link's token.
 	CreatePortalToken(p *PortalToken) error
 	// UsePortalToken removes the token with the hash and returns it, so that

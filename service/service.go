@@ -33,6 +33,9 @@ type Service struct {
 	log      *slog.Logger
 	// RotationOverlap is how long a rotated-out secret keeps signing (24h).
 	RotationOverlap time.Duration
+	// PublicURL is the base URL people reach the dashboard at
+	// (AGENTHOOKS_PUBLIC_URL); portal links are built on it.
+	PublicURL string
 }
 
 // New returns a Service over store; validate checks endpoints.

@@ -73,6 +73,17 @@ func (tx *Tx) DeleteExpiredSessions(now, idleBefore time.Time) (int, error) {
 	return int(n), nil
 }
 
+// DeleteAccountSessions removes the account's sessions and portal tokens.
+func (tx *Tx) DeleteAccountSessions(accountID string) error {
+	if _, err := tx.exec("DELETE FROM sessions WHERE account_id = ?", accountID); err != nil {
+		return fmt.Errorf("delete account sessions: %w", err)
+	}
+	if _, err := tx.exec("DELETE FROM portal_tokens WHERE account_id = ?", accountID); err != nil {
+		return fmt.Errorf("delete account portal tokens: %w", err)
+	}
+	return nil
+}
+
 const portalTokenCols = "token_hash, account_id, read_only, created_at, expires_at"
 
 // CreatePortalToken stores a portal link's token.

@@ -11,7 +11,9 @@ import (
 // that none of them reaches into another account.
 func exerciseInsight(t *testing.T, setup setupFunc) {
 	all := agenthooks.Page{Page: 1, Size: 100}
-	eventIDs := func(es []*agenthooks.Event) []string { return idsOf(es, func(e *agenthooks.Event) string { return e.ID }) }
+	eventIDs := func(es []*agenthooks.Event) []string {
+		return idsOf(es, func(e *agenthooks.Event) string { return e.ID })
+	}
 
 	t.Run("QueryEvents", func(t *testing.T) {
 		t.Parallel()
@@ -75,7 +77,10 @@ func exerciseInsight(t *testing.T, setup setupFunc) {
 		c2 := b.conversation(t, b.acct, as, b.clock.Add(time.Minute))
 		c3 := b.conversation(t, b.acct, NewID(), b.clock.Add(time.Minute))
 		b.conversation(t, b.other, as, b.clock.Add(time.Minute))
-		b.write(t, func(tx agenthooks.Tx) error { _, err := tx.CloseConversation(b.acct.ID, c2.ID, b.clock.Now()); return err })
+		b.write(t, func(tx agenthooks.Tx) error {
+			_, err := tx.CloseConversation(b.acct.ID, c2.ID, b.clock.Now())
+			return err
+		})
 		yes, no := true, false
 		tests := []struct {
 			name string

@@ -87,6 +87,32 @@ func exerciseSessions(t *testing.T, setup setupFunc) {
 		})
 	})
 
+	t.Run("DeleteAccountSessions", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		now := b.clock.Now()
+		for _, a := range []*agenthooks.Account{b.acct, b.other} {
+			s := &agenthooks.Session{TokenHash: "s-" + a.ID, AccountID: a.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
+			p := &agenthooks.PortalToken{TokenHash: "p-" + a.ID, AccountID: a.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+			b.write(t, func(tx agenthooks.Tx) error {
+				mustNil(t, tx.CreateSession(s))
+				return tx.CreatePortalToken(p)
+			})
+		}
+		b.write(t, func(tx agenthooks.Tx) error { return tx.DeleteAccountSessions(b.acct.ID) })
+		b.write(t, func(tx agenthooks.Tx) error {
+			_, err := tx.FindSession("s-" + b.acct.ID)
+			mustCode(t, err, agenthooks.ENOTFOUND, "the account's session after DeleteAccountSessions")
+			_, err = tx.UsePortalToken("p-" + b.acct.ID)
+			mustCode(t, err, agenthooks.ENOTFOUND, "the account's portal token after DeleteAccountSessions")
+			_, err = tx.FindSession("s-" + b.other.ID)
+			mustNil(t, err)
+			_, err = tx.UsePortalToken("p-" + b.other.ID)
+			mustNil(t, err)
+			return nil
+		})
+	})
+
 	t.Run("PortalTokenSingleUse", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
