@@ -151,6 +151,7 @@ var routes = []route{
 	{"GET", "/delivery/{id}", "delivery", nil, 200, []string{"id", "event_id", "webhook_id", "status", "attempt_count", "next_attempt_at", "attempts"}},
 	{"POST", "/delivery/{id}/retry", "delivery", nil, 202, []string{"id", "status"}},
 	{"GET", "/event_type", "", nil, 200, []string{"list"}},
+	{"POST", "/portal_session", "", func(*world) any { return map[string]any{"expires_in": 120, "read_only": true} }, 201, []string{"url", "expires_at"}},
 
 	{"POST", "/conversation/{id}/close", "conversation", nil, 200, []string{"id", "status"}},
 	{"DELETE", "/assistant/{id}", "assistant", nil, 200, nil},

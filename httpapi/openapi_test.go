@@ -1181,6 +1181,8 @@ func TestOpenAPIRealRun(t *testing.T) {
 		}
 	}
 
+	r.do(openAPIReq{method: "POST", path: v1 + "/portal_session", body: map[string]any{"expires_in": 600, "read_only": true}, want: 201})
+
 	// Errors.
 	r.do(openAPIReq{method: "GET", path: v1 + "/outbound_webhook", noAuth: true, want: 401})
 	r.do(openAPIReq{method: "GET", path: v1 + "/assistant/0190a8e2-7c1d-7cc0-8000-000000000000", want: 404})

@@ -143,6 +143,7 @@ func (s *Server) routes() {
 	s.handle("GET /delivery/{id}", s.getDelivery)
 	s.handle("POST /delivery/{id}/retry", s.retryDelivery)
 	s.handle("GET /event_type", s.listEventTypes)
+	s.routesPortal()
 
 	s.mux.HandleFunc("GET "+base+"/openapi.json", s.serveOpenAPI)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
