@@ -185,11 +185,26 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			d.renderError(w, r, http.StatusInternalServerError, "Something went wrong", "The error was logged. Try again in a moment.")
 		}
 	}()
-	if !validText(r.URL.Path) || !validText(r.URL.RawQuery) {
+	if !validText(r.URL.Path) || !validQuery(r.URL.Query()) {
 		d.renderError(w, r, http.StatusNotFound, "Not found", "There is nothing at this address.")
 		return
 	}
 	d.handler.ServeHTTP(w, r)
+}
+
+// validQuery reports whether every query parameter is valid text.
+func validQuery(q url.Values) bool {
+	for k, vs := range q {
+		if !validText(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !validText(v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // validText reports whether s can name something: UTF-8 without NUL (the
@@ -221,7 +236,9 @@ func (d *Dashboard) page(pattern string, h handlerFunc) {
 				d.fail(w, r, err)
 				return
 			}
-			d.clearCookie(w)
+			if _, err := r.Cookie(cookieName); err == nil {
+				d.clearCookie(w) // a stale cookie: drop it
+			}
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
 				if r.URL.Path == "/" {
 					d.signInPage(w, r, http.StatusOK, "", "")
@@ -237,6 +254,10 @@ func (d *Dashboard) page(pattern string, h handlerFunc) {
 			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 			if err := r.ParseForm(); err != nil {
 				d.renderError(w, r, http.StatusRequestEntityTooLarge, "Form too large", "The form could not be read (at most 1 MiB).")
+				return
+			}
+			if !validQuery(r.PostForm) {
+				d.renderError(w, r, http.StatusUnprocessableEntity, "Invalid input", "The form holds text that is not valid UTF-8, or a NUL character. Nothing was changed.")
 				return
 			}
 			if subtle.ConstantTimeCompare([]byte(r.PostForm.Get("csrf")), []byte(s.csrf)) != 1 {
