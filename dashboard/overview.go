@@ -49,7 +49,7 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, s *session)
 // Chart geometry (SVG user units; the SVG scales to its box).
 const (
 	chartW, chartH = 720.0, 180.0
-	padL, padR     = 44.0, 8.0
+	padL, padR     = 8.0, 44.0 // the value axis is on the right, next to "now"
 	padT, padB     = 10.0, 24.0
 )
 
@@ -74,7 +74,7 @@ func chartFrame(b *strings.Builder, title string, top float64, unit string, star
 		y := padT + plotH*float64(i)/4
 		v := top * float64(4-i) / 4
 		fmt.Fprintf(b, `<line class="grid" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, padL, y, chartW-padR, y)
-		fmt.Fprintf(b, `<text class="axis" x="%.1f" y="%.1f" text-anchor="end">%s%s</text>`, padL-6, y+4, trimFloat(v), unit)
+		fmt.Fprintf(b, `<text class="axis" x="%.1f" y="%.1f" text-anchor="start">%s%s</text>`, chartW-padR+6, y+4, trimFloat(v), unit)
 	}
 	span := end.Sub(start)
 	for i := 0; i <= 4; i++ {
