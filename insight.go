@@ -51,6 +51,8 @@ type insightTx interface {
 	QueryEvents(accountID string, q EventQuery, p Page) ([]*Event, int, error)
 	// QueryConversations returns one page of the account's conversations, newest first.
 	QueryConversations(accountID string, q ConversationQuery, p Page) ([]*Conversation, int, error)
+	// ListAssistantWidgets returns one page of the assistant's widgets, oldest first.
+	ListAssistantWidgets(accountID, assistantID string, p Page) ([]*Widget, int, error)
 	// ListConversationForms returns the forms captured in the conversation, oldest first.
 	ListConversationForms(accountID, conversationID string) ([]*CapturedForm, error)
 	// ListConversationIntents returns the intents captured in the conversation, oldest first.

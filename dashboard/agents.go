@@ -119,6 +119,7 @@ type assistantData struct {
 	Assistant   *agenthooks.Assistant
 	Tab         string
 	Widgets     []*agenthooks.Widget
+	Pager       pager
 	WidgetTypes []struct{ Type, Name string }
 	Webhooks    []*agenthooks.Webhook
 	Webhook     *agenthooks.Webhook // the assigned one, nil when none
@@ -127,27 +128,6 @@ type assistantData struct {
 	WidgetName  string
 	WidgetType  string
 	Errors      map[string]string
-}
-
-// assistantWidgets returns the assistant's widgets. The store lists an
-// account's widgets, so this pages through them all (an account has few).
-func (d *Dashboard) assistantWidgets(ctx context.Context, accountID, assistantID string) ([]*agenthooks.Widget, error) {
-	var out []*agenthooks.Widget
-	for p := 1; p <= 100; p++ {
-		l, err := d.svc.ListWidgets(ctx, accountID, agenthooks.Page{Page: p, Size: 100})
-		if err != nil {
-			return nil, err
-		}
-		for _, w := range l.Items {
-			if w.AssistantID == assistantID {
-				out = append(out, w)
-			}
-		}
-		if p*100 >= l.Total {
-			break
-		}
-	}
-	return out, nil
 }
 
 func (d *Dashboard) assistantData(r *http.Request, s *session, tab string) (*assistantData, error) {
@@ -166,9 +146,12 @@ func (d *Dashboard) assistantData(r *http.Request, s *session, tab string) (*ass
 		}
 	}
 	if tab == "widgets" {
-		if data.Widgets, err = d.assistantWidgets(ctx, s.account.ID, a.ID); err != nil {
+		p := pageParam(r)
+		l, err := d.svc.ListAssistantWidgets(ctx, s.account.ID, a.ID, p)
+		if err != nil {
 			return nil, err
 		}
+		data.Widgets, data.Pager = l.Items, newPager(r, p, l.Total)
 	}
 	return data, nil
 }

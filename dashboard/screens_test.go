@@ -2,6 +2,7 @@ package dashboard_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -140,7 +141,7 @@ func TestWebhookScreens(t *testing.T) {
 		contains(t, p, "Secret rotated", "The previous secret still signs alongside the new one until")
 		got, err := b.svc.GetWebhook(context.Background(), b.acctA, id)
 		must(t, err)
-		if got.PreviousSecret != wh.Secret || !strings.Contains(p.Body, got.Secret) {
+		if got.PreviousSecret != wh.Secret || !strings.Contains(html.UnescapeString(p.Body), got.Secret) {
 			t.Fatal("rotation did not keep the old secret or show the new one")
 		}
 	})
@@ -624,4 +625,40 @@ func TestReadOnlySession(t *testing.T) {
 	p := br.post("/sign-out", nil)
 	expectStatus(t, p, http.StatusSeeOther)
 	contains(t, br.get("/"), "API key")
+}
+
+func TestEveryInputHasALabel(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	w := b.conversationWorld(t)
+	ctx := context.Background()
+	f, err := b.svc.CreateForm(ctx, b.acctA, service.FormInput{Name: "F"})
+	must(t, err)
+	ev, err := b.svc.QueryEvents(ctx, b.acctA, agenthooks.EventQuery{}, agenthooks.Page{Page: 1, Size: 1})
+	must(t, err)
+	ds, err := b.svc.ListDeliveries(ctx, b.acctA, agenthooks.DeliveryFilter{}, agenthooks.Page{Page: 1, Size: 1})
+	must(t, err)
+	br := b.signedIn(b.keyA)
+	pages := []string{"/", "/webhooks", "/webhooks/new", "/webhooks/" + w.webhook, "/webhooks/" + w.webhook + "?reveal=secret", "/webhooks/" + w.webhook + "/delete",
+		"/assistants", "/assistants/" + w.assistant, "/assistants/" + w.assistant + "/operations?assign=1", "/forms", "/forms/" + f.ID,
+		"/conversations", "/conversations/" + w.conversation, "/events", "/events/" + ev.Items[0].ID, "/deliveries", "/deliveries/" + ds.Items[0].ID}
+	input := regexp.MustCompile(`<(input|select|textarea)\b([^>]*)>`)
+	for _, path := range pages {
+		p := br.get(path)
+		expectStatus(t, p, http.StatusOK)
+		for _, m := range input.FindAllStringSubmatch(p.Body, -1) {
+			if strings.Contains(m[2], `type="hidden"`) {
+				continue
+			}
+			id := regexp.MustCompile(`\sid="([^"]+)"`).FindStringSubmatch(m[2])
+			if id == nil {
+				t.Errorf("GET %s: <%s%s> has no id for a label", path, m[1], m[2])
+				continue
+			}
+			if !strings.Contains(p.Body, `<label for="`+id[1]+`"`) {
+				t.Errorf("GET %s: #%s has no <label for>", path, id[1])
+			}
+		}
+	}
+	contains(t, b.browser().get("/"), `<label for="api_key">API key</label>`)
 }

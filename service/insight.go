@@ -50,6 +50,21 @@ func (s *Service) QueryConversations(ctx context.Context, accountID string, q ag
 	})
 }
 
+// ListAssistantWidgets returns one page of the assistant's widgets
+// (ENOTFOUND when the account has no such assistant).
+func (s *Service) ListAssistantWidgets(ctx context.Context, accountID, assistantID string, p agenthooks.Page) (*List[*agenthooks.Widget], error) {
+	return read(ctx, s, func(tx agenthooks.Tx) (*List[*agenthooks.Widget], error) {
+		if _, err := tx.FindAssistant(accountID, assistantID); err != nil {
+			return nil, err
+		}
+		items, total, err := tx.ListAssistantWidgets(accountID, assistantID, p)
+		if err != nil {
+			return nil, err
+		}
+		return &List[*agenthooks.Widget]{Items: items, Total: total, Page: p}, nil
+	})
+}
+
 // ConversationDetail is a conversation with its transcript, what it captured
 // and the first events it fired (oldest first).
 type ConversationDetail struct {

@@ -48,6 +48,12 @@ func (tx *Tx) QueryConversations(accountID string, q agenthooks.ConversationQuer
 	return listPage(tx, "conversations", conversationCols, "conversations", where, args, "created_at DESC, id DESC", p, scanConversation)
 }
 
+// ListAssistantWidgets returns one page of the assistant's widgets
+// (widgets_assistant index).
+func (tx *Tx) ListAssistantWidgets(accountID, assistantID string, p agenthooks.Page) ([]*agenthooks.Widget, int, error) {
+	return listPage(tx, "widgets", widgetCols, "widgets", "assistant_id = ? AND account_id = ?", []any{assistantID, accountID}, "id", p, scanWidget)
+}
+
 // ListConversationForms returns the forms captured in the conversation, oldest first.
 func (tx *Tx) ListConversationForms(accountID, conversationID string) ([]*agenthooks.CapturedForm, error) {
 	rows, err := tx.query("SELECT "+capturedFormCols+" FROM captured_forms WHERE conversation_id = ? AND account_id = ? ORDER BY id", conversationID, accountID)

@@ -106,6 +106,35 @@ func exerciseInsight(t *testing.T, setup setupFunc) {
 		}
 	})
 
+	t.Run("ListAssistantWidgets", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		as, other := NewID(), NewID()
+		mk := func(a *agenthooks.Account, assistantID string) *agenthooks.Widget {
+			w := &agenthooks.Widget{ID: NewID(), AccountID: a.ID, AssistantID: assistantID, Name: "W " + unicode, WidgetType: "web_call", CreatedAt: b.clock.Add(time.Second)}
+			b.write(t, func(tx agenthooks.Tx) error { return tx.CreateWidget(w) })
+			return w
+		}
+		w1, w2 := mk(b.acct, as), mk(b.acct, as)
+		mk(b.acct, other)
+		mk(b.other, as) // another account's, same assistant id
+		w3 := mk(b.acct, as)
+		b.read(t, func(tx agenthooks.Tx) error {
+			got, total, err := tx.ListAssistantWidgets(b.acct.ID, as, all)
+			mustNil(t, err)
+			checkEqual(t, "ListAssistantWidgets", got, []*agenthooks.Widget{stored(w1), stored(w2), stored(w3)})
+			if total != 3 {
+				t.Errorf("total = %d, want 3", total)
+			}
+			got, total, err = tx.ListAssistantWidgets(b.acct.ID, as, agenthooks.Page{Page: 2, Size: 2})
+			mustNil(t, err)
+			if len(got) != 1 || got[0].ID != w3.ID || total != 3 {
+				t.Errorf("page 2 of 2 = %d items (total %d), want [w3] of 3", len(got), total)
+			}
+			return nil
+		})
+	})
+
 	t.Run("ConversationFormsAndIntents", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)

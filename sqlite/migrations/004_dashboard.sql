@@ -20,9 +20,10 @@ CREATE TABLE portal_tokens (
 );
 CREATE INDEX portal_tokens_account ON portal_tokens(account_id);
 CREATE INDEX portal_tokens_expires ON portal_tokens(expires_at);
--- The dashboard's reads: a conversation's events, captured forms and intents,
+-- The dashboard's reads: an assistant's widgets, a conversation's events, captured forms and intents,
 -- and the overview's attempt counts over the last 24 hours.
 CREATE INDEX events_conversation ON events(conversation_id, id);
+CREATE INDEX widgets_assistant ON widgets(assistant_id, id);
 CREATE INDEX captured_forms_conversation ON captured_forms(conversation_id, id);
 CREATE INDEX captured_intents_conversation ON captured_intents(conversation_id, id);
 CREATE INDEX attempts_account_created ON attempts(account_id, created_at);
