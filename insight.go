@@ -53,6 +53,9 @@ type insightTx interface {
 	QueryConversations(accountID string, q ConversationQuery, p Page) ([]*Conversation, int, error)
 	// ListAssistantWidgets returns one page of the assistant's widgets, oldest first.
 	ListAssistantWidgets(accountID, assistantID string, p Page) ([]*Widget, int, error)
+	// EventTypesByID returns the type of each of the account's events among
+	// ids (missing ones are left out).
+	EventTypesByID(accountID string, ids []string) (map[string]string, error)
 	// ListConversationForms returns the forms captured in the conversation, oldest first.
 	ListConversationForms(accountID, conversationID string) ([]*CapturedForm, error)
 	// ListConversationIntents returns the intents captured in the conversation, oldest first.

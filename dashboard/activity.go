@@ -176,7 +176,7 @@ func (d *Dashboard) showEvent(w http.ResponseWriter, r *http.Request, s *session
 var deliveryStatuses = []string{agenthooks.DeliveryPending, agenthooks.DeliverySucceeded, agenthooks.DeliveryFailed}
 
 type deliveriesData struct {
-	Items    []*agenthooks.Delivery
+	Items    []service.DeliveryRow
 	Pager    pager
 	Webhooks []*agenthooks.Webhook
 	Names    map[string]string
@@ -200,7 +200,7 @@ func (d *Dashboard) listDeliveries(w http.ResponseWriter, r *http.Request, s *se
 		data.Status = ""
 	}
 	p := pageParam(r)
-	l, err := d.svc.ListDeliveries(ctx, s.account.ID, agenthooks.DeliveryFilter{WebhookID: data.Webhook, Status: data.Status}, p)
+	l, err := d.svc.ListDeliveryRows(ctx, s.account.ID, agenthooks.DeliveryFilter{WebhookID: data.Webhook, Status: data.Status}, p)
 	if err != nil {
 		return err
 	}

@@ -419,7 +419,7 @@ func TestActivityScreens(t *testing.T) {
 
 	t.Run("Deliveries", func(t *testing.T) {
 		p := br.get("/deliveries")
-		contains(t, p, "pending", "Sink")
+		contains(t, p, "pending", "Sink", "<code>conversation.closed</code>", "<code>captured_intent.created</code>")
 		contains(t, br.get("/deliveries?status=pending&webhook_id="+w.webhook), "pending")
 		lacks(t, br.get("/deliveries?status=failed"), "/deliveries/0")
 		expectStatus(t, br.get("/deliveries?status=bogus&webhook_id=%ff"), http.StatusNotFound)

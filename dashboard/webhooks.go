@@ -174,7 +174,7 @@ type webhookData struct {
 	Form       webhookForm
 	Stats      agenthooks.WebhookStats
 	Secret     string
-	Deliveries []*agenthooks.Delivery
+	Deliveries []service.DeliveryRow
 	Rotating   bool // the previous secret still signs
 	Overlap    time.Duration
 	Recover    string // the recover form's since, as typed
@@ -192,7 +192,7 @@ func (d *Dashboard) webhookData(ctx context.Context, s *session, id string) (*we
 	if err != nil {
 		return nil, err
 	}
-	ds, err := d.svc.ListDeliveries(ctx, s.account.ID, agenthooks.DeliveryFilter{WebhookID: id}, agenthooks.Page{Page: 1, Size: 10})
+	ds, err := d.svc.ListDeliveryRows(ctx, s.account.ID, agenthooks.DeliveryFilter{WebhookID: id}, agenthooks.Page{Page: 1, Size: 10})
 	if err != nil {
 		return nil, err
 	}

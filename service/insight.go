@@ -111,6 +111,35 @@ func (s *Service) ListDeliveries(ctx context.Context, accountID string, f agenth
 	return list(ctx, s, p, func(tx agenthooks.Tx) ([]*agenthooks.Delivery, int, error) { return tx.ListDeliveries(accountID, f, p) })
 }
 
+// DeliveryRow is a delivery with its event's type, as lists show it.
+type DeliveryRow struct {
+	*agenthooks.Delivery
+	EventType string // "" when the event was deleted (retention)
+}
+
+// ListDeliveryRows is ListDeliveries with each delivery's event type.
+func (s *Service) ListDeliveryRows(ctx context.Context, accountID string, f agenthooks.DeliveryFilter, p agenthooks.Page) (*List[DeliveryRow], error) {
+	return list(ctx, s, p, func(tx agenthooks.Tx) ([]DeliveryRow, int, error) {
+		ds, total, err := tx.ListDeliveries(accountID, f, p)
+		if err != nil {
+			return nil, 0, err
+		}
+		ids := make([]string, len(ds))
+		for i, d := range ds {
+			ids[i] = d.EventID
+		}
+		types, err := tx.EventTypesByID(accountID, ids)
+		if err != nil {
+			return nil, 0, err
+		}
+		rows := make([]DeliveryRow, len(ds))
+		for i, d := range ds {
+			rows[i] = DeliveryRow{Delivery: d, EventType: types[d.EventID]}
+		}
+		return rows, total, nil
+	})
+}
+
 // Overview is the dashboard's first page: attempts over the last Window in
 // buckets of Step, the backlog, and the webhooks with their recent stats.
 type Overview struct {

@@ -54,6 +54,30 @@ func (tx *Tx) ListAssistantWidgets(accountID, assistantID string, p agenthooks.P
 	return listPage(tx, "widgets", widgetCols, "widgets", "assistant_id = ? AND account_id = ?", []any{assistantID, accountID}, "id", p, scanWidget)
 }
 
+// EventTypesByID returns the types of the account's events among ids (primary key lookups).
+func (tx *Tx) EventTypesByID(accountID string, ids []string) (map[string]string, error) {
+	m := make(map[string]string, len(ids))
+	if len(ids) == 0 {
+		return m, nil
+	}
+	rows, err := tx.query("SELECT id, type FROM events WHERE id IN ("+placeholders(len(ids))+") AND account_id = ?", append(idArgs(ids), accountID)...)
+	if err != nil {
+		return nil, fmt.Errorf("event types: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, typ string
+		if err := rows.Scan(&id, &typ); err != nil {
+			return nil, fmt.Errorf("event types: %w", err)
+		}
+		m[id] = typ
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("event types: %w", err)
+	}
+	return m, nil
+}
+
 // ListConversationForms returns the forms captured in the conversation, oldest first.
 func (tx *Tx) ListConversationForms(accountID, conversationID string) ([]*agenthooks.CapturedForm, error) {
 	rows, err := tx.query("SELECT "+capturedFormCols+" FROM captured_forms WHERE conversation_id = ? AND account_id = ? ORDER BY id", conversationID, accountID)

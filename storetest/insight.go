@@ -32,7 +32,7 @@ func exerciseInsight(t *testing.T, setup setupFunc) {
 		e2 := mk(b.acct, agenthooks.EventConversationClosed, conv.ID)
 		e3 := mk(b.acct, agenthooks.EventConversationClosed, other.ID)
 		e4 := mk(b.acct, agenthooks.EventWebhookTest, "")
-		mk(b.other, agenthooks.EventConversationClosed, conv.ID) // another account's, same ids
+		foreign := mk(b.other, agenthooks.EventConversationClosed, conv.ID) // another account's, same ids
 
 		tests := []struct {
 			name string
@@ -60,6 +60,14 @@ func exerciseInsight(t *testing.T, setup setupFunc) {
 			})
 		}
 		b.read(t, func(tx agenthooks.Tx) error {
+			types, err := tx.EventTypesByID(b.acct.ID, []string{e1.ID, e4.ID, NewID(), foreign.ID})
+			mustNil(t, err)
+			checkEqual(t, "EventTypesByID", types, map[string]string{e1.ID: e1.Type, e4.ID: e4.Type})
+			none, err := tx.EventTypesByID(b.acct.ID, nil)
+			mustNil(t, err)
+			if len(none) != 0 {
+				t.Errorf("EventTypesByID(nil) = %v", none)
+			}
 			got, total, err := tx.QueryEvents(b.acct.ID, agenthooks.EventQuery{}, agenthooks.Page{Page: 2, Size: 3})
 			mustNil(t, err)
 			if !sameIDs(eventIDs(got), []string{e1.ID}) || total != 4 {
