@@ -419,6 +419,17 @@ func TestCrossSiteRefused(t *testing.T) {
 			expectStatus(t, p, http.StatusForbidden)
 		})
 	}
+	// Every form that changes something refuses a cross-site request.
+	for _, path := range []string{"/sign-out", "/webhooks/x", "/webhooks/x/enable", "/webhooks/x/disable", "/webhooks/x/delete",
+		"/webhooks/x/rotate", "/webhooks/x/test", "/webhooks/x/recover", "/assistants", "/assistants/x/widgets", "/assistants/x/webhook",
+		"/forms", "/forms/x/webhook", "/deliveries/x/retry"} {
+		req, _ := http.NewRequest("POST", b.srv.URL+path, strings.NewReader(withToken.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		if p := br.do(req); p.Status != http.StatusForbidden {
+			t.Errorf("cross-site POST %s: status %d, want 403", path, p.Status)
+		}
+	}
 	// Sign-in from another site is refused too (login CSRF).
 	req, _ := http.NewRequest("POST", b.srv.URL+"/sign-in", strings.NewReader("api_key="+url.QueryEscape(b.keyB)))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

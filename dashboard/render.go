@@ -54,6 +54,7 @@ var funcs = template.FuncMap{
 	"ago":        ago,
 	"short":      shortID,
 	"widgetName": widgetName,
+	"operational": operational,
 	"pct":        pct,
 	"json":       prettyJSON,
 	"join":       strings.Join,

@@ -116,6 +116,24 @@ func (f *webhookForm) parse(v url.Values) (events []string, headers map[string]s
 	return f.Events, headers, rate
 }
 
+// operational reports whether an event type is about agenthooks itself
+// (webhook.disabled, delivery.failed): a webhook gets those only when it names
+// them, never through "all event types".
+func operational(t string) bool {
+	return strings.HasPrefix(t, "webhook.") || strings.HasPrefix(t, "delivery.")
+}
+
+// domainEventTypes are the subscribable types that "all event types" means.
+func domainEventTypes() []string {
+	var out []string
+	for _, t := range agenthooks.EventTypes {
+		if !operational(t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // allowedReturn keeps a return path only if it is an assistant's operations
 // tab or a form's page: Create Webhook comes back there.
 func allowedReturn(p string) string {
@@ -233,8 +251,9 @@ func (d *Dashboard) updateWebhook(w http.ResponseWriter, r *http.Request, s *ses
 		}
 		if events == nil && cur.Events != nil {
 			// None checked means every event type; a patch cannot say
-			// "absent", so it names the subscribable types.
-			all := agenthooks.EventTypes
+			// "absent", so it names them, without the operational ones,
+			// which "all" never includes.
+			all := domainEventTypes()
 			p.Events = &all
 		}
 		_, err = d.svc.UpdateWebhook(r.Context(), s.account.ID, id, p)
