@@ -50,14 +50,14 @@ var flashes = map[string]string{
 }
 
 var funcs = template.FuncMap{
-	"time":       fmtTime,
-	"ago":        ago,
-	"short":      shortID,
-	"widgetName": widgetName,
+	"time":        fmtTime,
+	"ago":         ago,
+	"short":       shortID,
+	"widgetName":  widgetName,
 	"operational": operational,
-	"pct":        pct,
-	"json":       prettyJSON,
-	"join":       strings.Join,
+	"pct":         pct,
+	"json":        prettyJSON,
+	"join":        strings.Join,
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {
