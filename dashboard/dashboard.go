@@ -78,6 +78,7 @@ type Dashboard struct {
 	mux       *http.ServeMux
 	static    http.Handler
 	csp       string
+	noFrames  bool // frame-ancestors 'none': X-Frame-Options DENY too, for old browsers
 	secure    bool
 	sameSite  http.SameSite
 	limiter   *limiter
@@ -111,6 +112,7 @@ func New(opts Options) (*Dashboard, error) {
 	ancestors := sanitizeSources(opts.FrameAncestors)
 	d.csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
 		"form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors " + ancestors
+	d.noFrames = ancestors == "'none'"
 	d.secure = strings.HasPrefix(strings.ToLower(opts.PublicURL), "https://")
 	d.sameSite = http.SameSiteLaxMode
 	if d.secure && embedsElsewhere(ancestors) {
@@ -173,7 +175,7 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", d.csp)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
-	if d.csp[strings.LastIndex(d.csp, "frame-ancestors "):] == "frame-ancestors 'none'" {
+	if d.noFrames {
 		h.Set("X-Frame-Options", "DENY")
 	}
 	defer func() {
