@@ -45,7 +45,7 @@ type ui struct {
 	shot string // screenshot folder
 }
 
-// newBrowser starts chromium with the flags DEVELOPERS.md lists and returns
+// newBrowser starts chromium with the flags docs/dashboard.md lists and returns
 // a tab; the browser stops at the end of the test.
 func newBrowser(t *testing.T, base string) *ui {
 	t.Helper()
