@@ -65,7 +65,14 @@ func newBrowser(t *testing.T, base string) *ui {
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(func(string, ...any) {}))
 	t.Cleanup(func() { cancel(); cancelAlloc() })
-	u := &ui{t: t, ctx: ctx, base: base, shot: filepath.Join("..", "..", "docs", "screenshots")}
+	// Screenshots go to docs/screenshots (committed, shown in
+	// docs/dashboard.md), or to AGENTHOOKS_SCREENSHOT_DIR when set (a CI
+	// artifacts folder).
+	shot := filepath.Join("..", "..", "docs", "screenshots")
+	if dir := os.Getenv("AGENTHOOKS_SCREENSHOT_DIR"); dir != "" {
+		shot = dir
+	}
+	u := &ui{t: t, ctx: ctx, base: base, shot: shot}
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
