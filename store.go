@@ -90,6 +90,8 @@ type Tx interface {
 	accountTx
 	insightoTx
 	queueTx
+	sessionTx
+	insightTx
 
 	// Now is the transaction's clock reading, taken once per transaction.
 	Now() time.Time

@@ -23,6 +23,7 @@ func (s *Server) routesAccounts() {
 	s.handleAdmin("GET /admin/account/{id}", s.adminGetAccount)
 	s.handleAdmin("POST /admin/account/{id}/rotate_key", s.adminRotateKey)
 	s.handleAdmin("DELETE /admin/account/{id}", s.adminDeleteAccount)
+	s.handleAdmin("POST /admin/account/{id}/portal_session", s.adminPortalSession)
 }
 
 // adminHandlerFunc is a handler of the admin API; a returned error is

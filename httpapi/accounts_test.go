@@ -195,6 +195,7 @@ var adminRoutes = []struct {
 	{"GET", "/api/v1/admin/account", nil},
 	{"GET", "/api/v1/admin/account/ID", nil},
 	{"POST", "/api/v1/admin/account/ID/rotate_key", nil},
+	{"POST", "/api/v1/admin/account/ID/portal_session", map[string]any{"read_only": true}},
 	{"DELETE", "/api/v1/admin/account/ID", nil},
 }
 
@@ -298,6 +299,16 @@ func TestAdminAccounts(t *testing.T) {
 		if strings.Contains(string(got.Raw), key) {
 			t.Errorf("the read shows the key: %s", got.Raw)
 		}
+
+		// A portal link for the account, on the admin key; none for an
+		// account that does not exist.
+		portal := b.expect(http.StatusCreated, testAdminKey, "POST", "/api/v1/admin/account/"+id+"/portal_session", map[string]any{"expires_in": 120, "read_only": true}).data(t)
+		hasKeys(t, portal, "url", "expires_at")
+		if u := str(t, portal, "url"); !strings.Contains(u, "/portal/") {
+			t.Errorf("portal url %q has no /portal/ token", u)
+		}
+		b.expect(http.StatusNotFound, testAdminKey, "POST", "/api/v1/admin/account/0190aaaa-0000-7000-8000-000000000000/portal_session", nil)
+		b.expect(http.StatusUnauthorized, key, "POST", "/api/v1/admin/account/"+id+"/portal_session", nil)
 
 		// A second key, then a rotation: both old keys stop at once.
 		second := str(t, b.expect(http.StatusCreated, key, "POST", "/api/v1/api_key", map[string]any{"name": "second"}).data(t), "key")

@@ -167,6 +167,7 @@ var routes = []route{
 	{"POST", "/api_key", "", func(*world) any { return map[string]any{"name": "deploy"} }, 201, []string{"id", "name", "key", "created_at"}},
 	{"GET", "/api_key", "", nil, 200, []string{"list"}},
 	{"GET", "/api_key/{id}", "api_key", nil, 200, apiKeyKeys},
+	{"POST", "/portal_session", "", func(*world) any { return map[string]any{"expires_in": 120, "read_only": true} }, 201, []string{"url", "expires_at"}},
 
 	{"POST", "/conversation/{id}/close", "conversation", nil, 200, []string{"id", "status"}},
 	{"DELETE", "/assistant/{id}/intent/{intent_id}", "assistant", nil, 200, assistantKeys},

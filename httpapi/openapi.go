@@ -386,6 +386,7 @@ func openAPISchemas() schema {
 	openapi["additionalProperties"] = true
 	s["OpenAPIDocument"] = openapi
 	accountSchemas(s)
+	portalSchemas(s)
 	return s
 }
 
@@ -498,6 +499,7 @@ func apiOps() map[string]apiOp {
 			desc: "Makes a new attempt due now, keeping the history.", status: 202, data: "Delivery", conflict: "The delivery's webhook was deleted."},
 		"GET /event_type": {id: "listEventTypes", tag: "events", summary: "List event types with a JSON Schema of each one's data",
 			status: 200, data: "EventType", list: true},
+		"POST /portal_session": portalSessionOp,
 	}
 	insightoOps(ops)
 	return ops

@@ -56,6 +56,9 @@ func adminOps() map[string]apiOp {
 			desc: "Revokes every key of the account at once and answers one new key, shown this once.", status: 200, data: "AccountKey"},
 		"DELETE /admin/account/{id}": {id: "adminDeleteAccount", tag: "admin", summary: "Delete an account",
 			desc: "Removes the account, its keys, sessions and everything it owns; nothing more is delivered for it.", status: 200, data: "Deleted"},
+		"POST /admin/account/{id}/portal_session": {id: "adminCreatePortalSession", tag: "admin", summary: "Create a portal link to an account's dashboard",
+			desc: "As POST /portal_session, for the account named in the path: the platform signs its customer into that account's dashboard without handing over a key.",
+			body: "PortalSessionCreate", bodyOptional: true, status: 201, data: "PortalSession"},
 	}
 }
 

@@ -73,6 +73,7 @@ func runAccountsOpenAPI(t *testing.T, r *openAPIRun) {
 	r.do(openAPIReq{method: "GET", path: v1 + "/admin/account/" + id, want: 200})
 	r.do(openAPIReq{method: "GET", path: v1 + "/admin/account/nope", want: 404})
 	rotated := r.do(openAPIReq{method: "POST", path: v1 + "/admin/account/" + id + "/rotate_key", want: 200})
+	r.do(openAPIReq{method: "POST", path: v1 + "/admin/account/" + id + "/portal_session", body: map[string]any{"expires_in": 300}, want: 201})
 
 	// The new account's one key cannot be deleted.
 	r.key = rotated.str(t, "data", "api_key")

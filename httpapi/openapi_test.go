@@ -1220,6 +1220,7 @@ func TestOpenAPIRealRun(t *testing.T) {
 	}
 
 	runAccountsOpenAPI(t, r)
+	r.do(openAPIReq{method: "POST", path: v1 + "/portal_session", body: map[string]any{"expires_in": 600, "read_only": true}, want: 201})
 
 	// Errors.
 	r.do(openAPIReq{method: "GET", path: v1 + "/outbound_webhook", noAuth: true, want: 401})

@@ -172,6 +172,7 @@ func (s *Server) routes() {
 	s.handle("GET /event_type", s.listEventTypes)
 	s.routesAccounts()
 	s.routesInsighto()
+	s.routesPortal()
 
 	s.mux.HandleFunc("GET "+base+"/openapi.json", s.serveOpenAPI)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -34,6 +34,9 @@ type Service struct {
 	// RotationOverlap is how long a rotated-out secret keeps signing (24h).
 	RotationOverlap time.Duration
 	touches         keyTouches // when each API key's last use was written (accounts.go)
+	// PublicURL is the base URL people reach the dashboard at
+	// (AGENTHOOKS_PUBLIC_URL); portal links are built on it.
+	PublicURL string
 }
 
 // New returns a Service over store; validate checks endpoints.

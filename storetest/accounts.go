@@ -76,6 +76,12 @@ func (b *testBundle) ownEverything(t testing.TB, a *agenthooks.Account, claim bo
 		if err := tx.AddAssistantIntent(a.ID, as.ID, in.ID); err != nil {
 			return err
 		}
+		if err := tx.CreateSession(&agenthooks.Session{TokenHash: "session " + a.ID, AccountID: a.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			return err
+		}
+		if err := tx.CreatePortalToken(&agenthooks.PortalToken{TokenHash: "portal " + a.ID, AccountID: a.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			return err
+		}
 		if _, err := tx.ClaimIdempotencyKey(a.ID, "idem "+a.ID, "fp", now.Add(-time.Minute), now.Add(-time.Hour)); err != nil {
 			return err
 		}

@@ -131,8 +131,20 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 			return store.Read(ctx, func(tx agenthooks.Tx) error { _, err := tx.CountAccounts(); return err })
 		}
 		a.api.Metrics = a.metricsHandler()
+		if cfg.PublicURL == "http://"+cfg.Addr {
+			// The default public URL names the listener's real address
+			// (with port 0, the one it got).
+			cfg.PublicURL = a.URL()
+		}
+		svc.PublicURL = cfg.PublicURL
+		dash, err := a.newDashboard()
+		if err != nil {
+			ln.Close()
+			store.Close()
+			return nil, err
+		}
 		a.srv = &http.Server{
-			Handler:           a.api,
+			Handler:           routeHandler(a.api, dash),
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       60 * time.Second,
 			WriteTimeout:      60 * time.Second,
@@ -195,6 +207,10 @@ func (a *app) start() {
 		})
 	}
 	if a.srv != nil {
+		a.sweep("sessions", 10*time.Minute, func(ctx context.Context) error {
+			_, err := a.svc.DeleteExpiredSessions(ctx)
+			return err
+		})
 		a.log.Info("agenthooks listening", slog.String("url", a.URL()), slog.String("store", a.store.Engine()), slog.String("role", a.cfg.Role), slog.String("version", version()))
 		go func() {
 			if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

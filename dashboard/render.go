@@ -1,0 +1,241 @@
+package dashboard
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/agenthooks/agenthooks"
+)
+
+// view is what every page template gets: the layout's needs and the page's
+// own data in D.
+type view struct {
+	Title     string
+	Nav       string // the sidebar item to highlight
+	Account   *agenthooks.Account
+	ReadOnly  bool
+	CSRF      string
+	Flash     string
+	Asset     string // cache-busting suffix of asset URLs
+	SignedIn  bool
+	D         any
+	StatusMsg string
+}
+
+// flashes are the messages a redirect can ask a page to show (?flash=...):
+// fixed texts, so that no URL can make the dashboard say anything else.
+var flashes = map[string]string{
+	"webhook-created":   "Webhook created.",
+	"webhook-saved":     "Webhook saved.",
+	"webhook-enabled":   "Webhook enabled: deliveries resume.",
+	"webhook-disabled":  "Webhook disabled: new events are not sent to it, pending deliveries wait.",
+	"webhook-deleted":   "Webhook deleted.",
+	"secret-rotated":    "Secret rotated. Update your receiver: the previous secret keeps signing alongside until the time shown.",
+	"recovered":         "Failed deliveries queued again.",
+	"assistant-created": "Assistant created.",
+	"assistant-saved":   "Saved.",
+	"widget-created":    "Widget added.",
+	"form-created":      "Form created.",
+	"form-saved":        "Saved.",
+	"retried":           "Retry queued: a new attempt is made now.",
+	"test-sent":         "Test event sent.",
+	"signed-out":        "You are signed out.",
+}
+
+var funcs = template.FuncMap{
+	"time":        fmtTime,
+	"ago":         ago,
+	"short":       shortID,
+	"widgetName":  widgetName,
+	"operational": operational,
+	"pct":         pct,
+	"json":        prettyJSON,
+	"join":        strings.Join,
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+		return m
+	},
+	"contains": func(list []string, s string) bool {
+		for _, v := range list {
+			if v == s {
+				return true
+			}
+		}
+		return false
+	},
+	"statusClass": func(s string) string {
+		switch s {
+		case agenthooks.DeliverySucceeded:
+			return "ok"
+		case agenthooks.DeliveryFailed:
+			return "bad"
+		default:
+			return "warn"
+		}
+	},
+	"codeClass": func(code int) string {
+		if code >= 200 && code < 300 {
+			return "ok"
+		}
+		return "bad"
+	},
+	"add":      func(a, b int) int { return a + b },
+	"duration": fmtDuration,
+}
+
+func (d *Dashboard) parseTemplates() error {
+	d.pages = map[string]*template.Template{}
+	names, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		return fmt.Errorf("dashboard: templates: %w", err)
+	}
+	for _, n := range names {
+		base := strings.TrimPrefix(n, "templates/")
+		if base == "layout.html" || strings.HasPrefix(base, "_") {
+			continue
+		}
+		// Every page gets the layout and the shared partials (_*.html).
+		t, err := template.New(base).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/_*.html", n)
+		if err != nil {
+			return fmt.Errorf("dashboard: parse %s: %w", base, err)
+		}
+		d.pages[base] = t
+	}
+	return nil
+}
+
+// render writes a page with status. s is nil on pages shown signed out.
+func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, name string, s *session, v view) {
+	t, ok := d.pages[name]
+	if !ok {
+		d.log.Error("dashboard: no such template", slog.String("template", name))
+		http.Error(w, "Internal error.", http.StatusInternalServerError)
+		return
+	}
+	v.Asset = d.assetHash
+	if s != nil {
+		v.SignedIn, v.Account, v.ReadOnly, v.CSRF = true, s.account, s.readOnly, s.csrf
+	}
+	if v.Flash == "" {
+		v.Flash = flashes[r.URL.Query().Get("flash")]
+	}
+	var buf bytes.Buffer
+	block := "layout"
+	if r.Header.Get("HX-Request") == "true" && t.Lookup("partial") != nil {
+		block = "partial"
+	}
+	if err := t.ExecuteTemplate(&buf, block, v); err != nil {
+		d.log.Error("dashboard: render", slog.String("template", name), slog.Any("error", err))
+		http.Error(w, "Internal error.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// errorData is the error page's content.
+type errorData struct {
+	Status  int
+	Heading string
+	Message string
+}
+
+// renderError writes the error page; signed-in visitors keep the sidebar.
+func (d *Dashboard) renderError(w http.ResponseWriter, r *http.Request, status int, heading, message string) {
+	var s *session
+	if status != http.StatusUnauthorized && status != http.StatusGone {
+		s, _ = d.session(r)
+	}
+	d.render(w, r, status, "error.html", s, view{Title: heading, D: errorData{Status: status, Heading: heading, Message: message}})
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+}
+
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := time.Since(t)
+	switch {
+	case d < 0:
+		return "in " + fmtDuration(-d)
+	case d < time.Minute:
+		return "just now"
+	default:
+		return fmtDuration(d) + " ago"
+	}
+}
+
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		if m := int(d.Minutes()) % 60; m != 0 {
+			return fmt.Sprintf("%d h %d min", int(d.Hours()), m)
+		}
+		return fmt.Sprintf("%d h", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%d days", int(d.Hours()/24))
+	}
+}
+
+func shortID(id string) string {
+	if len(id) > 13 {
+		return id[len(id)-12:]
+	}
+	return id
+}
+
+func pct(n, of int) string {
+	if of == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(of))
+}
+
+// prettyJSON indents JSON bytes as they are (key order kept); other values
+// are marshalled; bytes that are not JSON are shown unchanged.
+func prettyJSON(v any) string {
+	var raw []byte
+	switch x := v.(type) {
+	case json.RawMessage:
+		raw = x
+	case []byte:
+		raw = x
+	case string:
+		raw = []byte(x)
+	default:
+		b, err := json.Marshal(x)
+		if err != nil {
+			return fmt.Sprint(x)
+		}
+		raw = b
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+		return string(raw)
+	}
+	return buf.String()
+}

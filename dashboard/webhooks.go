@@ -1,0 +1,368 @@
+package dashboard
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/agenthooks/agenthooks"
+	"github.com/agenthooks/agenthooks/service"
+)
+
+// webhookRow is a webhook in the list with its last 24 hours.
+type webhookRow struct {
+	*agenthooks.Webhook
+	Stats agenthooks.WebhookStats
+}
+
+type webhooksData struct {
+	Rows  []webhookRow
+	Pager pager
+}
+
+func (d *Dashboard) listWebhooks(w http.ResponseWriter, r *http.Request, s *session) error {
+	p := pageParam(r)
+	l, err := d.svc.ListWebhooks(r.Context(), s.account.ID, p)
+	if err != nil {
+		return err
+	}
+	stats, err := d.svc.WebhookStats(r.Context(), s.account.ID, time.Now().Add(-24*time.Hour))
+	if err != nil {
+		return err
+	}
+	data := webhooksData{Pager: newPager(r, p, l.Total)}
+	for _, wh := range l.Items {
+		data.Rows = append(data.Rows, webhookRow{Webhook: wh, Stats: stats[wh.ID]})
+	}
+	d.render(w, r, http.StatusOK, "webhooks.html", s, view{Title: "Webhooks", Nav: "webhooks", D: data})
+	return nil
+}
+
+// webhookForm is the Add a Webhook (and edit) form as typed, so that a form
+// with errors comes back with what was entered.
+type webhookForm struct {
+	ID        string
+	Name      string
+	Endpoint  string
+	Events    []string // checked; none means every event type
+	Ordering  string
+	Headers   string // "Name: value" per line
+	RateLimit string
+	Return    string // where to go after Submit (an assistant's or a form's page)
+	Errors    map[string]string
+	EventList []string
+}
+
+func newWebhookForm() webhookForm {
+	return webhookForm{Ordering: agenthooks.OrderingNone, EventList: agenthooks.EventTypes}
+}
+
+func webhookFormOf(wh *agenthooks.Webhook) webhookForm {
+	f := newWebhookForm()
+	f.ID, f.Name, f.Endpoint, f.Events, f.Ordering = wh.ID, wh.Name, wh.Endpoint, wh.Events, wh.Ordering
+	names := make([]string, 0, len(wh.Headers))
+	for k := range wh.Headers {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, k := range names {
+		fmt.Fprintf(&b, "%s: %s\n", k, wh.Headers[k])
+	}
+	f.Headers = b.String()
+	if wh.RateLimit != nil {
+		f.RateLimit = strconv.FormatFloat(*wh.RateLimit, 'f', -1, 64)
+	}
+	return f
+}
+
+// parse reads the form; errors of its own (header lines, rate limit) go to
+// f.Errors like the service's.
+func (f *webhookForm) parse(v url.Values) (events []string, headers map[string]string, rate *float64) {
+	f.Errors = map[string]string{}
+	f.Name, f.Endpoint = v.Get("name"), strings.TrimSpace(v.Get("endpoint"))
+	f.Ordering, f.Headers, f.RateLimit = v.Get("ordering"), v.Get("headers"), strings.TrimSpace(v.Get("rate_limit"))
+	f.Return = allowedReturn(v.Get("return"))
+	for _, e := range v["events"] {
+		if agenthooks.IsEventType(e) {
+			f.Events = append(f.Events, e)
+		}
+	}
+	headers = map[string]string{}
+	for i, line := range strings.Split(strings.ReplaceAll(f.Headers, "\r\n", "\n"), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			f.Errors["headers"] = fmt.Sprintf("Line %d: write each header as Name: value", i+1)
+			break
+		}
+		headers[strings.TrimSpace(name)] = strings.TrimSpace(value)
+	}
+	if f.RateLimit != "" {
+		n, err := strconv.ParseFloat(f.RateLimit, 64)
+		if err != nil {
+			f.Errors["rate_limit"] = "Enter a number of requests per second, or leave it empty for no limit"
+		} else {
+			rate = &n
+		}
+	}
+	return f.Events, headers, rate
+}
+
+// operational reports whether an event type is about agenthooks itself
+// (webhook.disabled, delivery.failed): a webhook gets those only when it names
+// them, never through "all event types".
+func operational(t string) bool {
+	return strings.HasPrefix(t, "webhook.") || strings.HasPrefix(t, "delivery.")
+}
+
+// domainEventTypes are the subscribable types that "all event types" means.
+func domainEventTypes() []string {
+	var out []string
+	for _, t := range agenthooks.EventTypes {
+		if !operational(t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// allowedReturn keeps a return path only if it is an assistant's operations
+// tab or a form's page: Create Webhook comes back there.
+func allowedReturn(p string) string {
+	p = localPath(p)
+	if strings.HasPrefix(p, "/assistants/") || strings.HasPrefix(p, "/forms/") {
+		return p
+	}
+	return ""
+}
+
+func (d *Dashboard) newWebhook(w http.ResponseWriter, r *http.Request, s *session) error {
+	f := newWebhookForm()
+	f.Return = allowedReturn(r.URL.Query().Get("return"))
+	d.render(w, r, http.StatusOK, "webhook_form.html", s, view{Title: "Add a Webhook", Nav: "webhooks", D: f})
+	return nil
+}
+
+func (d *Dashboard) createWebhook(w http.ResponseWriter, r *http.Request, s *session) error {
+	f := newWebhookForm()
+	events, headers, rate := f.parse(r.PostForm)
+	if len(f.Errors) == 0 {
+		in := service.WebhookInput{Name: f.Name, Endpoint: f.Endpoint, Events: events, Ordering: f.Ordering, Headers: headers, RateLimit: rate}
+		wh, err := d.svc.CreateWebhook(r.Context(), s.account.ID, in)
+		if err == nil {
+			if f.Return != "" {
+				http.Redirect(w, r, withQuery(f.Return, "assign", "1", "webhook_id", wh.ID, "flash", "webhook-created"), http.StatusSeeOther)
+			} else {
+				http.Redirect(w, r, "/webhooks/"+wh.ID+"?flash=webhook-created", http.StatusSeeOther)
+			}
+			return nil
+		}
+		if f.Errors = fieldErrors(err); f.Errors == nil {
+			return err
+		}
+	}
+	d.render(w, r, http.StatusUnprocessableEntity, "webhook_form.html", s, view{Title: "Add a Webhook", Nav: "webhooks", D: f})
+	return nil
+}
+
+// withQuery returns p with the query parameters kv (name, value, ...) set.
+func withQuery(p string, kv ...string) string {
+	u, err := url.Parse(p)
+	if err != nil {
+		return p
+	}
+	q := u.Query()
+	for i := 0; i+1 < len(kv); i += 2 {
+		q.Set(kv[i], kv[i+1])
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+type webhookData struct {
+	Webhook    *agenthooks.Webhook
+	Form       webhookForm
+	Stats      agenthooks.WebhookStats
+	Secret     string
+	Deliveries []service.DeliveryRow
+	Rotating   bool // the previous secret still signs
+	Overlap    time.Duration
+	Recover    string // the recover form's since, as typed
+	Errors     map[string]string
+	Queued     int
+	ShowQueued bool
+}
+
+func (d *Dashboard) webhookData(ctx context.Context, s *session, id string) (*webhookData, error) {
+	wh, err := d.svc.GetWebhook(ctx, s.account.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	stats, err := d.svc.WebhookStats(ctx, s.account.ID, time.Now().Add(-24*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	ds, err := d.svc.ListDeliveryRows(ctx, s.account.ID, agenthooks.DeliveryFilter{WebhookID: id}, agenthooks.Page{Page: 1, Size: 10})
+	if err != nil {
+		return nil, err
+	}
+	return &webhookData{Webhook: wh, Form: webhookFormOf(wh), Stats: stats[id], Deliveries: ds.Items,
+		Rotating: wh.PreviousSecret != "" && time.Now().Before(wh.PreviousSecretUntil), Overlap: d.svc.RotationOverlap,
+		Recover: time.Now().UTC().Add(-24 * time.Hour).Format("2006-01-02T15:04")}, nil
+}
+
+func (d *Dashboard) showWebhook(w http.ResponseWriter, r *http.Request, s *session) error {
+	data, err := d.webhookData(r.Context(), s, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("reveal") == "secret" {
+		data.Secret = data.Webhook.Secret
+	}
+	if n, err := strconv.Atoi(r.URL.Query().Get("queued")); err == nil && n >= 0 {
+		data.Queued, data.ShowQueued = n, true
+	}
+	d.render(w, r, http.StatusOK, "webhook.html", s, view{Title: data.Webhook.Name, Nav: "webhooks", D: data})
+	return nil
+}
+
+func (d *Dashboard) updateWebhook(w http.ResponseWriter, r *http.Request, s *session) error {
+	id := r.PathValue("id")
+	f := newWebhookForm()
+	events, headers, rate := f.parse(r.PostForm)
+	f.ID = id
+	if len(f.Errors) == 0 {
+		p := service.WebhookPatch{Name: &f.Name, Endpoint: &f.Endpoint, Ordering: &f.Ordering, Headers: &headers,
+			RateLimit: service.Nullable[float64]{Set: true, Value: rate}}
+		if events != nil {
+			p.Events = &events
+		}
+		cur, err := d.svc.GetWebhook(r.Context(), s.account.ID, id)
+		if err != nil {
+			return err
+		}
+		if events == nil && cur.Events != nil {
+			// None checked means every event type; a patch cannot say
+			// "absent", so it names them, without the operational ones,
+			// which "all" never includes.
+			all := domainEventTypes()
+			p.Events = &all
+		}
+		_, err = d.svc.UpdateWebhook(r.Context(), s.account.ID, id, p)
+		if err == nil {
+			http.Redirect(w, r, "/webhooks/"+id+"?flash=webhook-saved", http.StatusSeeOther)
+			return nil
+		}
+		if f.Errors = fieldErrors(err); f.Errors == nil {
+			return err
+		}
+	}
+	data, err := d.webhookData(r.Context(), s, id)
+	if err != nil {
+		return err
+	}
+	data.Form = f
+	d.render(w, r, http.StatusUnprocessableEntity, "webhook.html", s, view{Title: data.Webhook.Name, Nav: "webhooks", D: data})
+	return nil
+}
+
+func (d *Dashboard) enableWebhook(enabled bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, s *session) error {
+		id := r.PathValue("id")
+		if _, err := d.svc.UpdateWebhook(r.Context(), s.account.ID, id, service.WebhookPatch{Enabled: &enabled}); err != nil {
+			return err
+		}
+		flash := "webhook-disabled"
+		if enabled {
+			flash = "webhook-enabled"
+		}
+		http.Redirect(w, r, "/webhooks/"+id+"?flash="+flash, http.StatusSeeOther)
+		return nil
+	}
+}
+
+func (d *Dashboard) confirmDeleteWebhook(w http.ResponseWriter, r *http.Request, s *session) error {
+	wh, err := d.svc.GetWebhook(r.Context(), s.account.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	d.render(w, r, http.StatusOK, "webhook_delete.html", s, view{Title: "Delete " + wh.Name, Nav: "webhooks", D: wh})
+	return nil
+}
+
+func (d *Dashboard) deleteWebhook(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := d.svc.DeleteWebhook(r.Context(), s.account.ID, r.PathValue("id")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/webhooks?flash=webhook-deleted", http.StatusSeeOther)
+	return nil
+}
+
+func (d *Dashboard) rotateSecret(w http.ResponseWriter, r *http.Request, s *session) error {
+	id := r.PathValue("id")
+	if _, err := d.svc.RotateSecret(r.Context(), s.account.ID, id); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/webhooks/"+id+"?flash=secret-rotated&reveal=secret", http.StatusSeeOther)
+	return nil
+}
+
+// testWebhook sends a webhook.test event, waits for its attempt (up to
+// TestWait) and shows the delivery.
+func (d *Dashboard) testWebhook(w http.ResponseWriter, r *http.Request, s *session) error {
+	del, err := d.svc.TestWebhook(r.Context(), s.account.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), d.opts.TestWait)
+	defer cancel()
+	if _, err := d.svc.WaitForAttempt(ctx, s.account.ID, del.ID, 0); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/deliveries/"+del.ID+"?flash=test-sent", http.StatusSeeOther)
+	return nil
+}
+
+// recoverWebhook queues the webhook's failed deliveries of events since the
+// time given (UTC, as the form says).
+func (d *Dashboard) recoverWebhook(w http.ResponseWriter, r *http.Request, s *session) error {
+	id := r.PathValue("id")
+	raw := strings.TrimSpace(r.PostForm.Get("since"))
+	since, err := parseLocalTime(raw)
+	if err != nil {
+		data, derr := d.webhookData(r.Context(), s, id)
+		if derr != nil {
+			return derr
+		}
+		data.Recover, data.Errors = raw, map[string]string{"since": "Enter a date and time, such as 2026-03-01T14:30 (UTC)"}
+		d.render(w, r, http.StatusUnprocessableEntity, "webhook.html", s, view{Title: data.Webhook.Name, Nav: "webhooks", D: data})
+		return nil
+	}
+	n, err := d.svc.RecoverWebhook(r.Context(), s.account.ID, id, since)
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/webhooks/"+id+"?flash=recovered&queued="+strconv.Itoa(n), http.StatusSeeOther)
+	return nil
+}
+
+// parseLocalTime reads a datetime-local or date input's value as UTC.
+func parseLocalTime(s string) (time.Time, error) {
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", time.RFC3339, "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			if t.Year() < 1970 || t.Year() > 9999 {
+				break
+			}
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("not a time: %q", s)
+}

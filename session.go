@@ -1,0 +1,55 @@
+package agenthooks
+
+import "time"
+
+// Session is a signed-in dashboard visitor. The cookie holds a random token;
+// the store keeps only its hash (TokenHash), so that a copy of the database
+// signs nobody in. A session ends at ExpiresAt (absolute), when it has not been
+// seen for the idle limit the dashboard applies, or at sign-out.
+type Session struct {
+	TokenHash  string
+	AccountID  string
+	ReadOnly   bool
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+}
+
+// PortalToken is a single-use sign-in link made by POST /api/v1/portal_session:
+// its first visit before ExpiresAt creates a Session of the account (read-only
+// when ReadOnly) ending at ExpiresAt. Only the token's hash is stored.
+type PortalToken struct {
+	TokenHash string
+	AccountID string
+	ReadOnly  bool
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Operations of dashboard sessions and portal links; part of Tx.
+type sessionTx interface {
+	// CreateSession stores a session.
+	CreateSession(s *Session) error
+	// FindSession returns the session with the token hash: ENOTFOUND when
+	// there is none (expired ones are returned; the caller checks).
+	FindSession(tokenHash string) (*Session, error)
+	// TouchSession sets the session's last-seen time; ENOTFOUND when it is gone.
+	TouchSession(tokenHash string, at time.Time) error
+	// DeleteSession removes a session (sign-out); deleting a missing one is not an error.
+	DeleteSession(tokenHash string) error
+	// DeleteExpiredSessions removes sessions that expired before now or were
+	// last seen before idleBefore, and portal tokens that expired before now;
+	// it returns how many sessions it removed.
+	DeleteExpiredSessions(now, idleBefore time.Time) (int, error)
+
+	// DeleteAccountSessions removes every session and portal token of the
+	// account (its deletion, or a key rotation that must sign everyone out).
+	DeleteAccountSessions(accountID string) error
+
+	// CreatePortalToken stores a portal link's token.
+	CreatePortalToken(p *PortalToken) error
+	// UsePortalToken removes the token with the hash and returns it, so that
+	// it can be used once: ENOTFOUND when there is none (never made, or
+	// used already). The caller checks ExpiresAt.
+	UsePortalToken(tokenHash string) (*PortalToken, error)
+}
