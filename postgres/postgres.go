@@ -51,7 +51,7 @@ var dialect = &sqlstore.Dialect{
 		WHERE id = ANY(ARRAY(SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
 		WHERE ` + sqlstore.ClaimWhere + ` ORDER BY d.next_attempt_at LIMIT ? FOR UPDATE OF d SKIP LOCKED))
 		RETURNING ` + sqlstore.ClaimCols,
-	BatchComplete: true,
+	BatchByValues: true,
 	DeliveryCreated: func(ctx context.Context, q sqlstore.Querier) error {
 		// Sent at commit, to every listening process.
 		_, err := q.ExecContext(ctx, "SELECT pg_notify('"+channel+"', '')")
