@@ -177,7 +177,9 @@ func TestOrderedDeliveryPerConversation(t *testing.T) {
 		for _, m := range []struct{ conv, text string }{{a, "a1"}, {b, "b1"}, {a, "a2"}, {b, "b2"}, {a, "a3"}, {b, "b3"}} {
 			f.message(m.conv, m.text)
 		}
-		startPool(t, f, delivery.Options{Workers: 16, Policy: &delivery.Policy{Schedule: []time.Duration{30 * time.Millisecond, 30 * time.Millisecond}}})
+		// a1's retries are far enough apart for b's three events, each
+		// claimed after the one before succeeded, on a loaded machine.
+		startPool(t, f, delivery.Options{Workers: 16, Policy: &delivery.Policy{Schedule: []time.Duration{300 * time.Millisecond, 300 * time.Millisecond}}})
 		waitFor(t, "all six events", func() bool {
 			st := f.statuses(ordered.webhook.ID)
 			return st[agenthooks.DeliverySucceeded] == 5 && st[agenthooks.DeliveryFailed] == 1

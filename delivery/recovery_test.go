@@ -70,7 +70,7 @@ func TestOutcomesHeldWhileStoreIsDown(t *testing.T) {
 	})
 }
 
-// A lease much shorter than an attempt holds while the attempt runs: the
+// A lease shorter than an attempt holds while the attempt runs: the
 // pool renews it, so a second pool on the same store (another worker
 // process) never takes the delivery. (That a lease no longer renewed runs
 // out is the store's part: storetest's Lease/RenewLeases.)
@@ -82,22 +82,23 @@ func TestLeaseRenewedWhileAttemptRuns(t *testing.T) {
 		var requests atomic.Int32
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			requests.Add(1)
-			// Hold the attempt until its lease has been renewed three
-			// times: well past the 300ms lease it was claimed with.
-			for deadline := time.Now().Add(20 * time.Second); first.Stats().Renewals < 3 && time.Now().Before(deadline); {
+			// Hold the attempt until its lease has been renewed five
+			// times: well past the 2s lease it was claimed with (renewed
+			// every 667ms, which leaves a loaded machine 1.3s per renewal).
+			for deadline := time.Now().Add(30 * time.Second); first.Stats().Renewals < 5 && time.Now().Before(deadline); {
 				time.Sleep(5 * time.Millisecond)
 			}
 		}))
 		defer srv.Close()
 		f := newFixture(t, e, srv.URL)
 		d := f.fire()
-		first = delivery.New(delivery.Options{Store: f.store, Lease: 300 * time.Millisecond, PollInterval: 10 * time.Millisecond})
+		first = delivery.New(delivery.Options{Store: f.store, Lease: 2 * time.Second, PollInterval: 10 * time.Millisecond})
 		if err := first.Start(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		defer first.Stop(context.Background()) //nolint:errcheck // it ends when the attempt does
 		waitFor(t, "the attempt to start", func() bool { return requests.Load() == 1 })
-		second := startPool(t, f, delivery.Options{Lease: 300 * time.Millisecond})
+		second := startPool(t, f, delivery.Options{Lease: 2 * time.Second})
 		waitFor(t, "success", func() bool { return f.delivery(d.ID).Status == agenthooks.DeliverySucceeded })
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -51,7 +51,7 @@ var dialect = &sqlstore.Dialect{
 		WHERE id = ANY(ARRAY(SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
 		WHERE ` + sqlstore.ClaimWhere + ` ORDER BY d.next_attempt_at LIMIT ? FOR UPDATE OF d SKIP LOCKED))
 		RETURNING ` + sqlstore.ClaimCols,
-	BatchComplete: true,
+
 	Catalogue: sqlstore.Catalogue{
 		Tables: "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
 		AccountTables: `SELECT c.table_name FROM information_schema.columns c JOIN information_schema.tables t
@@ -61,6 +61,7 @@ var dialect = &sqlstore.Dialect{
 			JOIN pg_class p ON p.oid = k.confrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE k.contype = 'f' AND n.nspname = current_schema()`,
 	},
+	BatchByValues: true,
 	DeliveryCreated: func(ctx context.Context, q sqlstore.Querier) error {
 		// Sent at commit, to every listening process.
 		_, err := q.ExecContext(ctx, "SELECT pg_notify('"+channel+"', '')")

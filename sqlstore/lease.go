@@ -13,12 +13,29 @@ import (
 // each, well under either engine's limit).
 const renewChunk = 256
 
-// RenewLeases moves the leases of the claims that still hold to leaseUntil.
+// RenewLeases moves the leases of the claims that still hold to leaseUntil:
+// one statement per chunk joined to the claims' VALUES where the dialect
+// says BatchByValues, else one per claim.
 // A claim holds while the delivery is claimed under the same lease number:
 // a claim superseded by a retry, a failure or another worker's claim after
 // expiry is left alone.
 func (tx *Tx) RenewLeases(claims []agenthooks.Claim, leaseUntil time.Time) (int, error) {
 	total := 0
+	if !tx.d.BatchByValues {
+		for _, c := range claims {
+			res, err := tx.exec("UPDATE deliveries SET next_attempt_at = ?, updated_at = ? WHERE id = ? AND lease = ? AND claimed = 1 AND status = 'pending'",
+				Micros(leaseUntil), Micros(tx.now), c.DeliveryID, c.Lease)
+			if err != nil {
+				return total, fmt.Errorf("renew lease: %w", err)
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return total, fmt.Errorf("rows affected: %w", err)
+			}
+			total += int(k)
+		}
+		return total, nil
+	}
 	for len(claims) > 0 {
 		n := min(len(claims), renewChunk)
 		args := make([]any, 0, 2+2*n)

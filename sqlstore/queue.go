@@ -279,11 +279,11 @@ func (tx *Tx) ReleaseClaims() (int, error) {
 }
 
 // CompleteDeliveries records many outcomes, each as CompleteDelivery would:
-// in two statements per chunk where the dialect says BatchComplete (an
+// in two statements per chunk where the dialect says BatchByValues (an
 // UPDATE joined to the outcomes' VALUES, and one INSERT of the attempts
 // whose lease still held), else one by one.
 func (tx *Tx) CompleteDeliveries(os []*agenthooks.Outcome) error {
-	if !tx.d.BatchComplete {
+	if !tx.d.BatchByValues {
 		for _, o := range os {
 			if err := tx.CompleteDelivery(o); err != nil {
 				return err

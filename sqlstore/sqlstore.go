@@ -39,13 +39,14 @@ type Dialect struct {
 	// limit). PostgreSQL chooses them FOR UPDATE SKIP LOCKED, so that
 	// workers of several processes never take the same delivery.
 	ClaimSQL string
-	// BatchComplete completes a batch of outcomes in two statements (an
-	// UPDATE joined to the outcomes' VALUES, then one INSERT of the
-	// attempts) instead of two per outcome. Worth it where every statement
-	// is a round trip to a server (PostgreSQL); where statements run in
-	// process they are as cheap one by one (SQLite, whose planner also does
-	// not join an UPDATE to VALUES by primary key).
-	BatchComplete bool
+	// BatchByValues writes a batch of rows (outcomes, lease renewals) with
+	// statements joined to a VALUES list of the batch (for outcomes: an
+	// UPDATE, then one INSERT of the attempts) instead of one statement per
+	// row. Worth it where every statement is a round trip to a server
+	// (PostgreSQL); where statements run in process they are as cheap one by
+	// one, and SQLite's planner does not join an UPDATE to VALUES by primary
+	// key (it scans the pending deliveries instead).
+	BatchByValues bool
 	// Catalogue reads the engine's schema (sqlstore/accounts.go).
 	Catalogue Catalogue
 	// DeliveryCreated runs after a delivery insert in a write transaction
