@@ -61,21 +61,27 @@ type Verifier struct {
 
 // NewVerifier returns a Verifier that accepts deliveries signed with any of
 // secrets ("whsec_..." as shown by agenthooks, or the bare base64). Pass the
-// old and the new secret while rotating. Empty strings are skipped, so optional
+// old and the new secret while rotating, as two arguments or as one
+// "old,new" string (the form `agenthooks listen --secret` takes, so one
+// environment variable can hold both). Empty strings are skipped, so optional
 // secrets can come straight from the environment; it is an error if none is
 // left or if one is not a valid secret.
 func NewVerifier(secrets ...string) (*Verifier, error) {
 	v := &Verifier{}
-	for i, s := range secrets {
-		if strings.TrimSpace(s) == "" {
-			continue
+	n := 0
+	for _, arg := range secrets {
+		for _, s := range strings.Split(arg, ",") {
+			n++
+			if strings.TrimSpace(s) == "" {
+				continue
+			}
+			key, err := signature.ParseSecret(s)
+			if err != nil {
+				// Name the position, never the secret itself.
+				return nil, fmt.Errorf("webhook: secret %d: %w", n-1, err)
+			}
+			v.keys = append(v.keys, key)
 		}
-		key, err := signature.ParseSecret(s)
-		if err != nil {
-			// Name the position, never the secret itself.
-			return nil, fmt.Errorf("webhook: secret %d: %w", i, err)
-		}
-		v.keys = append(v.keys, key)
 	}
 	if len(v.keys) == 0 {
 		return nil, errors.New("webhook: no secret given")
