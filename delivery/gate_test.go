@@ -87,7 +87,7 @@ func TestGateInFlightCap(t *testing.T) {
 	w := &agenthooks.Webhook{ID: "w"}
 	other := &agenthooks.Webhook{ID: "o"}
 	now := time.Now()
-	if g.admit(w, now) != 0 || g.admit(w, now) != 0 {
+	if first, second := g.admit(w, now), g.admit(w, now); first != 0 || second != 0 {
 		t.Fatal("the first two attempts were held back")
 	}
 	if wait := g.admit(w, now); wait != heldBack {

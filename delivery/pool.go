@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/agenthooks/agenthooks"
-	"github.com/agenthooks/agenthooks/signature"
+	"github.com/agenthooks/agenthooks/webhook/signature"
 )
 
 // Options configure a Pool. Zero values take the defaults.

@@ -1461,7 +1461,7 @@ func TestWebhookTestAndRecover(t *testing.T) {
 		b.message(b.keyA, conv, "user", "two")
 		// No workers run here: end the deliveries as failed in the store, as
 		// the last scheduled attempt would.
-		err := b.svc.Store().Write(context.Background(), func(tx agenthooks.Tx) error {
+		err := b.store.Write(context.Background(), func(tx agenthooks.Tx) error {
 			_, err := tx.FailPendingDeliveries(hook, "simulated")
 			return err
 		})

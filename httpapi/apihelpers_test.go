@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agenthooks/agenthooks"
 	"github.com/agenthooks/agenthooks/egress"
 	"github.com/agenthooks/agenthooks/httpapi"
 	"github.com/agenthooks/agenthooks/internal/apiclient"
@@ -48,11 +49,12 @@ var resolver = fakeResolver{
 // testBundle is one in-process API server over a fresh SQLite store, with two
 // accounts: A (the one most tests act as) and B (the "other account").
 type testBundle struct {
-	tb   testing.TB
-	svc  *service.Service
-	srv  *httptest.Server
-	keyA string
-	keyB string
+	tb    testing.TB
+	store agenthooks.Store
+	svc   *service.Service
+	srv   *httptest.Server
+	keyA  string
+	keyB  string
 }
 
 func setup(tb testing.TB) *testBundle {
@@ -78,7 +80,7 @@ func setup(tb testing.TB) *testBundle {
 	if err != nil {
 		tb.Fatalf("create account: %v", err)
 	}
-	return &testBundle{tb: tb, svc: svc, srv: srv, keyA: a.APIKey, keyB: b.APIKey}
+	return &testBundle{tb: tb, store: store, svc: svc, srv: srv, keyA: a.APIKey, keyB: b.APIKey}
 }
 
 // response is one API answer, its body decoded as a JSON object.

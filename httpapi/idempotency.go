@@ -25,12 +25,10 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 			return h(w, r, a)
 		}
 		if !validText(key) {
-			return &agenthooks.Error{Code: agenthooks.EINVALID, Message: "Idempotency-Key is not valid text",
-				Fields: []agenthooks.FieldError{{Loc: []any{"header", "Idempotency-Key"}, Msg: "Input should be valid UTF-8 text without NUL characters", Type: "string_type"}}}
+			return headerError("Idempotency-Key", "Input should be valid UTF-8 text without NUL characters", "string_type")
 		}
 		if len(key) > 255 {
-			return &agenthooks.Error{Code: agenthooks.EINVALID, Message: "Idempotency-Key is longer than 255 characters",
-				Fields: []agenthooks.FieldError{{Loc: []any{"header", "Idempotency-Key"}, Msg: "String should have at most 255 characters", Type: "string_too_long"}}}
+			return headerError("Idempotency-Key", "String should have at most 255 characters", "string_too_long")
 		}
 		body, err := readBody(r)
 		if err != nil {
@@ -49,8 +47,7 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 		if rec != nil {
 			switch {
 			case rec.Fingerprint != fingerprint:
-				return &agenthooks.Error{Code: agenthooks.EINVALID, Message: "Idempotency-Key was used with another request",
-					Fields: []agenthooks.FieldError{{Loc: []any{"header", "Idempotency-Key"}, Msg: "This key was already used with a different method, path or body", Type: "idempotency_mismatch"}}}
+				return headerError("Idempotency-Key", "This key was already used with a different method, path or body", "idempotency_mismatch")
 			case rec.Running:
 				return agenthooks.Errorf(agenthooks.ECONFLICT, "A request with this Idempotency-Key is still being processed.")
 			}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/agenthooks/agenthooks/signature"
+	"github.com/agenthooks/agenthooks/webhook/signature"
 )
 
 // Header names of a delivery, as sent by agenthooks.
@@ -126,22 +126,25 @@ func (v *Verifier) Verify(r *http.Request) ([]byte, error) {
 // headerValue returns the first value of the header name, also when h was
 // built as a map literal with the lower-case wire name as key.
 func headerValue(h http.Header, name string) string {
-	if v := h.Get(name); v != "" {
-		return v
-	}
-	if vs := h[name]; len(vs) > 0 {
+	if vs := headerValues(h, name); len(vs) > 0 {
 		return vs[0]
 	}
 	return ""
 }
 
+// headerValues returns the values of the header name, also when h was built
+// as a map literal with the lower-case wire name as key.
+func headerValues(h http.Header, name string) []string {
+	if vs := h.Values(name); len(vs) > 0 {
+		return vs
+	}
+	return h[strings.ToLower(name)]
+}
+
 // signatureHeader returns the signature entries of all webhook-signature
 // header lines, space separated: a proxy may have split one header into several.
 func signatureHeader(h http.Header) string {
-	vs := h.Values(HeaderSignature)
-	if len(vs) == 0 {
-		vs = h[HeaderSignature]
-	}
+	vs := headerValues(h, HeaderSignature)
 	if len(vs) == 1 {
 		return vs[0]
 	}

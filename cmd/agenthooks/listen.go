@@ -14,8 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/agenthooks/agenthooks/signature"
 	"github.com/agenthooks/agenthooks/webhook"
+	"github.com/agenthooks/agenthooks/webhook/signature"
 )
 
 // listenCmd is a receiver for development: it verifies each request's

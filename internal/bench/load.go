@@ -17,8 +17,8 @@ import (
 	"github.com/agenthooks/agenthooks"
 	"github.com/agenthooks/agenthooks/payload"
 	"github.com/agenthooks/agenthooks/service"
-	"github.com/agenthooks/agenthooks/signature"
 	"github.com/agenthooks/agenthooks/sqlite"
+	"github.com/agenthooks/agenthooks/webhook/signature"
 )
 
 // setup creates the webhooks (conversation.closed only), one assistant each
