@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Event types.
+// Event types; EventTable (eventtype.go) describes each.
 const (
 	EventCapturedFormCreated   = "captured_form.created"
 	EventCapturedFormUpdated   = "captured_form.updated"
@@ -14,27 +14,6 @@ const (
 	EventConversationUpdated   = "conversation.updated"
 	EventWebhookTest           = "webhook.test"
 )
-
-// EventTypes lists the event types a webhook may subscribe to, in a stable order.
-// webhook.test is not among them: it is sent on request, whatever a webhook's
-// subscription says.
-var EventTypes = []string{
-	EventCapturedFormCreated,
-	EventCapturedFormUpdated,
-	EventCapturedIntentCreated,
-	EventConversationClosed,
-	EventConversationUpdated,
-}
-
-// IsEventType reports whether t is a subscribable event type.
-func IsEventType(t string) bool {
-	for _, e := range EventTypes {
-		if e == t {
-			return true
-		}
-	}
-	return false
-}
 
 // Delivery statuses.
 const (
@@ -84,10 +63,12 @@ type Webhook struct {
 	UpdatedAt           time.Time
 }
 
-// Subscribed reports whether the webhook receives events of type t.
+// Subscribed reports whether the webhook receives events of type t: those
+// its events list names, or without a list, DefaultEventTypes.
 func (w *Webhook) Subscribed(t string) bool {
 	if len(w.Events) == 0 {
-		return true
+		et, ok := LookupEventType(t)
+		return ok && et.Kind == KindConversation
 	}
 	for _, e := range w.Events {
 		if e == t {

@@ -43,7 +43,7 @@ type webhookView struct {
 func newWebhookView(w *agenthooks.Webhook, withSecret bool) webhookView {
 	events := w.Events
 	if len(events) == 0 {
-		events = agenthooks.EventTypes
+		events = agenthooks.DefaultEventTypes
 	}
 	headers := w.Headers
 	if headers == nil {

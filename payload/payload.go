@@ -40,58 +40,58 @@ type Envelope struct {
 
 // CapturedForm is the data of captured_form.created and captured_form.updated.
 type CapturedForm struct {
-	FormID         string          `json:"form_id"`
+	FormID         string          `json:"form_id" schema:"uuid"`
 	FormName       string          `json:"form_name"`
-	WidgetID       string          `json:"widget_id"`
-	AssistantID    string          `json:"assistant_id"`
+	WidgetID       string          `json:"widget_id" schema:"uuid"`
+	AssistantID    string          `json:"assistant_id" schema:"uuid"`
 	FieldValues    map[string]any  `json:"field_values"`
-	ConversationID string          `json:"conversation_id"`
-	CapturedFormID string          `json:"captured_form_id"`
-	DeviceType     string          `json:"device_type"`
+	ConversationID string          `json:"conversation_id" schema:"uuid"`
+	CapturedFormID string          `json:"captured_form_id" schema:"uuid"`
+	DeviceType     string          `json:"device_type" schema:"enum=device_type"`
 	Attributes     json.RawMessage `json:"attributes"`
 }
 
 // CapturedIntent is the data of captured_intent.created.
 type CapturedIntent struct {
-	IntentID       string `json:"intent_id"`
+	IntentID       string `json:"intent_id" schema:"uuid"`
 	ChatCount      int    `json:"chat_count"`
 	IntentName     string `json:"intent_name"`
-	DeviceType     string `json:"device_type"`
-	WidgetID       string `json:"widget_id"`
-	AssistantID    string `json:"assistant_id"`
-	ConversationID string `json:"conversation_id"`
+	DeviceType     string `json:"device_type" schema:"enum=device_type"`
+	WidgetID       string `json:"widget_id" schema:"uuid"`
+	AssistantID    string `json:"assistant_id" schema:"uuid"`
+	ConversationID string `json:"conversation_id" schema:"uuid"`
 }
 
 // Conversation is the data of conversation.closed and conversation.updated.
 type Conversation struct {
-	WidgetID       string          `json:"widget_id"`
+	WidgetID       string          `json:"widget_id" schema:"uuid"`
 	ChatCount      int             `json:"chat_count"`
-	ContactID      *string         `json:"contact_id"`
-	DeviceType     string          `json:"device_type"`
-	AssistantID    string          `json:"assistant_id"`
-	FirstMessage   string          `json:"first_message"`
-	ConversationID string          `json:"conversation_id"`
+	ContactID      *string         `json:"contact_id" schema:"uuid"`
+	DeviceType     string          `json:"device_type" schema:"enum=device_type"`
+	AssistantID    string          `json:"assistant_id" schema:"uuid"`
+	FirstMessage   string          `json:"first_message" doc:"\"User: \" and the first user message, or \"\" if none"`
+	ConversationID string          `json:"conversation_id" schema:"uuid"`
 	Attributes     json.RawMessage `json:"attributes"`
-	Transcript     []Message       `json:"transcript"`
+	Transcript     []Message       `json:"transcript" schema:"max=transcript"`
 }
 
 // Message is one transcript entry.
 type Message struct {
-	ID             string  `json:"id"`
-	ConversationID string  `json:"conversation_id"`
-	SenderType     string  `json:"sender_type"`
-	MessageType    string  `json:"message_type"`
+	ID             string  `json:"id" schema:"uuid"`
+	ConversationID string  `json:"conversation_id" schema:"uuid"`
+	SenderType     string  `json:"sender_type" schema:"enum=sender_type"`
+	MessageType    string  `json:"message_type" schema:"enum=message_type"`
 	Text           string  `json:"text"`
-	VoiceBase64    *string `json:"voice_base64"`
-	DataSources    any     `json:"data_sources"`
-	CreatedAt      string  `json:"created_at"`
-	UpdatedAt      string  `json:"updated_at"`
+	VoiceBase64    *string `json:"voice_base64" schema:"null"`
+	DataSources    any     `json:"data_sources" schema:"null"`
+	CreatedAt      string  `json:"created_at" schema:"time"`
+	UpdatedAt      string  `json:"updated_at" schema:"time"`
 	CharCount      int     `json:"char_count"`
 }
 
 // Test is the data of webhook.test.
 type Test struct {
-	WebhookID string `json:"webhook_id"`
+	WebhookID string `json:"webhook_id" schema:"uuid"`
 	Message   string `json:"message"`
 }
 

@@ -218,7 +218,6 @@ func TestSQLDeduper(t *testing.T) {
 	})
 }
 
-
 // TestSQLDeduperWithHandler is the SDK's ExampleNewSQLDeduper, run with a
 // driver: the handler's 500 is not remembered, so the platform's retry runs
 // the function again, and the copy after the success is a duplicate.
