@@ -12,7 +12,7 @@ import (
 	"github.com/agenthooks/agenthooks"
 )
 
-// idempotent wraps a POST handler with Idempotency-Key (CONTRACT section 3):
+// idempotent wraps a POST handler with Idempotency-Key (docs/api.md):
 // per account, the same key, method, path and body within 24 hours gets the
 // first response again and fires nothing; the same key with anything else is
 // 422; the same key while the first request runs is 409. Responses 400, 401,

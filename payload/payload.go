@@ -3,10 +3,12 @@
 // a change to the database or the domain can never change what receivers get.
 // Golden files in testdata freeze the bytes.
 //
-// The shapes are Insighto's (the seed's help article and its newer docs), with
-// two deliberate differences written in CONTRACT section 4: event names use the
-// underscore spelling (captured_form.created, not capturedform.created), and a
-// missing contact is null rather than the string "None".
+// The shapes are Insighto's (its help article on webhooks and its newer
+// docs), with two deliberate differences written in docs/wire-format.md:
+// event names use the underscore spelling (captured_form.created, not
+// capturedform.created), and a missing contact is null rather than the string
+// "None". Schema builds each data struct's JSON Schema from its fields, and
+// DataOf names the struct of each type of agenthooks.EventTable.
 package payload
 
 import (
@@ -19,10 +21,10 @@ import (
 	"github.com/agenthooks/agenthooks"
 )
 
-// TimeLayout is the seed's timestamp format, always in UTC.
+// TimeLayout is Insighto's timestamp format (docs/wire-format.md), always in UTC.
 const TimeLayout = "2006-01-02 15:04:05"
 
-// FormatTime formats t in the seed's format, in UTC.
+// FormatTime formats t in TimeLayout, in UTC.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
 
 // TranscriptLimit is the most messages a transcript carries; chat_count still
@@ -123,7 +125,7 @@ func NewCapturedIntent(i *agenthooks.Intent, c *agenthooks.Conversation) Capture
 	}
 }
 
-// FirstMessage renders the seed's first_message: "User: " and the first user
+// FirstMessage renders first_message (docs/wire-format.md): "User: " and the first user
 // message's text, or "" when the visitor has said nothing.
 func FirstMessage(c *agenthooks.Conversation) string {
 	if c.FirstMessage == "" {

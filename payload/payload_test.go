@@ -25,9 +25,10 @@ func seedTime(t *testing.T, s string) time.Time {
 	return ts
 }
 
-// The seed's three examples, rebuilt from domain values with the seed's ids and
+// The three examples of Insighto's help article (docs/wire-format.md), rebuilt
+// from domain values with the article's ids and
 // times. The golden files freeze the bytes receivers get; the two deliberate
-// differences from the seed (underscore event names, null contact) and the
+// differences from the article (underscore event names, null contact) and the
 // newer docs' additions (attributes, transcript, device_type on forms) show in them.
 func TestGolden(t *testing.T) {
 	t.Parallel()

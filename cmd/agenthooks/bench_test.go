@@ -53,7 +53,7 @@ func TestBench(t *testing.T) {
 	}
 }
 
-// checkBenchJSON checks the last line: exactly CONTRACT's keys, every figure
+// checkBenchJSON checks the last line: exactly the keys docs/api.md lists, every figure
 // present and positive, and the figures consistent with each other.
 func checkBenchJSON(t *testing.T, line string, events, webhooks int) {
 	t.Helper()

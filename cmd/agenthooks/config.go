@@ -15,7 +15,7 @@ import (
 	"github.com/agenthooks/agenthooks/delivery"
 )
 
-// Config is the service configuration (CONTRACT section 2). Each field comes
+// Config is the service configuration (docs/api.md). Each field comes
 // from its flag, else its AGENTHOOKS_* variable, else the default.
 type Config struct {
 	DatabaseURL           string          // AGENTHOOKS_DATABASE_URL, default sqlite:agenthooks.db

@@ -18,7 +18,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	exitAfter := fs.Bool("exit-after-tour", false, "exit once the tour is done instead of running until Ctrl-C")
 	h := help{"agenthooks demo [flags]",
 		`A self-contained tour: a server on a temporary database, a local receiver
-that verifies every signature, the seed's conversations and a failing
+that verifies every signature, the conversations of Insighto's help article and a failing
 endpoint being retried, printing verified events as they arrive.`}
 	if code, done := parseFlags(fs, args, h, stdout, stderr); done {
 		return code

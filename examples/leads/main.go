@@ -1,4 +1,4 @@
-// Command leads is "your website" from the seed article: a small receiver that
+// Command leads is "your website" from Insighto's help article on webhooks (docs/wire-format.md): a small receiver that
 // stores every lead an agenthooks assistant captures (captured_form.created,
 // and captured_form.updated when the visitor changes a value) in a leads
 // table of its SQLite database.
@@ -142,7 +142,7 @@ type store struct {
 }
 
 // schema is the leads table: one row per captured form (an update carries the
-// captured_form_id of its creation), with the seed form's fields in columns
+// captured_form_id of its creation), with the article's form's fields in columns
 // and every value in field_values. event_id is the newest event applied.
 const schema = `CREATE TABLE IF NOT EXISTS leads (
 	captured_form_id TEXT PRIMARY KEY,

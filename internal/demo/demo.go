@@ -1,8 +1,8 @@
 // Package demo is `agenthooks demo`, the newcomer's first command: a server
 // on a temporary SQLite database, a receiver on loopback that verifies every
-// request with the webhook SDK, the seed article's set-up made through the
-// HTTP API, its three stories played, and a webhook that fails twice to show
-// retries. The receiver is in receiver.go, the stories in tour.go; the
+// request with the webhook SDK, the set-up of Insighto's help article on
+// webhooks (docs/wire-format.md) made through the HTTP API, its three stories
+// played, and a webhook that fails twice to show retries. The receiver is in receiver.go, the stories in tour.go; the
 // command's flags and the server's wiring are in cmd/agenthooks/demo.go.
 package demo
 

@@ -10,10 +10,10 @@ import (
 	"github.com/agenthooks/agenthooks/webhook"
 )
 
-// tour sets up the seed's world through the API and plays its stories.
+// tour sets up the world of Insighto's help article (docs/wire-format.md) through the API and plays its stories.
 func (d *session) tour(ctx context.Context) error {
 	w := &d.world
-	d.printf("Setting up, through the HTTP API, what the seed article sets up in Insighto's dashboard:\n")
+	d.printf("Setting up, through the HTTP API, what Insighto's help article on webhooks sets up in its dashboard:\n")
 
 	var hook struct{ ID, Secret string }
 	websiteURL := d.receiverURL + "/hooks/website"
@@ -28,7 +28,7 @@ func (d *session) tour(ctx context.Context) error {
 	}
 	w.webhook = hook.ID
 	d.printf("  POST  /outbound_webhook        \"My website\" → %s\n", websiteURL)
-	d.printf("                                 (the seed's three events; its secret signs every request)\n")
+	d.printf("                                 (the article's three events; its secret signs every request)\n")
 
 	var err error
 	if w.assistant, err = d.api.Create(ctx, "/assistant", map[string]any{"name": "Algoscale assistant"}); err != nil {
