@@ -104,7 +104,7 @@ func parseFlags(fs *flag.FlagSet, args []string, h help, stdout, stderr io.Write
 		printHelp(stdout, fs, h)
 		return 0, true
 	case err != nil:
-		fmt.Fprintf(stderr, "Run '%s --help' for its flags.\n", strings.TrimPrefix("agenthooks "+fs.Name(), " "))
+		fmt.Fprintf(stderr, "Run '%s --help' for its flags.\n", "agenthooks "+fs.Name())
 		return 2, true
 	case fs.NArg() > 0:
 		fmt.Fprintf(stderr, "agenthooks %s: takes no arguments, got %q\n", fs.Name(), fs.Args())

@@ -136,15 +136,17 @@ type bench struct {
 	key      string // the API key
 	account  string // its account id
 	client   *apiclient.Client
-	recv     *benchReceiver
+	recv     *receiver
 	api      *http.Client
 	base     time.Time // monotonic origin of the recorded times
-	hooks    []benchHook
-	bad      []benchHook
+	hooks    []target
+	bad      []target
 	progress func(format string, args ...any)
 }
 
-type benchHook struct {
+// target is one webhook of the bench: its secret, and the assistant and
+// widget whose conversations are routed to it.
+type target struct {
 	webhook, secret, assistant, widget string
 }
 
@@ -231,7 +233,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		defer stop()
 	}
 
-	b.recv, err = newBenchReceiver(o.ReceiverLatency, b.base)
+	b.recv, err = newReceiver(o.ReceiverLatency, b.base)
 	if err != nil {
 		return nil, err
 	}

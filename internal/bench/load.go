@@ -24,8 +24,8 @@ import (
 // setup creates the webhooks (conversation.closed only), one assistant each
 // with a widget, through the API; and as many hanging ones as asked for.
 func (b *bench) setup(ctx context.Context) error {
-	mk := func(name, endpoint string) (benchHook, error) {
-		var h benchHook
+	mk := func(name, endpoint string) (target, error) {
+		var h target
 		w, err := b.call(ctx, http.MethodPost, "/outbound_webhook", map[string]any{
 			"name": name, "endpoint": endpoint, "events": []string{agenthooks.EventConversationClosed},
 		})
@@ -211,7 +211,7 @@ func (b *bench) createConversations(ctx context.Context, n int) ([]closeItem, er
 				if i >= total || ctx.Err() != nil || failed.Load() != nil {
 					return
 				}
-				var h benchHook
+				var h target
 				if items[i].index < 0 {
 					h = b.bad[i%len(b.bad)]
 				} else {
@@ -300,8 +300,8 @@ func (b *bench) closeAll(ctx context.Context, items []closeItem, rate float64, r
 }
 
 // phaseIndex maps each healthy conversation of a phase to its index.
-func phaseIndex(items []closeItem, n int) *benchPhase {
-	p := &benchPhase{
+func phaseIndex(items []closeItem, n int) *arrivals {
+	p := &arrivals{
 		index:   make(map[uuid.UUID]int32, n),
 		arrived: make([]atomic.Int64, n),
 		total:   int64(n),
@@ -318,7 +318,7 @@ func phaseIndex(items []closeItem, n int) *benchPhase {
 // wait waits until every healthy event of the phase arrived, printing
 // progress, or fails at the deadline or when the closes fail (closeDone is
 // closed when they end, with their error in *closeErr).
-func (b *bench) wait(ctx context.Context, name string, p *benchPhase, closeDone <-chan struct{}, closeErr *error) error {
+func (b *bench) wait(ctx context.Context, name string, p *arrivals, closeDone <-chan struct{}, closeErr *error) error {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
 	for {

@@ -17,8 +17,8 @@ import (
 	"github.com/agenthooks/agenthooks/webhook/signature"
 )
 
-// benchPhase records the arrivals of one phase's events.
-type benchPhase struct {
+// arrivals records when each of one phase's events arrived.
+type arrivals struct {
 	index   map[uuid.UUID]int32
 	arrived []atomic.Int64 // ns since the bench's base; 0 until arrived
 	count   atomic.Int64
@@ -27,18 +27,18 @@ type benchPhase struct {
 	done    chan struct{}
 }
 
-// benchReceiver is the webhook endpoint: a plain Go HTTP server on loopback
+// receiver is the webhook endpoint: a plain Go HTTP server on loopback
 // that records each event's first arrival by the conversation id in its body
 // (one conversation, one event), checks the signature headers are there, and
 // verifies one request in 64 in full.
-type benchReceiver struct {
+type receiver struct {
 	url        string
 	ln         net.Listener
 	srv        *http.Server
 	latency    time.Duration
 	base       time.Time
 	secrets    [][]byte // per /hook/{i}
-	phase      atomic.Pointer[benchPhase]
+	phase      atomic.Pointer[arrivals]
 	requests   atomic.Int64
 	duplicates atomic.Int64
 	hung       atomic.Int64
@@ -48,19 +48,19 @@ type benchReceiver struct {
 	errs       []string
 }
 
-func newBenchReceiver(latency time.Duration, base time.Time) (*benchReceiver, error) {
+func newReceiver(latency time.Duration, base time.Time) (*receiver, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("receiver: %w", err)
 	}
-	r := &benchReceiver{url: "http://" + ln.Addr().String(), ln: ln, latency: latency, base: base, release: make(chan struct{})}
+	r := &receiver{url: "http://" + ln.Addr().String(), ln: ln, latency: latency, base: base, release: make(chan struct{})}
 	r.bufs.New = func() any { b := make([]byte, 0, 4096); return &b }
 	r.srv = &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	go func() { _ = r.srv.Serve(ln) }()
 	return r, nil
 }
 
-func (r *benchReceiver) close() {
+func (r *receiver) close() {
 	close(r.release)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -71,7 +71,7 @@ func (r *benchReceiver) close() {
 
 var convKey = []byte(`"conversation_id":"`)
 
-func (r *benchReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if req.URL.Path == "/hang" {
 		r.hung.Add(1)
 		select {
@@ -141,7 +141,7 @@ func (r *benchReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-func (r *benchReceiver) fail(msg string) {
+func (r *receiver) fail(msg string) {
 	r.mu.Lock()
 	if len(r.errs) < 10 {
 		r.errs = append(r.errs, msg)
@@ -150,7 +150,7 @@ func (r *benchReceiver) fail(msg string) {
 }
 
 // problems returns what the receiver refused, if anything.
-func (r *benchReceiver) problems() error {
+func (r *receiver) problems() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.errs) == 0 {
