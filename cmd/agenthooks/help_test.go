@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/agenthooks/agenthooks/internal/testdb"
 )
 
 // TestHelp: every command and subcommand answers --help and -h on stdout,
@@ -196,5 +200,27 @@ func TestAccountList(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestServeFailsWhenHTTPServerFails: serve exits 1, not 0, when its HTTP
+// server stops on an error (here its listener is closed under it).
+func TestServeFailsWhenHTTPServerFails(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t, env{"AGENTHOOKS_DATABASE_URL": "sqlite:" + testdb.SQLitePath(t), "AGENTHOOKS_ADDR": "127.0.0.1:0", "AGENTHOOKS_LOG_LEVEL": "warn"})
+	var out bytes.Buffer
+	a, err := newApp(context.Background(), cfg, newLogger(cfg, testWriter{t}), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.start()
+	a.ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if code := a.run(ctx); code != 1 {
+		t.Fatalf("run = %d after the HTTP server failed, want 1", code)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("run waited for its context instead of seeing the failure")
 	}
 }

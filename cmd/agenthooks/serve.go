@@ -55,16 +55,22 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return 1
 	}
 	a.start()
+	return a.run(ctx)
+}
+
+// run waits until ctx ends or the HTTP server fails, stops the app, and
+// returns the exit code: 1 when the server failed.
+func (a *app) run(ctx context.Context) int {
 	code := 0
 	select {
 	case <-ctx.Done():
-		log.Info("shutting down")
+		a.log.Info("shutting down")
 	case err := <-a.serveErr:
-		log.Error("http server failed", slog.Any("error", err))
+		a.log.Error("http server failed", slog.Any("error", err))
 		code = 1
 	}
 	a.stop()
-	log.Info("stopped")
+	a.log.Info("stopped")
 	return code
 }
 
