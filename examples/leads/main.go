@@ -33,7 +33,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -63,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintln(stderr, "leads: --secret whsec_... (or WEBHOOK_SECRET) is required: the webhook's secret, shown when it is created")
 		return 2
 	}
-	v, err := webhook.NewVerifier(strings.Split(*secret, ",")...)
+	v, err := webhook.NewVerifier(*secret) // "old,new" during a rotation
 	if err != nil {
 		fmt.Fprintf(stderr, "leads: --secret: %v\n", err)
 		return 2
