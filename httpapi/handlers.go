@@ -581,7 +581,7 @@ func (s *Server) closeConversation(w http.ResponseWriter, r *http.Request, a acc
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, a acct) error {
 	f := agenthooks.EventFilter{Type: r.URL.Query().Get("event")}
-	if f.Type != "" && !agenthooks.IsEventType(f.Type) && f.Type != agenthooks.EventWebhookTest {
+	if _, known := agenthooks.LookupEventType(f.Type); f.Type != "" && !known {
 		return queryError("event", "Input should be a known event type", "enum")
 	}
 	return listOf(w, r, func(p agenthooks.Page) (*service.List[*service.EventView], error) {
