@@ -207,6 +207,9 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		"AGENTHOOKS_ADDR":                    "127.0.0.1:0",
 		"AGENTHOOKS_ALLOW_PRIVATE_ENDPOINTS": "true", // the receiver is on loopback
 		"AGENTHOOKS_IDLE_CLOSE":              "0",
+		// The load must not be throttled by the API's per-account limits.
+		"AGENTHOOKS_API_RATE_LIMIT": "0",
+		"AGENTHOOKS_MAX_WEBHOOKS":   strconv.Itoa(max(100, o.Webhooks+o.BadEndpoints)),
 	}
 	defaults := map[string]string{
 		"AGENTHOOKS_LOG_LEVEL":        "warn",
