@@ -257,21 +257,21 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		srv.Store.Engine(), o.Events, o.Webhooks, srv.Workers, srv.MaxInFlightPerWebhook, b.recv.url)
 
 	if err := b.setup(ctx); err != nil {
-		return nil, fmt.Errorf("set up: %w", err)
+		return nil, b.failed(ctx, "set up", err)
 	}
 
 	raw, err := b.raw(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("raw: %w", err)
+		return nil, b.failed(ctx, "raw", err)
 	}
 
 	e2e, err := b.endToEnd(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("end to end: %w", err)
+		return nil, b.failed(ctx, "end to end", err)
 	}
 	drain, err := b.drain(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("drain: %w", err)
+		return nil, b.failed(ctx, "drain", err)
 	}
 
 	if o.MemProfile != "" {
@@ -328,6 +328,15 @@ func randomSuffix() string {
 func round(v float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))
 	return math.Round(v*p) / p
+}
+
+// failed names the phase that failed, and says so when the cause is the
+// --timeout bound on the whole run, whatever step it hit.
+func (b *bench) failed(ctx context.Context, phase string, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%s: timed out (--timeout %s): %w", phase, b.o.Timeout, err)
+	}
+	return fmt.Errorf("%s: %w", phase, err)
 }
 
 // call makes one API request and returns its data.
