@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Event types.
+// Event types; EventTable (eventtype.go) describes each.
 const (
 	EventCapturedFormCreated   = "captured_form.created"
 	EventCapturedFormUpdated   = "captured_form.updated"
@@ -18,48 +18,6 @@ const (
 	EventWebhookDisabled = "webhook.disabled"
 	EventDeliveryFailed  = "delivery.failed"
 )
-
-// EventTypes lists the event types a webhook may subscribe to, in a stable order.
-// webhook.test is not among them: it is sent on request, whatever a webhook's
-// subscription says.
-var EventTypes = []string{
-	EventCapturedFormCreated,
-	EventCapturedFormUpdated,
-	EventCapturedIntentCreated,
-	EventConversationClosed,
-	EventConversationUpdated,
-	EventWebhookDisabled,
-	EventDeliveryFailed,
-}
-
-// DefaultEvents lists the event types a webhook with no events list
-// receives: every subscribable type but the operational ones.
-var DefaultEvents = []string{
-	EventCapturedFormCreated,
-	EventCapturedFormUpdated,
-	EventCapturedIntentCreated,
-	EventConversationClosed,
-	EventConversationUpdated,
-}
-
-// IsOperational reports whether t is an operational event type: one that
-// tells about the account's webhooks and deliveries rather than about a
-// conversation. A webhook receives it only if its events list names it
-// (never by subscribing to every event), never about itself, and none is
-// raised about the delivery of an operational event.
-func IsOperational(t string) bool {
-	return t == EventWebhookDisabled || t == EventDeliveryFailed
-}
-
-// IsEventType reports whether t is a subscribable event type.
-func IsEventType(t string) bool {
-	for _, e := range EventTypes {
-		if e == t {
-			return true
-		}
-	}
-	return false
-}
 
 // Delivery statuses.
 const (
@@ -109,12 +67,12 @@ type Webhook struct {
 	UpdatedAt           time.Time
 }
 
-// Subscribed reports whether the webhook receives events of type t: an
-// empty list means every event but the operational ones, which a webhook
-// receives only when its list names them.
+// Subscribed reports whether the webhook receives events of type t: those
+// its events list names, or without a list, DefaultEventTypes.
 func (w *Webhook) Subscribed(t string) bool {
 	if len(w.Events) == 0 {
-		return !IsOperational(t)
+		et, ok := LookupEventType(t)
+		return ok && et.Kind == KindConversation
 	}
 	for _, e := range w.Events {
 		if e == t {

@@ -19,8 +19,10 @@ const (
 	EUNAVAILABLE  = "unavailable"  // shutting down or not ready (503)
 )
 
-// FieldError is one validation failure, in FastAPI's shape: Loc is the path to
-// the offending input, such as ["body", "name"].
+// FieldError is one validation failure. Loc is the path to the offending
+// input inside what the operation was given, such as ["name"] or
+// ["fields", 0, "type"]; the HTTP layer says which part of the request that
+// was, as FastAPI's loc ["body", "name"] (httpapi/response.go, docs/api.md).
 type FieldError struct {
 	Loc  []any  `json:"loc"`
 	Msg  string `json:"msg"`
@@ -48,9 +50,9 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// Invalid returns an EINVALID error for one field of the request body.
+// Invalid returns an EINVALID error for one field of the input.
 func Invalid(field, msg, typ string) *Error {
-	return &Error{Code: EINVALID, Message: msg, Fields: []FieldError{{Loc: []any{"body", field}, Msg: msg, Type: typ}}}
+	return &Error{Code: EINVALID, Message: msg, Fields: []FieldError{{Loc: []any{field}, Msg: msg, Type: typ}}}
 }
 
 // NotFound returns an ENOTFOUND error naming the kind of resource.
@@ -82,8 +84,8 @@ func ErrorMessage(err error) string {
 	return "Internal error."
 }
 
-// InvalidAt returns an EINVALID error at a nested location of the body, such
+// InvalidAt returns an EINVALID error at a nested location of the input, such
 // as ("fields", 0, "type").
 func InvalidAt(msg, typ string, loc ...any) *Error {
-	return &Error{Code: EINVALID, Message: msg, Fields: []FieldError{{Loc: append([]any{"body"}, loc...), Msg: msg, Type: typ}}}
+	return &Error{Code: EINVALID, Message: msg, Fields: []FieldError{{Loc: loc, Msg: msg, Type: typ}}}
 }

@@ -12,6 +12,7 @@ require (
 )
 
 require (
+	github.com/agenthooks/agenthooks/webhook v0.0.0-00010101000000-000000000000
 	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
@@ -28,3 +29,5 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
+
+replace github.com/agenthooks/agenthooks/webhook => ./webhook

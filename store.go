@@ -92,6 +92,7 @@ type Tx interface {
 	queueTx
 	sessionTx
 	insightTx
+	accountListTx
 
 	// Now is the transaction's clock reading, taken once per transaction.
 	Now() time.Time

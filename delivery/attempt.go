@@ -14,7 +14,7 @@ import (
 
 	"github.com/agenthooks/agenthooks"
 	"github.com/agenthooks/agenthooks/egress"
-	"github.com/agenthooks/agenthooks/signature"
+	"github.com/agenthooks/agenthooks/webhook/signature"
 )
 
 // result is a job's outcome on its way to the writers.

@@ -123,7 +123,7 @@ func TestGateInFlightCap(t *testing.T) {
 	t.Parallel()
 	gt := newGateTest(t, 2, 5, time.Second, time.Second)
 	now := time.Now()
-	if gt.admit(job("w"), now) != 0 || gt.admit(job("w"), now) != 0 {
+	if first, second := gt.admit(job("w"), now), gt.admit(job("w"), now); first != 0 || second != 0 {
 		t.Fatal("the first two attempts were held back")
 	}
 	for range 2 {

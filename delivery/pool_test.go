@@ -17,7 +17,7 @@ import (
 	"github.com/agenthooks/agenthooks/delivery"
 	"github.com/agenthooks/agenthooks/internal/testdb"
 	"github.com/agenthooks/agenthooks/service"
-	"github.com/agenthooks/agenthooks/signature"
+	"github.com/agenthooks/agenthooks/webhook/signature"
 )
 
 // fixture is an account with one webhook on an endpoint, an assistant using

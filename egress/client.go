@@ -33,7 +33,7 @@ type Options struct {
 	// per receiver. Default DefaultMaxIdleConnsPerHost (256).
 	MaxIdleConnsPerHost int
 	// UserAgent is set on every request that has no User-Agent header
-	// (CONTRACT section 4: "agenthooks/VERSION"). Empty leaves Go's default.
+	// (docs/wire-format.md: "agenthooks/VERSION"). Empty leaves Go's default.
 	UserAgent string
 }
 

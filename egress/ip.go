@@ -11,7 +11,7 @@
 //
 //   - at creation, [Policy.ValidateEndpoint] rejects malformed URLs and hosts
 //     that are, or currently resolve to, non-public addresses, so the user gets
-//     a clear validation error (CONTRACT section 2: 422);
+//     a clear validation error (422; docs/api.md);
 //   - at delivery, the client from [NewClient] checks the IP address of every
 //     connection in the dialer's Control hook, after DNS resolution, on the exact
 //     address the socket is about to connect to. This is the check that
@@ -102,8 +102,8 @@ func (e *ForbiddenAddressError) Unwrap() error { return ErrForbiddenAddress }
 // broadcast, multicast; for IPv6 the unspecified and loopback addresses,
 // unique-local fc00::/7, link-local, site-local, documentation, benchmarking,
 // ORCHID, discard-only, and everything outside global unicast 2000::/3.
-// IPv4-mapped addresses (::ffff:0:0/96) are always refused (CONTRACT
-// section 2). Other addresses that embed an IPv4 address (NAT64
+// IPv4-mapped addresses (::ffff:0:0/96) are always refused
+// (docs/api.md). Other addresses that embed an IPv4 address (NAT64
 // 64:ff9b::/96, 6to4 2002::/16, Teredo 2001::/32) are judged by the embedded
 // IPv4 address, because that is where the packets end up. An invalid (zero) Addr is always refused.
 func (p Policy) CheckIP(ip netip.Addr) error {
@@ -206,7 +206,7 @@ func match(ip netip.Addr, ranges []ipRange) string {
 
 func classify6(ip netip.Addr) string {
 	if ip.Is4In6() {
-		// CONTRACT section 2 lists IPv4-mapped IPv6 among the refused
+		// docs/api.md lists IPv4-mapped IPv6 among the refused
 		// classes outright: a public server is reached by its IPv4 address,
 		// and the mapped form is a classic way around address filters.
 		if c := match(ip.Unmap(), v4Ranges); c != "" {

@@ -180,7 +180,7 @@ func FuzzCheckIP(f *testing.F) {
 			t.Fatalf("AllowPrivate: CheckIP(%s) = %v", ip, err)
 		}
 		if ip.Is4() {
-			// The mapped form is refused outright (CONTRACT section 2).
+			// The mapped form is refused outright (docs/api.md).
 			mapped := netip.AddrFrom16(ip.As16())
 			if (Policy{}).CheckIP(mapped) == nil {
 				t.Fatalf("CheckIP(%s) allowed an IPv4-mapped address", mapped)

@@ -19,7 +19,7 @@ import (
 	"github.com/agenthooks/agenthooks/service"
 )
 
-// webhookKeys are the fields CONTRACT section 3 says a webhook reads.
+// webhookKeys are the fields docs/api.md says a webhook reads.
 var webhookKeys = []string{"id", "name", "endpoint", "enabled", "disabled_reason", "events", "ordering", "headers", "rate_limit", "created_at"}
 
 func TestAuth(t *testing.T) {
@@ -1116,7 +1116,7 @@ func TestPayload(t *testing.T) {
 				t.Errorf("transcript[%d] voice_base64/data_sources not null: %v", i, m)
 			}
 			if !seedTime.MatchString(str(t, m, "created_at")) || !seedTime.MatchString(str(t, m, "updated_at")) {
-				t.Errorf("transcript[%d] timestamps not in the seed format: %v", i, m)
+				t.Errorf("transcript[%d] timestamps not in the envelope's format: %v", i, m)
 			}
 		}
 
@@ -1509,7 +1509,7 @@ func TestWebhookTestAndRecover(t *testing.T) {
 		b.message(b.keyA, conv, "user", "two")
 		// No workers run here: end the deliveries as failed in the store, as
 		// the last scheduled attempt would.
-		err := b.svc.Store().Write(context.Background(), func(tx agenthooks.Tx) error {
+		err := b.store.Write(context.Background(), func(tx agenthooks.Tx) error {
 			_, err := tx.FailPendingDeliveries(hook, "simulated")
 			return err
 		})

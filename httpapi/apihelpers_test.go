@@ -14,8 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agenthooks/agenthooks"
 	"github.com/agenthooks/agenthooks/egress"
 	"github.com/agenthooks/agenthooks/httpapi"
+	"github.com/agenthooks/agenthooks/internal/apiclient"
 	"github.com/agenthooks/agenthooks/service"
 	"github.com/agenthooks/agenthooks/sqlite"
 )
@@ -47,11 +49,12 @@ var resolver = fakeResolver{
 // testBundle is one in-process API server over a fresh SQLite store, with two
 // accounts: A (the one most tests act as) and B (the "other account").
 type testBundle struct {
-	tb   testing.TB
-	svc  *service.Service
-	srv  *httptest.Server
-	keyA string
-	keyB string
+	tb    testing.TB
+	store agenthooks.Store
+	svc   *service.Service
+	srv   *httptest.Server
+	keyA  string
+	keyB  string
 }
 
 func setup(tb testing.TB) *testBundle {
@@ -77,7 +80,7 @@ func setup(tb testing.TB) *testBundle {
 	if err != nil {
 		tb.Fatalf("create account: %v", err)
 	}
-	return &testBundle{tb: tb, svc: svc, srv: srv, keyA: a.APIKey, keyB: b.APIKey}
+	return &testBundle{tb: tb, store: store, svc: svc, srv: srv, keyA: a.APIKey, keyB: b.APIKey}
 }
 
 // response is one API answer, its body decoded as a JSON object.
@@ -109,34 +112,18 @@ func (b *testBundle) request(key, method, path string, body any) *response {
 // requestWith is request with extra request headers.
 func (b *testBundle) requestWith(key, method, path string, body any, header map[string]string) *response {
 	b.tb.Helper()
-	var rd io.Reader
-	switch v := body.(type) {
-	case nil:
-	case raw:
-		rd = strings.NewReader(string(v))
-	case []byte:
-		rd = bytes.NewReader(v)
-	default:
-		j, err := json.Marshal(v)
-		if err != nil {
-			b.tb.Fatalf("marshal body: %v", err)
-		}
-		rd = bytes.NewReader(j)
+	if v, ok := body.(raw); ok {
+		body = []byte(v)
 	}
-	req, err := http.NewRequest(method, b.srv.URL+path, rd)
-	if err != nil {
-		b.tb.Fatalf("new request: %v", err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
+	h := http.Header{}
 	for k, v := range header {
-		req.Header.Set(k, v)
+		h.Set(k, v)
 	}
-	return b.send(req)
+	res, err := apiclient.New(b.srv.URL, key, b.srv.Client()).Send(context.Background(), method, path, body, h)
+	if err != nil {
+		b.tb.Fatal(err)
+	}
+	return b.check(method, path, &response{Status: res.Status, Header: res.Header, Raw: res.Body})
 }
 
 // send performs req and checks what every answer must satisfy.
@@ -151,18 +138,24 @@ func (b *testBundle) send(req *http.Request) *response {
 	if err != nil {
 		b.tb.Fatalf("%s %s: read body: %v", req.Method, req.URL.Path, err)
 	}
-	r := &response{Status: res.StatusCode, Header: res.Header, Raw: got}
+	return b.check(req.Method, req.URL.Path, &response{Status: res.StatusCode, Header: res.Header, Raw: got})
+}
+
+// check fails the test unless r satisfies what every answer must: never a
+// 5xx but 503, and a JSON object (but for HEAD).
+func (b *testBundle) check(method, path string, r *response) *response {
+	b.tb.Helper()
 	if r.Status >= 500 && r.Status != http.StatusServiceUnavailable {
-		b.tb.Fatalf("%s %s: status %d (never a 5xx): %s", req.Method, req.URL.Path, r.Status, got)
+		b.tb.Fatalf("%s %s: status %d (never a 5xx): %s", method, path, r.Status, r.Raw)
 	}
-	if req.Method == http.MethodHead {
+	if method == http.MethodHead {
 		return r
 	}
-	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		b.tb.Fatalf("%s %s: Content-Type %q, want application/json (body %s)", req.Method, req.URL.Path, ct, got)
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		b.tb.Fatalf("%s %s: Content-Type %q, want application/json (body %s)", method, path, ct, r.Raw)
 	}
-	if err := json.Unmarshal(got, &r.Body); err != nil {
-		b.tb.Fatalf("%s %s: body is not a JSON object: %v: %s", req.Method, req.URL.Path, err, got)
+	if err := json.Unmarshal(r.Raw, &r.Body); err != nil {
+		b.tb.Fatalf("%s %s: body is not a JSON object: %v: %s", method, path, err, r.Raw)
 	}
 	return r
 }

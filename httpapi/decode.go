@@ -57,7 +57,7 @@ func decodeBody(r *http.Request) (*body, error) {
 	var fields map[string]json.RawMessage
 	if raw[0] != '{' || json.Unmarshal(raw, &fields) != nil {
 		return nil, &agenthooks.Error{Code: agenthooks.EINVALID, Message: "Input should be a valid dictionary",
-			Fields: []agenthooks.FieldError{{Loc: []any{"body"}, Msg: "Input should be a valid dictionary or object to extract fields from", Type: "model_attributes_type"}}}
+			Fields: []agenthooks.FieldError{{Loc: []any{}, Msg: "Input should be a valid dictionary or object to extract fields from", Type: "model_attributes_type"}}}
 	}
 	if fields == nil {
 		fields = map[string]json.RawMessage{}
@@ -105,7 +105,7 @@ func validText(s string) bool {
 }
 
 func (b *body) fail(field, msg, typ string) {
-	b.errs = append(b.errs, agenthooks.FieldError{Loc: []any{"body", field}, Msg: msg, Type: typ})
+	b.errs = append(b.errs, agenthooks.FieldError{Loc: []any{field}, Msg: msg, Type: typ})
 }
 
 // err returns the collected validation failures as one EINVALID error.
@@ -266,7 +266,25 @@ func (b *body) nullableID(name string) (set bool, id *string) {
 
 // queryError is a 422 on a query parameter.
 func queryError(name, msg, typ string) error {
-	return &agenthooks.Error{Code: agenthooks.EINVALID, Message: msg, Fields: []agenthooks.FieldError{{Loc: []any{"query", name}, Msg: msg, Type: typ}}}
+	return &partError{part: "query", err: agenthooks.Invalid(name, msg, typ)}
 }
+
+// headerError is a 422 on a request header.
+func headerError(name, msg, typ string) error {
+	return &partError{part: "header", err: agenthooks.Invalid(name, msg, typ)}
+}
+
+// partError is a validation error about a part of the request other than
+// its body (the query string, a header). The domain's errors are about the
+// body, the input of an operation.
+type partError struct {
+	part string // "query" or "header"
+	err  *agenthooks.Error
+}
+
+func (e *partError) Error() string { return e.part + ": " + e.err.Error() }
+
+// Unwrap makes ErrorCode and ErrorMessage see the domain error.
+func (e *partError) Unwrap() error { return e.err }
 
 func trimmed(s string) string { return strings.TrimSpace(s) }

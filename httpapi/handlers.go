@@ -152,6 +152,11 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, a acct) er
 }
 
 func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, a acct) error {
+	switch r.URL.Query().Get("status") {
+	case "", agenthooks.DeliveryPending, agenthooks.DeliverySucceeded, agenthooks.DeliveryFailed:
+	default:
+		return queryError("status", "Input should be 'pending', 'succeeded' or 'failed'", "enum")
+	}
 	return listOf(w, r, func(p agenthooks.Page) (*service.List[*agenthooks.Delivery], error) {
 		return s.svc.ListWebhookDeliveries(r.Context(), a.ID, r.PathValue("id"), r.URL.Query().Get("status"), p)
 	}, newDeliveryView)
@@ -283,7 +288,7 @@ func formFields(b *body) ([]agenthooks.FormField, bool) {
 	for i, item := range raw {
 		fb := &body{}
 		if err := json.Unmarshal(item, &fb.fields); err != nil || fb.fields == nil {
-			b.errs = append(b.errs, agenthooks.FieldError{Loc: []any{"body", "fields", i}, Msg: kDict.msg, Type: kDict.typ})
+			b.errs = append(b.errs, agenthooks.FieldError{Loc: []any{"fields", i}, Msg: kDict.msg, Type: kDict.typ})
 			continue
 		}
 		var f agenthooks.FormField
@@ -297,7 +302,7 @@ func formFields(b *body) ([]agenthooks.FormField, bool) {
 			f.Required = req
 		}
 		for _, e := range fb.errs {
-			e.Loc = append([]any{"body", "fields", i}, e.Loc[1:]...)
+			e.Loc = append([]any{"fields", i}, e.Loc...)
 			b.errs = append(b.errs, e)
 		}
 		fields = append(fields, f)
@@ -588,7 +593,7 @@ func (s *Server) closeConversation(w http.ResponseWriter, r *http.Request, a acc
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, a acct) error {
 	f := agenthooks.EventFilter{Type: r.URL.Query().Get("event")}
-	if f.Type != "" && !agenthooks.IsEventType(f.Type) && f.Type != agenthooks.EventWebhookTest {
+	if _, known := agenthooks.LookupEventType(f.Type); f.Type != "" && !known {
 		return queryError("event", "Input should be a known event type", "enum")
 	}
 	return listOf(w, r, func(p agenthooks.Page) (*service.List[*service.EventView], error) {

@@ -12,7 +12,7 @@ import (
 	"github.com/agenthooks/agenthooks"
 )
 
-// idempotent wraps a POST handler with Idempotency-Key (CONTRACT section 3):
+// idempotent wraps a POST handler with Idempotency-Key (docs/api.md):
 // per account, the same key, method, path and body within 24 hours gets the
 // first response again and fires nothing; the same key with anything else is
 // 422; the same key while the first request runs is 409. Responses 400, 401,
@@ -25,12 +25,10 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 			return h(w, r, a)
 		}
 		if !validText(key) {
-			return &agenthooks.Error{Code: agenthooks.EINVALID, Message: "Idempotency-Key is not valid text",
-				Fields: []agenthooks.FieldError{{Loc: []any{"header", "Idempotency-Key"}, Msg: "Input should be valid UTF-8 text without NUL characters", Type: "string_type"}}}
+			return headerError("Idempotency-Key", "Input should be valid UTF-8 text without NUL characters", "string_type")
 		}
 		if len(key) > 255 {
-			return &agenthooks.Error{Code: agenthooks.EINVALID, Message: "Idempotency-Key is longer than 255 characters",
-				Fields: []agenthooks.FieldError{{Loc: []any{"header", "Idempotency-Key"}, Msg: "String should have at most 255 characters", Type: "string_too_long"}}}
+			return headerError("Idempotency-Key", "String should have at most 255 characters", "string_too_long")
 		}
 		body, err := readBody(r)
 		if err != nil {
@@ -56,8 +54,7 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 		if rec != nil {
 			switch {
 			case rec.Fingerprint != fingerprint:
-				return &agenthooks.Error{Code: agenthooks.EINVALID, Message: "Idempotency-Key was used with another request",
-					Fields: []agenthooks.FieldError{{Loc: []any{"header", "Idempotency-Key"}, Msg: "This key was already used with a different method, path or body", Type: "idempotency_mismatch"}}}
+				return headerError("Idempotency-Key", "This key was already used with a different method, path or body", "idempotency_mismatch")
 			case rec.Running:
 				return agenthooks.Errorf(agenthooks.ECONFLICT, "A request with this Idempotency-Key is still being processed.")
 			}

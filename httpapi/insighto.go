@@ -168,22 +168,14 @@ func (s *Server) upsertContact(w http.ResponseWriter, r *http.Request, a acct) e
 	return nil
 }
 
-// inQuery moves the locations of a validation error from the body to the
-// query, for routes whose input is query parameters.
+// inQuery places a validation error in the query, for routes whose input is
+// query parameters (fastAPIFields then prefixes its locs with "query").
 func inQuery(err error) error {
 	var e *agenthooks.Error
 	if !errors.As(err, &e) || e.Code != agenthooks.EINVALID {
 		return err
 	}
-	moved := &agenthooks.Error{Code: e.Code, Message: e.Message, Fields: make([]agenthooks.FieldError, len(e.Fields))}
-	for i, f := range e.Fields {
-		loc := append([]any{}, f.Loc...)
-		if len(loc) > 0 && loc[0] == "body" {
-			loc[0] = "query"
-		}
-		moved.Fields[i] = agenthooks.FieldError{Loc: loc, Msg: f.Msg, Type: f.Type}
-	}
-	return moved
+	return &partError{part: "query", err: e}
 }
 
 func (s *Server) listTranscript(w http.ResponseWriter, r *http.Request, a acct) error {

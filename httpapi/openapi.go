@@ -18,6 +18,7 @@ import (
 	"sync"
 
 	"github.com/agenthooks/agenthooks"
+	"github.com/agenthooks/agenthooks/payload"
 )
 
 // openAPIDocument is the document, marshalled once.
@@ -130,11 +131,8 @@ func eventSchemaName(event string) string {
 	return b.String()
 }
 
-// allEventTypes is every event type that can be sent: the subscribable ones
-// and webhook.test.
-func allEventTypes() []string {
-	return append(slices.Clone(agenthooks.EventTypes), agenthooks.EventWebhookTest)
-}
+// allEventTypes is every event type that can be sent.
+func allEventTypes() []string { return agenthooks.SentEventTypes }
 
 const (
 	nameMax     = 255
@@ -390,9 +388,9 @@ func openAPISchemas() schema {
 	return s
 }
 
-// seedTimeSchema is the envelope's timestamp format (the seed's, not RFC 3339).
+// seedTimeSchema is the envelope's timestamp format (Insighto's, not RFC 3339; docs/wire-format.md).
 func seedTimeSchema() schema {
-	return schema{"type": "string", "pattern": seedTime["pattern"], "description": "UTC, YYYY-MM-DD HH:MM:SS (the seed's format)."}
+	return schema{"type": "string", "pattern": payload.TimePattern, "description": "UTC, YYYY-MM-DD HH:MM:SS (Insighto's format)."}
 }
 
 func withDefault(s schema, v any) schema {

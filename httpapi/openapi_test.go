@@ -696,7 +696,7 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 	// The webhook payloads: one per event type that can be sent, with the
 	// Standard Webhooks headers.
 	hooks, _ := doc.root["webhooks"].(map[string]any)
-	want := append(slices.Clone(agenthooks.EventTypes), agenthooks.EventWebhookTest)
+	want := agenthooks.SentEventTypes
 	for _, event := range want {
 		item, ok := hooks[event].(map[string]any)
 		if !ok {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -36,15 +37,52 @@ type listData struct {
 	Pages int `json:"pages"`
 }
 
+// fastAPIFields renders a validation error's fields as FastAPI does: each
+// loc starts with the part of the request it is about, "body" for the
+// domain's errors (whose locs are relative to the operation's input), or the
+// part a partError names.
+func fastAPIFields(err error) []agenthooks.FieldError {
+	part := "body"
+	var pe *partError
+	if errors.As(err, &pe) {
+		part = pe.part
+	}
+	var e *agenthooks.Error
+	if !errors.As(err, &e) || len(e.Fields) == 0 {
+		return []agenthooks.FieldError{{Loc: []any{part}, Msg: agenthooks.ErrorMessage(err), Type: "value_error"}}
+	}
+	out := make([]agenthooks.FieldError, len(e.Fields))
+	for i, f := range e.Fields {
+		f.Loc = append([]any{part}, f.Loc...)
+		out[i] = f
+	}
+	return out
+}
+
+// internalError is the body of every 500: internal text never reaches a client.
+const internalError = "Internal error."
+
+// writeJSON writes v as the JSON body with status. A value that cannot be
+// encoded (a bug) answers a 500 in the same format.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		http.Error(w, `{"detail":"Internal error."}`, http.StatusInternalServerError)
-		return
+		status, b = http.StatusInternalServerError, []byte(`{"detail":"`+internalError+`"}`)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
+}
+
+// writeDetail writes an error body, {"detail": detail}: the one place that
+// writes one (detail is a message, or a list of field errors on a 422).
+func writeDetail(w http.ResponseWriter, status int, detail any) {
+	writeJSON(w, status, errorBody{Detail: detail})
+}
+
+// errorBody is the body of every error answer.
+type errorBody struct {
+	Detail any `json:"detail"`
 }
 
 func ok(w http.ResponseWriter, status int, message string, data any) {
@@ -64,12 +102,7 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	var detail any = agenthooks.ErrorMessage(err)
 	if code == agenthooks.EINVALID {
-		var e *agenthooks.Error
-		if errorsAs(err, &e) && len(e.Fields) > 0 {
-			detail = e.Fields
-		} else {
-			detail = []agenthooks.FieldError{{Loc: []any{"body"}, Msg: agenthooks.ErrorMessage(err), Type: "value_error"}}
-		}
+		detail = fastAPIFields(err)
 	}
-	writeJSON(w, status, map[string]any{"detail": detail})
+	writeDetail(w, status, detail)
 }

@@ -53,8 +53,6 @@ func New(svc *service.Service, log *slog.Logger) *Server {
 	return s
 }
 
-type accountKey struct{}
-
 // handlerFunc is an authenticated handler; a returned error is written by Server.Error.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, acct *agenthooks.Account) error
 
@@ -199,9 +197,6 @@ func (s *Server) routes() {
 	})
 }
 
-// Handle mounts an extra handler (dashboard, metrics) on the server's mux.
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
-
 // ServeHTTP serves the API. Unknown paths and methods answer JSON 404 and 405,
 // and a panic in a handler answers 500 without leaking anything.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -211,7 +206,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(p)
 			}
 			s.log.Error("handler panic", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("panic", p))
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"detail": "Internal error."})
+			writeDetail(w, http.StatusInternalServerError, internalError)
 		}
 	}()
 	if _, pattern := s.mux.Handler(r); pattern == "" {
@@ -232,7 +227,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if allow := rec.header.Get("Allow"); allow != "" {
 				w.Header().Set("Allow", allow)
 			}
-			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": "Method Not Allowed"})
+			writeDetail(w, http.StatusMethodNotAllowed, "Method Not Allowed")
 			return
 		}
 		if rec.status == http.StatusMovedPermanently || rec.status == http.StatusTemporaryRedirect || rec.status == http.StatusPermanentRedirect {
@@ -243,7 +238,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(rec.status)
 			return
 		}
-		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not Found"})
+		writeDetail(w, http.StatusNotFound, "Not Found")
 		return
 	}
 	s.mux.ServeHTTP(w, r)

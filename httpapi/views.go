@@ -2,15 +2,12 @@ package httpapi
 
 import (
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/agenthooks/agenthooks"
 	"github.com/agenthooks/agenthooks/payload"
 	"github.com/agenthooks/agenthooks/service"
 )
-
-func errorsAs(err error, target any) bool { return errors.As(err, target) }
 
 // rfc3339 renders API timestamps: RFC 3339 in UTC, null for the zero time.
 func rfc3339(t time.Time) *string {
@@ -46,7 +43,7 @@ type webhookView struct {
 func newWebhookView(w *agenthooks.Webhook, withSecret bool) webhookView {
 	events := w.Events
 	if len(events) == 0 {
-		events = agenthooks.DefaultEvents
+		events = agenthooks.DefaultEventTypes
 	}
 	headers := w.Headers
 	if headers == nil {

@@ -3,10 +3,12 @@
 // a change to the database or the domain can never change what receivers get.
 // Golden files in testdata freeze the bytes.
 //
-// The shapes are Insighto's (the seed's help article and its newer docs), with
-// two deliberate differences written in CONTRACT section 4: event names use the
-// underscore spelling (captured_form.created, not capturedform.created), and a
-// missing contact is null rather than the string "None".
+// The shapes are Insighto's (its help article on webhooks and its newer
+// docs), with two deliberate differences written in docs/wire-format.md:
+// event names use the underscore spelling (captured_form.created, not
+// capturedform.created), and a missing contact is null rather than the string
+// "None". Schema builds each data struct's JSON Schema from its fields, and
+// DataOf names the struct of each type of agenthooks.EventTable.
 package payload
 
 import (
@@ -19,10 +21,10 @@ import (
 	"github.com/agenthooks/agenthooks"
 )
 
-// TimeLayout is the seed's timestamp format, always in UTC.
+// TimeLayout is Insighto's timestamp format (docs/wire-format.md), always in UTC.
 const TimeLayout = "2006-01-02 15:04:05"
 
-// FormatTime formats t in the seed's format, in UTC.
+// FormatTime formats t in TimeLayout, in UTC.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
 
 // TranscriptLimit is the most messages a transcript carries; chat_count still
@@ -40,68 +42,68 @@ type Envelope struct {
 
 // CapturedForm is the data of captured_form.created and captured_form.updated.
 type CapturedForm struct {
-	FormID         string          `json:"form_id"`
+	FormID         string          `json:"form_id" schema:"uuid"`
 	FormName       string          `json:"form_name"`
-	WidgetID       string          `json:"widget_id"`
-	AssistantID    string          `json:"assistant_id"`
+	WidgetID       string          `json:"widget_id" schema:"uuid"`
+	AssistantID    string          `json:"assistant_id" schema:"uuid"`
 	FieldValues    map[string]any  `json:"field_values"`
-	ConversationID string          `json:"conversation_id"`
-	CapturedFormID string          `json:"captured_form_id"`
-	DeviceType     string          `json:"device_type"`
+	ConversationID string          `json:"conversation_id" schema:"uuid"`
+	CapturedFormID string          `json:"captured_form_id" schema:"uuid"`
+	DeviceType     string          `json:"device_type" schema:"enum=device_type"`
 	Attributes     json.RawMessage `json:"attributes"`
 }
 
 // CapturedIntent is the data of captured_intent.created.
 type CapturedIntent struct {
-	IntentID       string `json:"intent_id"`
+	IntentID       string `json:"intent_id" schema:"uuid"`
 	ChatCount      int    `json:"chat_count"`
 	IntentName     string `json:"intent_name"`
-	DeviceType     string `json:"device_type"`
-	WidgetID       string `json:"widget_id"`
-	AssistantID    string `json:"assistant_id"`
-	ConversationID string `json:"conversation_id"`
+	DeviceType     string `json:"device_type" schema:"enum=device_type"`
+	WidgetID       string `json:"widget_id" schema:"uuid"`
+	AssistantID    string `json:"assistant_id" schema:"uuid"`
+	ConversationID string `json:"conversation_id" schema:"uuid"`
 }
 
 // Conversation is the data of conversation.closed and conversation.updated.
 type Conversation struct {
-	WidgetID       string          `json:"widget_id"`
+	WidgetID       string          `json:"widget_id" schema:"uuid"`
 	ChatCount      int             `json:"chat_count"`
-	ContactID      *string         `json:"contact_id"`
-	DeviceType     string          `json:"device_type"`
-	AssistantID    string          `json:"assistant_id"`
-	FirstMessage   string          `json:"first_message"`
-	ConversationID string          `json:"conversation_id"`
+	ContactID      *string         `json:"contact_id" schema:"uuid"`
+	DeviceType     string          `json:"device_type" schema:"enum=device_type"`
+	AssistantID    string          `json:"assistant_id" schema:"uuid"`
+	FirstMessage   string          `json:"first_message" doc:"\"User: \" and the first user message, or \"\" if none"`
+	ConversationID string          `json:"conversation_id" schema:"uuid"`
 	Attributes     json.RawMessage `json:"attributes"`
-	Transcript     []Message       `json:"transcript"`
+	Transcript     []Message       `json:"transcript" schema:"max=transcript"`
 }
 
 // Message is one transcript entry.
 type Message struct {
-	ID             string  `json:"id"`
-	ConversationID string  `json:"conversation_id"`
-	SenderType     string  `json:"sender_type"`
-	MessageType    string  `json:"message_type"`
+	ID             string  `json:"id" schema:"uuid"`
+	ConversationID string  `json:"conversation_id" schema:"uuid"`
+	SenderType     string  `json:"sender_type" schema:"enum=sender_type"`
+	MessageType    string  `json:"message_type" schema:"enum=message_type"`
 	Text           string  `json:"text"`
-	VoiceBase64    *string `json:"voice_base64"`
-	DataSources    any     `json:"data_sources"`
-	CreatedAt      string  `json:"created_at"`
-	UpdatedAt      string  `json:"updated_at"`
+	VoiceBase64    *string `json:"voice_base64" schema:"null"`
+	DataSources    any     `json:"data_sources" schema:"null"`
+	CreatedAt      string  `json:"created_at" schema:"time"`
+	UpdatedAt      string  `json:"updated_at" schema:"time"`
 	CharCount      int     `json:"char_count"`
 }
 
 // Test is the data of webhook.test.
 type Test struct {
-	WebhookID string `json:"webhook_id"`
+	WebhookID string `json:"webhook_id" schema:"uuid"`
 	Message   string `json:"message"`
 }
 
 // WebhookDisabled is the data of the operational event webhook.disabled.
 type WebhookDisabled struct {
-	WebhookID  string `json:"webhook_id"`
+	WebhookID  string `json:"webhook_id" schema:"uuid"`
 	Name       string `json:"name"`
 	Endpoint   string `json:"endpoint"`
-	Reason     string `json:"reason"` // gone, failing or manual
-	DisabledAt string `json:"disabled_at"`
+	Reason     string `json:"reason" schema:"enum=disabled_reason"` // gone, failing or manual
+	DisabledAt string `json:"disabled_at" schema:"time"`
 }
 
 // NewWebhookDisabled builds webhook.disabled data from a webhook just
@@ -112,10 +114,10 @@ func NewWebhookDisabled(w *agenthooks.Webhook) WebhookDisabled {
 
 // DeliveryFailed is the data of the operational event delivery.failed.
 type DeliveryFailed struct {
-	DeliveryID     string  `json:"delivery_id"`
-	EventID        string  `json:"event_id"`
+	DeliveryID     string  `json:"delivery_id" schema:"uuid"`
+	EventID        string  `json:"event_id" schema:"uuid"`
 	Event          string  `json:"event"`
-	WebhookID      string  `json:"webhook_id"`
+	WebhookID      string  `json:"webhook_id" schema:"uuid"`
 	AttemptCount   int     `json:"attempt_count"`
 	LastStatusCode *int    `json:"last_status_code"`
 	LastError      *string `json:"last_error"`
@@ -163,7 +165,7 @@ func NewCapturedIntent(i *agenthooks.Intent, c *agenthooks.Conversation) Capture
 	}
 }
 
-// FirstMessage renders the seed's first_message: "User: " and the first user
+// FirstMessage renders first_message (docs/wire-format.md): "User: " and the first user
 // message's text, or "" when the visitor has said nothing.
 func FirstMessage(c *agenthooks.Conversation) string {
 	if c.FirstMessage == "" {

@@ -25,9 +25,10 @@ func seedTime(t *testing.T, s string) time.Time {
 	return ts
 }
 
-// The seed's three examples, rebuilt from domain values with the seed's ids and
+// The three examples of Insighto's help article (docs/wire-format.md), rebuilt
+// from domain values with the article's ids and
 // times. The golden files freeze the bytes receivers get; the two deliberate
-// differences from the seed (underscore event names, null contact) and the
+// differences from the article (underscore event names, null contact) and the
 // newer docs' additions (attributes, transcript, device_type on forms) show in them.
 func TestGolden(t *testing.T) {
 	t.Parallel()
@@ -61,6 +62,8 @@ func TestGolden(t *testing.T) {
 		data                any
 	}{
 		{"captured_form.created", "018eb05e-7efd-7bef-a765-7bccbd9f39d9", agenthooks.EventCapturedFormCreated, "2024-04-05 22:26:08", payload.NewCapturedForm(cf, form, conv)},
+		{"captured_form.updated", "018eb05e-7efd-7bef-a765-7bccbd9f39da", agenthooks.EventCapturedFormUpdated, "2024-04-05 22:27:08", payload.NewCapturedForm(cf, form, conv)},
+		{"conversation.updated", "018ec93a-1393-7002-a528-199c149be8e2", agenthooks.EventConversationUpdated, "2024-04-10 18:16:45", payload.NewConversation(closed, transcript)},
 		{"captured_intent.created", "012ec784-e78d-80c2-a729-101c148de8c2", agenthooks.EventCapturedIntentCreated, "2024-04-10 18:16:50", payload.NewCapturedIntent(intent, intentConv)},
 		{"conversation.closed", "018ec93a-1393-7002-a528-199c149be8e3", agenthooks.EventConversationClosed, "2024-04-10 18:16:50", payload.NewConversation(closed, transcript)},
 		{"webhook.test", "018ec93a-1393-7002-a528-199c149be8e4", agenthooks.EventWebhookTest, "2024-04-10 18:16:50", payload.Test{WebhookID: "018ec93a-0000-7002-a528-199c149be8e4", Message: "This is a test event from agenthooks."}},

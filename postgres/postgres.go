@@ -98,7 +98,7 @@ func ParseConfig(databaseURL string) (*pgx.ConnConfig, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
-	// Durable commits whatever the server's default says (CONTRACT section 5).
+	// Durable commits whatever the server's default says (docs/guarantees.md).
 	cfg.RuntimeParams["synchronous_commit"] = "on"
 	cfg.RuntimeParams["application_name"] = "agenthooks"
 	return cfg, nil

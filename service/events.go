@@ -79,8 +79,7 @@ func (s *Service) GetDelivery(ctx context.Context, accountID, id string) (*Deliv
 // ListWebhookDeliveries returns one page of a webhook's deliveries, newest first.
 func (s *Service) ListWebhookDeliveries(ctx context.Context, accountID, webhookID, status string, p agenthooks.Page) (*List[*agenthooks.Delivery], error) {
 	if status != "" && status != agenthooks.DeliveryPending && status != agenthooks.DeliverySucceeded && status != agenthooks.DeliveryFailed {
-		return nil, &agenthooks.Error{Code: agenthooks.EINVALID, Message: "Input should be 'pending', 'succeeded' or 'failed'",
-			Fields: []agenthooks.FieldError{{Loc: []any{"query", "status"}, Msg: "Input should be 'pending', 'succeeded' or 'failed'", Type: "enum"}}}
+		return nil, agenthooks.Invalid("status", "Input should be 'pending', 'succeeded' or 'failed'", "enum")
 	}
 	return read(ctx, s, func(tx agenthooks.Tx) (*List[*agenthooks.Delivery], error) {
 		if _, err := tx.FindWebhook(accountID, webhookID); err != nil {

@@ -47,9 +47,6 @@ func New(store agenthooks.Store, validate EndpointValidator, log *slog.Logger) *
 	return &Service{store: store, validate: validate, log: log, RotationOverlap: 24 * time.Hour}
 }
 
-// Store returns the service's store.
-func (s *Service) Store() agenthooks.Store { return s.store }
-
 // NewID returns a new UUIDv7 string: ids sort in creation order.
 func NewID() string {
 	return uuid.Must(uuid.NewV7()).String()

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/agenthooks/agenthooks"
-	"github.com/agenthooks/agenthooks/signature"
+	"github.com/agenthooks/agenthooks/webhook/signature"
 )
 
 // Nullable is a PATCH field that may be absent, null or a value.

@@ -105,7 +105,7 @@ type writeReq struct {
 }
 
 // Pragmas every connection runs with. synchronous=FULL: a commit fsyncs the WAL,
-// so an answered API call survives power loss (CONTRACT section 5).
+// so an answered API call survives power loss (docs/guarantees.md).
 // busy_timeout covers other processes (agenthooks account create) writing.
 // temp_store=MEMORY keeps the statement sub-journals of the group commit's
 // savepoints in memory: they only matter until the commit, which writes the

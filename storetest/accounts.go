@@ -236,6 +236,7 @@ func exerciseAPIKeys(t *testing.T, setup setupFunc) {
 			_, err := tx.FindAccountByKeyHash(k.Hash)
 			mustNil(t, err)
 			_, total, err := tx.ListAPIKeys(b.acct.ID, agenthooks.Page{Page: 1, Size: 10})
+			mustNil(t, err)
 			if total != 1 {
 				t.Errorf("%d keys after ReplaceAccountKeys, want 1", total)
 			}

@@ -28,12 +28,15 @@
 // delivery whose function failed is not remembered, so its retry runs again.
 //
 // During a secret rotation agenthooks signs with both the old and the new
-// secret for 24 hours; pass both to NewVerifier (or only the new one) and
-// deliveries keep verifying throughout.
+// secret for 24 hours; pass both to NewVerifier (as two arguments, or as one
+// "old,new" string) and deliveries keep verifying throughout.
 //
 // To verify by hand, call Verifier.Verify on the request (or VerifyPayload on
 // a body you already read) and then Parse the body.
 //
-// The package depends only on the standard library and
-// github.com/agenthooks/agenthooks/signature.
+// This is a module of its own, github.com/agenthooks/agenthooks/webhook, that
+// needs Go 1.22 and the standard library only: requiring it brings nothing of
+// the server into a receiver's go.sum. The signature scheme itself is its
+// package signature, which the server signs with; dedupetest is the
+// conformance suite for a Deduper of your own.
 package webhook

@@ -16,10 +16,8 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite"
-
-	"github.com/agenthooks/agenthooks/signature"
 	"github.com/agenthooks/agenthooks/webhook"
+	"github.com/agenthooks/agenthooks/webhook/signature"
 )
 
 // exampleSecret is a webhook's secret as agenthooks shows it.
@@ -189,7 +187,10 @@ func ExampleEvent_Decode() {
 }
 
 // A SQLDeduper keeps processed ids in your database, so that replicas and
-// restarts share them. Any database/sql driver for SQLite or PostgreSQL works.
+// restarts share them. Any database/sql driver for SQLite or PostgreSQL works;
+// this one needs a driver registered as "sqlite" (import _ "modernc.org/sqlite").
+// The SDK requires no driver, so this example is compiled, not run here; the
+// server's module runs it, driver and all, in internal/sdktest.
 func ExampleNewSQLDeduper() {
 	dir, err := os.MkdirTemp("", "receiver")
 	if err != nil {
@@ -228,7 +229,7 @@ func ExampleNewSQLDeduper() {
 		fmt.Print(w.Code, " ")
 	}
 	fmt.Println("calls:", calls)
-	// Output: 500 200 200 calls: 2
+	// Prints: 500 200 200 calls: 2
 }
 
 // Handling a delivery by hand, without NewHandler.

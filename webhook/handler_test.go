@@ -196,9 +196,8 @@ var handlerDedupers = []struct {
 	opts func(t *testing.T) []webhook.Option
 }{
 	{"DefaultMemory", func(t *testing.T) []webhook.Option { return nil }},
-	{"SQLite", func(t *testing.T) []webhook.Option {
-		db, _ := openSQLite(t)
-		return []webhook.Option{webhook.WithDeduper(newSQLDeduper(t, db, newFakeClock()))}
+	{"ContextBound", func(t *testing.T) []webhook.Option {
+		return []webhook.Option{webhook.WithDeduper(ctxDeduper{webhook.NewMemoryDeduper(time.Hour)})}
 	}},
 }
 
@@ -323,7 +322,8 @@ func TestHandlerConcurrentDuplicates(t *testing.T) {
 			var wg sync.WaitGroup
 			codes := make(chan int, dups)
 			for range dups {
-				wg.Go(func() { codes <- post() })
+				wg.Add(1)
+				go func() { defer wg.Done(); codes <- post() }()
 			}
 			wg.Wait()
 			close(codes)
@@ -371,19 +371,44 @@ func TestHandlerPanicReleasesClaim(t *testing.T) {
 	}
 }
 
+// ctxDeduper fails every call whose context is done, as a Deduper on a
+// database does (SQLDeduper's own tests run on real databases in
+// internal/sdktest, in the server's module).
+type ctxDeduper struct{ d webhook.Deduper }
+
+func (c ctxDeduper) Claim(ctx context.Context, id string) (webhook.ClaimStatus, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.d.Claim(ctx, id)
+}
+
+func (c ctxDeduper) Complete(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return c.d.Complete(ctx, id)
+}
+
+func (c ctxDeduper) Release(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return c.d.Release(ctx, id)
+}
+
 // A sender that gives up (timeout) cancels the request context; a handler that
 // still finished must be recorded, or the retry would run it again.
 func TestHandlerCompletesAfterCancel(t *testing.T) {
 	t.Parallel()
 
-	db, _ := openSQLite(t)
 	rec := &recorder{}
 	var cancel context.CancelFunc
 	fn := func(ctx context.Context, e *webhook.Event) error {
 		cancel()
 		return rec.handle(ctx, e)
 	}
-	h := webhook.NewHandler(newVerifier(t, testSecret), fn, webhook.WithDeduper(newSQLDeduper(t, db, newFakeClock())))
+	h := webhook.NewHandler(newVerifier(t, testSecret), fn, webhook.WithDeduper(ctxDeduper{webhook.NewMemoryDeduper(time.Hour)}))
 
 	r := signedRequest(t, "evt_1", eventBody("evt_1"))
 	ctx, c := context.WithCancel(r.Context())

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agenthooks/agenthooks/signature"
 	"github.com/agenthooks/agenthooks/webhook"
+	"github.com/agenthooks/agenthooks/webhook/signature"
 )
 
 const (

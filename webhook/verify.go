@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/agenthooks/agenthooks/signature"
+	"github.com/agenthooks/agenthooks/webhook/signature"
 )
 
 // Header names of a delivery, as sent by agenthooks.
@@ -61,21 +61,27 @@ type Verifier struct {
 
 // NewVerifier returns a Verifier that accepts deliveries signed with any of
 // secrets ("whsec_..." as shown by agenthooks, or the bare base64). Pass the
-// old and the new secret while rotating. Empty strings are skipped, so optional
+// old and the new secret while rotating, as two arguments or as one
+// "old,new" string (the form `agenthooks listen --secret` takes, so one
+// environment variable can hold both). Empty strings are skipped, so optional
 // secrets can come straight from the environment; it is an error if none is
 // left or if one is not a valid secret.
 func NewVerifier(secrets ...string) (*Verifier, error) {
 	v := &Verifier{}
-	for i, s := range secrets {
-		if strings.TrimSpace(s) == "" {
-			continue
+	n := 0
+	for _, arg := range secrets {
+		for _, s := range strings.Split(arg, ",") {
+			n++
+			if strings.TrimSpace(s) == "" {
+				continue
+			}
+			key, err := signature.ParseSecret(s)
+			if err != nil {
+				// Name the position, never the secret itself.
+				return nil, fmt.Errorf("webhook: secret %d: %w", n-1, err)
+			}
+			v.keys = append(v.keys, key)
 		}
-		key, err := signature.ParseSecret(s)
-		if err != nil {
-			// Name the position, never the secret itself.
-			return nil, fmt.Errorf("webhook: secret %d: %w", i, err)
-		}
-		v.keys = append(v.keys, key)
 	}
 	if len(v.keys) == 0 {
 		return nil, errors.New("webhook: no secret given")
@@ -120,22 +126,25 @@ func (v *Verifier) Verify(r *http.Request) ([]byte, error) {
 // headerValue returns the first value of the header name, also when h was
 // built as a map literal with the lower-case wire name as key.
 func headerValue(h http.Header, name string) string {
-	if v := h.Get(name); v != "" {
-		return v
-	}
-	if vs := h[name]; len(vs) > 0 {
+	if vs := headerValues(h, name); len(vs) > 0 {
 		return vs[0]
 	}
 	return ""
 }
 
+// headerValues returns the values of the header name, also when h was built
+// as a map literal with the lower-case wire name as key.
+func headerValues(h http.Header, name string) []string {
+	if vs := h.Values(name); len(vs) > 0 {
+		return vs
+	}
+	return h[strings.ToLower(name)]
+}
+
 // signatureHeader returns the signature entries of all webhook-signature
 // header lines, space separated: a proxy may have split one header into several.
 func signatureHeader(h http.Header) string {
-	vs := h.Values(HeaderSignature)
-	if len(vs) == 0 {
-		vs = h[HeaderSignature]
-	}
+	vs := headerValues(h, HeaderSignature)
 	if len(vs) == 1 {
 		return vs[0]
 	}

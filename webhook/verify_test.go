@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agenthooks/agenthooks/signature"
 	"github.com/agenthooks/agenthooks/webhook"
+	"github.com/agenthooks/agenthooks/webhook/signature"
 )
 
 func TestNewVerifier(t *testing.T) {
@@ -29,6 +29,9 @@ func TestNewVerifier(t *testing.T) {
 		{"ErrNone", nil, true},
 		{"ErrOnlyEmpty", []string{"", ""}, true},
 		{"ErrInvalid", []string{testSecret, "whsec_%%%"}, true},
+		{"OKOldCommaNew", []string{testSecret + "," + otherSecret}, false},
+		{"OKCommaEmptySkipped", []string{testSecret + ","}, false},
+		{"ErrCommaInvalid", []string{testSecret + ",whsec_%%%"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,6 +50,23 @@ func TestNewVerifier(t *testing.T) {
 				t.Fatalf("NewVerifier: %v", err)
 			}
 		})
+	}
+}
+
+// TestNewVerifierCommaForm: "old,new" in one string, as `agenthooks listen
+// --secret` takes it, accepts a delivery signed with either secret alone.
+func TestNewVerifierCommaForm(t *testing.T) {
+	t.Parallel()
+	v := newVerifier(t, testSecret+","+otherSecret)
+	body := eventBody("e1")
+	for _, secret := range []string{testSecret, otherSecret} {
+		if err := v.VerifyPayload(body, signedHeaders(t, []string{secret}, "e1", testNow, body)); err != nil {
+			t.Errorf("signed with one of the two: %v", err)
+		}
+	}
+	third := "whsec_" + strings.Repeat("A", 32)
+	if err := v.VerifyPayload(body, signedHeaders(t, []string{third}, "e1", testNow, body)); !errors.Is(err, webhook.ErrNoMatchingSignature) {
+		t.Errorf("signed with neither: %v, want ErrNoMatchingSignature", err)
 	}
 }
 

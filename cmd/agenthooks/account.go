@@ -3,29 +3,71 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/agenthooks/agenthooks"
 	"github.com/agenthooks/agenthooks/service"
 )
 
-// accountCmd runs "account create" and "account rotate-key". Both print one
-// JSON object {"id", "name", "api_key"} on stdout; the key is shown only there.
+const accountUsage = `Usage: agenthooks account COMMAND [flags]
+
+Manages accounts on the database AGENTHOOKS_DATABASE_URL names (also while
+serve runs on it). Each command prints JSON on stdout; a key is shown only
+when it is made.
+
+Commands:
+  create --name NAME   create an account; prints {"id","name","api_key"}
+  rotate-key --id ID   revoke the account's keys; prints a new {"id","name","api_key"}
+  list                 one {"id","name","created_at"} per line, oldest first (no keys)
+
+Run 'agenthooks account COMMAND --help' for a command's flags.
+`
+
+// accountCmd runs "account create", "account rotate-key" and "account list".
 func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: agenthooks account create --name NAME | agenthooks account rotate-key --id ID")
+		fmt.Fprint(stderr, accountUsage)
 		return 2
 	}
-	sub := args[0]
-	fs := flag.NewFlagSet("account "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	name := fs.String("name", "", "account name (create)")
-	id := fs.String("id", "", "account id (rotate-key)")
-	load := configFlags(fs, getenv)
-	if err := fs.Parse(args[1:]); err != nil {
+	sub, rest := args[0], args[1:]
+	switch sub {
+	case "-h", "--help", "-help", "help":
+		fmt.Fprint(stdout, accountUsage)
+		return 0
+	case "create", "rotate-key", "list":
+	default:
+		fmt.Fprintf(stderr, "agenthooks: unknown account command %q\n\n%s", sub, accountUsage)
+		return 2
+	}
+	fs := newFlagSet("account "+sub, stderr)
+	var name, id string
+	var h help
+	switch sub {
+	case "create":
+		fs.StringVar(&name, "name", "", "the account's name (required)")
+		h = help{"agenthooks account create --name NAME [flags]",
+			`Creates an account and prints {"id", "name", "api_key"} as one JSON line; the key is shown only there.`}
+	case "rotate-key":
+		fs.StringVar(&id, "id", "", "the account's id (required; 'agenthooks account list' shows them)")
+		h = help{"agenthooks account rotate-key --id ID [flags]",
+			`Revokes every key of the account and prints a new {"id", "name", "api_key"}: the way back to a lost key.`}
+	case "list":
+		h = help{"agenthooks account list [flags]",
+			`Prints each account as one JSON line {"id", "name", "created_at"}, oldest first. Keys are never shown.`}
+	}
+	load := configFlags(fs, getenv, "AGENTHOOKS_DATABASE_URL")
+	if code, done := parseFlags(fs, rest, h, stdout, stderr); done {
+		return code
+	}
+	switch {
+	case sub == "create" && strings.TrimSpace(name) == "":
+		fmt.Fprintln(stderr, "agenthooks: account create needs --name NAME")
+		return 2
+	case sub == "rotate-key" && id == "":
+		fmt.Fprintln(stderr, "agenthooks: account rotate-key needs --id ID ('agenthooks account list' shows the ids)")
 		return 2
 	}
 	cfg, err := load()
@@ -34,34 +76,25 @@ func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return 2
 	}
 	log := newLogger(cfg, stderr)
-	var fn func(*service.Service) (*service.CreatedAccount, error)
-	switch sub {
-	case "create":
-		if strings.TrimSpace(*name) == "" {
-			fmt.Fprintln(stderr, "agenthooks: account create needs --name NAME")
-			return 2
-		}
-		fn = func(s *service.Service) (*service.CreatedAccount, error) { return s.CreateAccount(ctx, *name) }
-	case "rotate-key":
-		if *id == "" {
-			fmt.Fprintln(stderr, "agenthooks: account rotate-key needs --id ID")
-			return 2
-		}
-		fn = func(s *service.Service) (*service.CreatedAccount, error) { return s.RotateAccountKey(ctx, *id) }
-	default:
-		fmt.Fprintf(stderr, "agenthooks: unknown account command %q (create, rotate-key)\n", sub)
-		return 2
-	}
 	store, err := openStore(ctx, cfg.DatabaseURL, log, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "agenthooks: %v\n", err)
 		return 1
 	}
 	defer store.Close()
-	acc, err := fn(service.New(store, nil, log))
+	svc := service.New(store, nil, log)
+	var acc *service.CreatedAccount
+	switch sub {
+	case "create":
+		acc, err = svc.CreateAccount(ctx, name)
+	case "rotate-key":
+		acc, err = svc.RotateAccountKey(ctx, id)
+	case "list":
+		return listAccounts(ctx, svc, stdout, stderr)
+	}
 	if err != nil {
 		if agenthooks.ErrorCode(err) == agenthooks.ENOTFOUND {
-			fmt.Fprintf(stderr, "agenthooks: no account with id %q\n", *id)
+			fmt.Fprintf(stderr, "agenthooks: no account with id %q ('agenthooks account list' shows the ids)\n", id)
 			return 1
 		}
 		fmt.Fprintf(stderr, "agenthooks: %v\n", err)
@@ -70,35 +103,33 @@ func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	return printJSON(stdout, acc)
 }
 
+// listedAccount is one line of "account list".
+type listedAccount struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	CreatedAt string `json:"created_at"` // RFC 3339 UTC, as the API's timestamps
+}
+
+func listAccounts(ctx context.Context, svc *service.Service, stdout, stderr io.Writer) int {
+	accounts, err := svc.ListAccounts(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "agenthooks: %v\n", err)
+		return 1
+	}
+	for _, a := range accounts {
+		if code := printJSON(stdout, listedAccount{a.ID, a.Name, a.CreatedAt.UTC().Format(time.RFC3339)}); code != 0 {
+			return code
+		}
+	}
+	return 0
+}
+
+// printJSON writes v as one JSON line.
 func printJSON(w io.Writer, v any) int {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return 1
 	}
 	fmt.Fprintln(w, string(b))
-	return 0
-}
-
-// migrateCmd applies migrations (opening the store does) and exits.
-func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	load := configFlags(fs, getenv)
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	cfg, err := load()
-	if err != nil {
-		fmt.Fprintf(stderr, "agenthooks: %v\n", err)
-		return 2
-	}
-	log := newLogger(cfg, stderr)
-	store, err := openStore(ctx, cfg.DatabaseURL, log, false)
-	if err != nil {
-		fmt.Fprintf(stderr, "agenthooks: %v\n", err)
-		return 1
-	}
-	defer store.Close()
-	fmt.Fprintf(stdout, "migrations applied (%s)\n", store.Engine())
 	return 0
 }

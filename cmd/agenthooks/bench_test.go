@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agenthooks/agenthooks/internal/bench"
 	"github.com/agenthooks/agenthooks/internal/testdb"
 )
 
@@ -52,7 +53,7 @@ func TestBench(t *testing.T) {
 	}
 }
 
-// checkBenchJSON checks the last line: exactly CONTRACT's keys, every figure
+// checkBenchJSON checks the last line: exactly the keys docs/api.md lists, every figure
 // present and positive, and the figures consistent with each other.
 func checkBenchJSON(t *testing.T, line string, events, webhooks int) {
 	t.Helper()
@@ -70,7 +71,7 @@ func checkBenchJSON(t *testing.T, line string, events, webhooks int) {
 			t.Errorf("key %q missing from %s", k, line)
 		}
 	}
-	var r benchResult
+	var r bench.Result
 	if err := json.Unmarshal([]byte(line), &r); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +15,7 @@ import (
 	"github.com/agenthooks/agenthooks/delivery"
 )
 
-// Config is the service configuration (CONTRACT section 2). Each field comes
+// Config is the service configuration (docs/api.md). Each field comes
 // from its flag, else its AGENTHOOKS_* variable, else the default.
 type Config struct {
 	DatabaseURL           string          // AGENTHOOKS_DATABASE_URL, default sqlite:agenthooks.db
@@ -95,6 +96,9 @@ var settings = []setting{
 		return nil
 	}},
 	{"AGENTHOOKS_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h", "delays after the first attempt", func(c *Config, v string) error {
+		if strings.TrimSpace(v) == "" {
+			return errEmptySchedule
+		}
 		s, err := delivery.ParseSchedule(v)
 		if err != nil {
 			return err
@@ -211,14 +215,25 @@ func flagName(env string) string {
 	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(env, "AGENTHOOKS_")), "_", "-")
 }
 
-// configFlags registers a string flag per setting on fs and returns a
-// function that builds the Config once fs has parsed its arguments.
-func configFlags(fs *flag.FlagSet, getenv func(string) string) func() (*Config, error) {
-	values := make([]*string, len(settings))
+// configFlags registers a flag per setting on fs (only those named in only,
+// when any are given; the others are read from the environment alone) and
+// returns a function that builds the Config once fs has parsed its arguments.
+// The --role flag is serve's, registered when only is empty.
+func configFlags(fs *flag.FlagSet, getenv func(string) string, only ...string) func() (*Config, error) {
+	values := make([]*settingValue, len(settings))
 	for i, s := range settings {
-		values[i] = fs.String(flagName(s.env), "", fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, s.def))
+		values[i] = &settingValue{kind: settingKinds[s.env]}
+		if len(only) > 0 && !slices.Contains(only, s.env) {
+			continue
+		}
+		def := settingDefault(s)
+		fs.Var(values[i], flagName(s.env), fmt.Sprintf("%s (env %s; default %s)", s.usage, s.env, def))
 	}
-	role := fs.String("role", "all", "all, api (API only) or worker (delivery workers only)")
+	roleValue := "all"
+	role := &roleValue
+	if len(only) == 0 {
+		fs.StringVar(role, "role", "all", "all, api (API only) or worker (delivery workers only)")
+	}
 	return func() (*Config, error) {
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -238,7 +253,7 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string) func() (*Config, 
 				v, source = strings.TrimSpace(string(b)), s.env+"_FILE"
 			}
 			if set[name] {
-				v, source = *values[i], "--"+name
+				v, source = values[i].value, "--"+name
 			}
 			if err := s.set(c, v); err != nil {
 				shown := v

@@ -71,7 +71,7 @@ func TestDemoTour(t *testing.T) {
 		`PATCH /assistant/\{id\} +Assign Webhook`,
 		`POST +/form +"Algoscale Leads": name, email, query`,
 		`POST +/intent +"SALES"`,
-		// The seed's three stories, each verified by the SDK, with its gist.
+		// The three stories of Insighto's help article (docs/wire-format.md), each verified by the SDK, with its gist.
 		`✓ captured_form.created ` + id + `  verified, to "My website"\n.*"Algoscale Leads".*on desktop\n +email +smith@example\.com\n +name +Smith Stevens\n +query +flask developer\n`,
 		`✓ captured_intent.created ` + id + `  verified, to "My website"\n +intent SALES after 2 messages, on mobile`,
 		`✓ conversation.closed ` + id + `  verified, to "My website"\n.*2 messages, on desktop, no contact\n +first_message "User: hi may i know how much is flu jab"\n +User: hi may i know how much is flu jab\n +Bot: +A flu jab costs £15`,

@@ -18,7 +18,7 @@ var (
 	uuidv7RE   = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 )
 
-// dataKeys are the keys of each event's data (CONTRACT section 4).
+// dataKeys are the keys of each event's data (docs/wire-format.md).
 var dataKeys = map[string][]string{
 	"captured_form.created":   {"form_id", "form_name", "widget_id", "assistant_id", "field_values", "conversation_id", "captured_form_id", "device_type", "attributes"},
 	"captured_intent.created": {"intent_id", "chat_count", "intent_name", "device_type", "widget_id", "assistant_id", "conversation_id"},
@@ -66,7 +66,7 @@ func checkEnvelope(t *testing.T, d received, typ string) map[string]any {
 	return data
 }
 
-// seedWorld is the seed's set-up: "Add a Webhook", an assistant with "Assign
+// seedWorld is the set-up of Insighto's help article (docs/wire-format.md): "Add a Webhook", an assistant with "Assign
 // Webhook", its chat widget, the "Algoscale Leads" form and the SALES intent.
 type seedWorld struct {
 	webhook, secret, assistant, widget, form, intent string
@@ -87,7 +87,7 @@ func setUpSeed(t *testing.T, c *client, r *receiver) seedWorld {
 	return w
 }
 
-// TestSeedScenarios drives the seed's three stories through the real server
+// TestSeedScenarios drives the article's three stories through the real server
 // on both stores, with a receiver that verifies every signature with the
 // Standard Webhooks reference library, and compares each body with the contract.
 func TestSeedScenarios(t *testing.T) {

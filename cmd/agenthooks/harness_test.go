@@ -16,6 +16,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/agenthooks/agenthooks/internal/apiclient"
 	"github.com/agenthooks/agenthooks/internal/testdb"
 )
 
@@ -88,7 +89,8 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// client calls the API with one account's key.
+// client calls the API with one account's key (through internal/apiclient),
+// failing the test on a transport error.
 type client struct {
 	t    *testing.T
 	base string
@@ -97,31 +99,15 @@ type client struct {
 
 func (c *client) do(method, path string, body any) (int, map[string]any) {
 	c.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.base+"/api/v1"+path, rd)
+	status, raw, err := apiclient.New(c.base, c.key, nil).Raw(context.Background(), method, path, body)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+c.key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
-		c.t.Fatalf("%s %s: status %d, body %q is not a JSON object", method, path, resp.StatusCode, raw)
+		c.t.Fatalf("%s %s: status %d, body %q is not a JSON object", method, path, status, raw)
 	}
-	return resp.StatusCode, m
+	return status, m
 }
 
 // must calls the API and fails the test unless the status is want; it

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/agenthooks/agenthooks/webhook"
+	"github.com/agenthooks/agenthooks/webhook/signature"
 )
 
 // listenCmd is a receiver for development: it verifies each request's
@@ -23,19 +23,25 @@ import (
 // requests, headers included, to a local app and answers with the app's status,
 // so the platform's retries reach the app too (like `stripe listen`).
 func listenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("listen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	secret := fs.String("secret", "", "the webhook's secret (whsec_...); repeat with commas during a rotation")
+	fs := newFlagSet("listen", stderr)
+	secret := fs.String("secret", "", "the webhook's secret (whsec_...; required); old,new during a rotation")
 	addr := fs.String("addr", "127.0.0.1:9000", "listen address")
 	forward := fs.String("forward-to", "", "URL of a local app to forward verified events to")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	h := help{"agenthooks listen --secret whsec_... [--addr 127.0.0.1:9000] [--forward-to URL]",
+		`A receiver for development: verifies each request's signature, prints the
+event, and answers 200 (or, with --forward-to, what the app answers).`}
+	if code, done := parseFlags(fs, args, h, stdout, stderr); done {
+		return code
 	}
 	if *secret == "" {
 		fmt.Fprintln(stderr, "agenthooks listen: --secret whsec_... is required (GET /api/v1/outbound_webhook/{id}/secret shows it)")
 		return 2
 	}
-	v, err := webhook.NewVerifier(strings.Split(*secret, ",")...)
+	if err := checkSecrets(*secret); err != nil {
+		fmt.Fprintf(stderr, "agenthooks listen: --secret: %v\n", err)
+		return 2
+	}
+	v, err := webhook.NewVerifier(*secret)
 	if err != nil {
 		fmt.Fprintf(stderr, "agenthooks listen: --secret: %v\n", err)
 		return 2
@@ -71,6 +77,33 @@ func listenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	defer cancel()
 	_ = srv.Shutdown(sctx)
 	return 0
+}
+
+// minSecretBytes is the shortest key listen accepts: agenthooks makes 24
+// random bytes, so anything much shorter is a typo or a placeholder.
+const minSecretBytes = 16
+
+// checkSecrets refuses what is not a webhook's secret as agenthooks shows it
+// (whsec_ and base64 of 16 bytes or more), one or two of them comma-separated.
+// The SDK accepts any base64 key; a development tool can be stricter, and say
+// what is wrong before a first delivery fails.
+func checkSecrets(secrets string) error {
+	for i, s := range strings.Split(secrets, ",") {
+		s = strings.TrimSpace(s)
+		key, err := signature.ParseSecret(s)
+		switch {
+		case !strings.HasPrefix(s, signature.Prefix):
+			err = fmt.Errorf("secret %d does not start with %s: copy it from the webhook's create response or GET /api/v1/outbound_webhook/{id}/secret", i+1, signature.Prefix)
+		case err != nil:
+			err = fmt.Errorf("secret %d: %w", i+1, err)
+		case len(key) < minSecretBytes:
+			err = fmt.Errorf("secret %d is %d bytes long, want at least %d: it is not one agenthooks made", i+1, len(key), minSecretBytes)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type listener struct {

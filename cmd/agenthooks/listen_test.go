@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agenthooks/agenthooks/signature"
+	"github.com/agenthooks/agenthooks/webhook/signature"
 )
 
 // listenBundle is a running `agenthooks listen` and what it needs to be

@@ -1,5 +1,7 @@
 // Command agenthooks is the webhook platform in one binary: the API, the
-// delivery workers and the tools around them (CONTRACT section 1).
+// delivery workers and the tools around them (docs/api.md lists the commands).
+// Each command is one file here; the bench and the demo live in
+// internal/bench and internal/demo.
 package main
 
 import (
@@ -24,6 +26,7 @@ Usage:
   agenthooks serve [--role all|api|worker] [flags]   run the API and delivery workers
   agenthooks account create --name NAME               create an account, print its API key
   agenthooks account rotate-key --id ID               replace an account's API keys
+  agenthooks account list                             list the accounts, oldest first
   agenthooks migrate                                  apply schema migrations and exit
   agenthooks listen --secret whsec_... [--addr A]     a development receiver: verify and print events
   agenthooks demo                                     a self-contained tour: server, receiver, sample conversations
@@ -31,7 +34,7 @@ Usage:
                                                       the throughput benchmark: raw, end to end, drain
   agenthooks version                                  print the version
 
-Run 'agenthooks COMMAND -h' for a command's flags. Every flag of serve also
+Run 'agenthooks COMMAND --help' for a command's flags. Every flag of serve also
 reads an environment variable (AGENTHOOKS_ADDR for --addr, and so on).
 `
 
@@ -56,7 +59,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return demoCmd(ctx, rest, stdout, stderr, getenv)
 	case "bench":
 		return benchCmd(ctx, rest, stdout, stderr, getenv)
-	case "version", "--version", "-version":
+	case "version":
+		return versionCmd(rest, stdout, stderr)
+	case "--version", "-version":
 		fmt.Fprintln(stdout, "agenthooks", version())
 		return 0
 	case "help", "-h", "--help":

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,16 +28,20 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// serveHelp is serve's --help.
+var serveHelp = help{"agenthooks serve [--role all|api|worker] [flags]",
+	`Runs the API, the dashboard and the delivery workers (--role api or worker
+splits them, on PostgreSQL). On an empty database it creates a first account
+and prints it once on stdout, key included. Each flag also reads the
+AGENTHOOKS_* variable it names; a flag wins over its variable.`}
+
+// serveCmd runs agenthooks until ctx ends. It exits 1 when the server cannot
+// start or its HTTP server fails, 0 after a clean shutdown.
 func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("serve", stderr)
 	load := configFlags(fs, getenv)
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "agenthooks: serve takes no arguments, got %q\n", fs.Args())
-		return 2
+	if code, done := parseFlags(fs, args, serveHelp, stdout, stderr); done {
+		return code
 	}
 	cfg, err := load()
 	if err != nil {
@@ -52,15 +55,23 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return 1
 	}
 	a.start()
+	return a.run(ctx)
+}
+
+// run waits until ctx ends or the HTTP server fails, stops the app, and
+// returns the exit code: 1 when the server failed.
+func (a *app) run(ctx context.Context) int {
+	code := 0
 	select {
 	case <-ctx.Done():
-		log.Info("shutting down")
+		a.log.Info("shutting down")
 	case err := <-a.serveErr:
-		log.Error("http server failed", slog.Any("error", err))
+		a.log.Error("http server failed", slog.Any("error", err))
+		code = 1
 	}
 	a.stop()
-	log.Info("stopped")
-	return 0
+	a.log.Info("stopped")
+	return code
 }
 
 // app is a running agenthooks: store, API, workers and sweeps.
@@ -106,7 +117,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 		return nil, err
 	}
 	if store.Capabilities().OneProcess && cfg.Role != "all" {
-		return nil, errors.New("--role api and --role worker need PostgreSQL: an embedded SQLite database is used by one process; run 'serve' without --role, or set AGENTHOOKS_DATABASE_URL=postgres://...")
+		return nil, errors.New("--role api and --role worker need PostgreSQL: an embedded SQLite database is used by one process; run 'serve' without --role, or set AGENTHOOKS_DATABASE_URL to a postgres:// URL")
 	}
 	policy := egress.Policy{AllowPrivate: cfg.AllowPrivateEndpoints}
 	svc := service.New(store, policy, log)

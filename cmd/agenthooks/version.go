@@ -1,6 +1,20 @@
 package main
 
-import "runtime/debug"
+import (
+	"fmt"
+	"io"
+	"runtime/debug"
+)
+
+// versionCmd prints the version.
+func versionCmd(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("version", stderr)
+	if code, done := parseFlags(fs, args, help{"agenthooks version", "Prints the version of this binary."}, stdout, stderr); done {
+		return code
+	}
+	fmt.Fprintln(stdout, "agenthooks", version())
+	return 0
+}
 
 // buildVersion is set at link time: -ldflags "-X main.buildVersion=v1.2.3".
 var buildVersion = ""

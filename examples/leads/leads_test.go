@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agenthooks/agenthooks/signature"
 	"github.com/agenthooks/agenthooks/webhook"
+	"github.com/agenthooks/agenthooks/webhook/signature"
 )
 
 type testBundle struct {

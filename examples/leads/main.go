@@ -1,4 +1,4 @@
-// Command leads is "your website" from the seed article: a small receiver that
+// Command leads is "your website" from Insighto's help article on webhooks (docs/wire-format.md): a small receiver that
 // stores every lead an agenthooks assistant captures (captured_form.created,
 // and captured_form.updated when the visitor changes a value) in a leads
 // table of its SQLite database.
@@ -33,7 +33,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -63,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintln(stderr, "leads: --secret whsec_... (or WEBHOOK_SECRET) is required: the webhook's secret, shown when it is created")
 		return 2
 	}
-	v, err := webhook.NewVerifier(strings.Split(*secret, ",")...)
+	v, err := webhook.NewVerifier(*secret) // "old,new" during a rotation
 	if err != nil {
 		fmt.Fprintf(stderr, "leads: --secret: %v\n", err)
 		return 2
@@ -142,7 +141,7 @@ type store struct {
 }
 
 // schema is the leads table: one row per captured form (an update carries the
-// captured_form_id of its creation), with the seed form's fields in columns
+// captured_form_id of its creation), with the article's form's fields in columns
 // and every value in field_values. event_id is the newest event applied.
 const schema = `CREATE TABLE IF NOT EXISTS leads (
 	captured_form_id TEXT PRIMARY KEY,

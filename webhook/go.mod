@@ -1,0 +1,3 @@
+module github.com/agenthooks/agenthooks/webhook
+
+go 1.22
