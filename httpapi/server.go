@@ -31,6 +31,7 @@ type Server struct {
 	// TestWait is how long POST .../test waits for the first attempt
 	// (default 20s: the default delivery timeout and some).
 	TestWait time.Duration
+	unavail  unavailableLog // see unavailable.go
 }
 
 // New returns the API server over svc.

@@ -217,21 +217,21 @@ func (s *Store) Write(ctx context.Context, fn func(agenthooks.Tx) error) error {
 	for try := 0; try < 5; try++ {
 		err = s.run(ctx, fn, true)
 		if !retryable(err) {
-			return err
+			return classify(err)
 		}
 	}
-	return err
+	return classify(err)
 }
 
 // Read runs fn in a read-only transaction.
 func (s *Store) Read(ctx context.Context, fn func(agenthooks.Tx) error) error {
-	return s.run(ctx, fn, false)
+	return classify(s.run(ctx, fn, false))
 }
 
 // ReadOne runs fn, which makes at most one statement, on the pool without
 // a transaction (agenthooks.Store.ReadOne).
 func (s *Store) ReadOne(ctx context.Context, fn func(agenthooks.Tx) error) error {
-	return fn(sqlstore.NewTx(ctx, s.db, dialect, s.now(), false))
+	return classify(fn(sqlstore.NewTx(ctx, s.db, dialect, s.now(), false)))
 }
 
 func (s *Store) run(ctx context.Context, fn func(agenthooks.Tx) error, write bool) (err error) {

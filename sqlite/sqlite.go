@@ -241,7 +241,7 @@ var ErrClosed = agenthooks.Errorf(agenthooks.EUNAVAILABLE, "The store is shuttin
 
 // Write queues fn for the writer and waits until it is committed or failed.
 func (s *Store) Write(ctx context.Context, fn func(agenthooks.Tx) error) error {
-	return s.write(ctx, fn, false)
+	return classify(s.write(ctx, fn, false))
 }
 
 // WriteRelaxed is Write for the delivery workers' own bookkeeping (claims
@@ -252,7 +252,7 @@ func (s *Store) Write(ctx context.Context, fn func(agenthooks.Tx) error) error {
 // and a crash of the process alone loses nothing (the operating system has
 // the data). Any durable write in the group makes the whole commit durable.
 func (s *Store) WriteRelaxed(ctx context.Context, fn func(agenthooks.Tx) error) error {
-	return s.write(ctx, fn, true)
+	return classify(s.write(ctx, fn, true))
 }
 
 func (s *Store) write(ctx context.Context, fn func(agenthooks.Tx) error, relaxed bool) error {
@@ -279,6 +279,10 @@ func (s *Store) write(ctx context.Context, fn func(agenthooks.Tx) error, relaxed
 // connection keeps its statements prepared, BEGIN and ROLLBACK included: an
 // API call authenticates with a read, so this is on every request's path.
 func (s *Store) Read(ctx context.Context, fn func(agenthooks.Tx) error) error {
+	return classify(s.read(ctx, fn))
+}
+
+func (s *Store) read(ctx context.Context, fn func(agenthooks.Tx) error) error {
 	r, err := s.getReader(ctx)
 	if err != nil {
 		return err
@@ -301,10 +305,10 @@ func (s *Store) Read(ctx context.Context, fn func(agenthooks.Tx) error) error {
 func (s *Store) ReadOne(ctx context.Context, fn func(agenthooks.Tx) error) error {
 	r, err := s.getReader(ctx)
 	if err != nil {
-		return err
+		return classify(err)
 	}
 	defer s.putReader(r)
-	return fn(sqlstore.NewTx(ctx, r.q, dialect, s.now(), false))
+	return classify(fn(sqlstore.NewTx(ctx, r.q, dialect, s.now(), false)))
 }
 
 // getReader takes a read connection from the pool, waiting for one.
