@@ -33,6 +33,8 @@ type Service struct {
 	log      *slog.Logger
 	// RotationOverlap is how long a rotated-out secret keeps signing (24h).
 	RotationOverlap time.Duration
+	// Events, if set, is told of every event created (see observe.go).
+	Events EventObserver
 }
 
 // New returns a Service over store; validate checks endpoints.

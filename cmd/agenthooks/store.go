@@ -13,9 +13,8 @@ import (
 
 // openStore opens the store a database URL names, applying migrations.
 func openStore(ctx context.Context, databaseURL string, log *slog.Logger) (agenthooks.Store, error) {
-	switch {
-	case strings.HasPrefix(databaseURL, "sqlite:"):
-		path := strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite:"), "//")
+	switch path, isSQLite := sqlitePath(databaseURL); {
+	case isSQLite:
 		s, err := sqlite.Open(ctx, path, sqlite.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", databaseURL, err)
@@ -29,4 +28,12 @@ func openStore(ctx context.Context, databaseURL string, log *slog.Logger) (agent
 		return s, nil
 	}
 	return nil, fmt.Errorf("AGENTHOOKS_DATABASE_URL %q: must start with sqlite: or postgres://", redactURL(databaseURL))
+}
+
+// sqlitePath returns the file an sqlite: URL names.
+func sqlitePath(databaseURL string) (string, bool) {
+	if !strings.HasPrefix(databaseURL, "sqlite:") {
+		return "", false
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite:"), "//"), true
 }
