@@ -87,6 +87,10 @@ type Store struct {
 
 	nCommits, nWrites, nDurable, busyNanos atomic.Int64 // see Stats
 
+	// delta accumulates the current write's changes of deliveries by
+	// status (writer only; see counts.go).
+	delta statusDelta
+
 	// closeMu orders Write's enqueue against Close: once closed is set no
 	// request can enter the queue, so the writer's final drain answers all.
 	closeMu   sync.RWMutex
@@ -183,6 +187,12 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
+	}
+	if err := s.watchDeliveries(ctx); err != nil {
+		wconn.Close()
+		rdb.Close()
+		wdb.Close()
+		return nil, err
 	}
 	for range o.Readers {
 		conn, err := rdb.Conn(ctx)
@@ -411,6 +421,7 @@ func (s *Store) commit(ctx context.Context, batch []*writeReq) {
 	}
 	now := s.now()
 	delivered := 0
+	var counts statusDelta // of the writes released into the transaction
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			errs[i] = err
@@ -420,6 +431,7 @@ func (s *Store) commit(ctx context.Context, batch []*writeReq) {
 			abort(fmt.Errorf("sqlite savepoint: %w", err))
 			return
 		}
+		s.delta = statusDelta{}
 		// Statements run under the batch's context, not the caller's: a
 		// caller whose context ends mid-statement would interrupt SQLite and
 		// roll back the whole batch, every other caller's work included.
@@ -433,9 +445,16 @@ func (s *Store) commit(ctx context.Context, batch []*writeReq) {
 			}
 		} else {
 			delivered += t.Delivered
+			counts.plus(s.delta)
 		}
 		if _, err := q.ExecContext(ctx, "RELEASE w"); err != nil {
 			abort(fmt.Errorf("sqlite release savepoint: %w", err))
+			return
+		}
+	}
+	if !counts.zero() {
+		if _, err := q.ExecContext(ctx, addCounts, counts.pending, counts.succeeded, counts.failed); err != nil {
+			abort(fmt.Errorf("sqlite delivery counts: %w", err))
 			return
 		}
 	}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -61,6 +62,20 @@ func exerciseOps(t *testing.T, setup setupFunc) {
 			d := b.newDelivery(w, b.event(t, b.acct, agenthooks.EventConversationClosed), now.Add(-3*time.Hour))
 			d.Status = status
 			b.write(t, func(tx agenthooks.Tx) error { return tx.CreateDelivery(d) })
+		}
+		// A write that fails is rolled back, its counts with it.
+		failed := errors.New("rolled back")
+		if err := b.store.Write(t.Context(), func(tx agenthooks.Tx) error {
+			e := b.newEvent(b.acct, agenthooks.EventConversationClosed)
+			if err := tx.CreateEvent(e); err != nil {
+				return err
+			}
+			if err := tx.CreateDelivery(b.newDelivery(w, e, now)); err != nil {
+				return err
+			}
+			return failed
+		}); !errors.Is(err, failed) {
+			t.Fatalf("a failing write: %v", err)
 		}
 		st := stats(t, "created")
 		if !st.OldestDue.Equal(first.NextAttemptAt) {

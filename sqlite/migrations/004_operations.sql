@@ -9,9 +9,13 @@ CREATE TABLE heartbeats (
     beat_at INTEGER NOT NULL
 );
 
--- delivery_counts: the deliveries by status, maintained by triggers, so that
--- a scrape of /metrics reads one row instead of counting millions. SQLite has
--- one writer, so one row (slot 0) takes no contention.
+-- delivery_counts: the deliveries by status, so that a scrape of /metrics
+-- reads one row instead of counting millions. The store keeps it (see
+-- sqlite/counts.go): the writer connection's pre-update hook sees every
+-- change of a delivery's status, and each group commit adds what changed to
+-- this row in the same transaction. Not triggers: a trigger makes every
+-- single-row write of deliveries open a statement journal, which doubled the
+-- cost of recording an outcome.
 CREATE TABLE delivery_counts (
     slot      INTEGER PRIMARY KEY,
     pending   INTEGER NOT NULL DEFAULT 0,
@@ -21,20 +25,3 @@ CREATE TABLE delivery_counts (
 INSERT INTO delivery_counts (slot, pending, succeeded, failed)
 SELECT 0, COALESCE(SUM(status = 'pending'), 0), COALESCE(SUM(status = 'succeeded'), 0), COALESCE(SUM(status = 'failed'), 0)
 FROM deliveries;
-
-CREATE TRIGGER deliveries_count_insert AFTER INSERT ON deliveries BEGIN
-    UPDATE delivery_counts SET pending = pending + (NEW.status = 'pending'),
-        succeeded = succeeded + (NEW.status = 'succeeded'), failed = failed + (NEW.status = 'failed')
-    WHERE slot = 0;
-END;
-CREATE TRIGGER deliveries_count_update AFTER UPDATE OF status ON deliveries WHEN OLD.status <> NEW.status BEGIN
-    UPDATE delivery_counts SET pending = pending + (NEW.status = 'pending') - (OLD.status = 'pending'),
-        succeeded = succeeded + (NEW.status = 'succeeded') - (OLD.status = 'succeeded'),
-        failed = failed + (NEW.status = 'failed') - (OLD.status = 'failed')
-    WHERE slot = 0;
-END;
-CREATE TRIGGER deliveries_count_delete AFTER DELETE ON deliveries BEGIN
-    UPDATE delivery_counts SET pending = pending - (OLD.status = 'pending'),
-        succeeded = succeeded - (OLD.status = 'succeeded'), failed = failed - (OLD.status = 'failed')
-    WHERE slot = 0;
-END;
