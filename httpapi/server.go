@@ -24,7 +24,9 @@ type Server struct {
 	// patterns are the routes registered with handle, in order (the OpenAPI
 	// test checks each one is documented).
 	patterns []string
-	// Ready reports whether the process can serve (store reachable).
+	// Ready reports whether the process can serve: /readyz answers 503
+	// when it returns an error (cmd/agenthooks: the store takes a write and
+	// no shutdown has begun).
 	Ready func(ctx context.Context) error
 	// Metrics serves GET /metrics (Prometheus text); nil serves an empty page.
 	Metrics http.Handler

@@ -360,7 +360,9 @@ func scrapeValue(t *testing.T, url, name string) float64 {
 func TestFaultWorkerKilled(t *testing.T) {
 	t.Parallel()
 	const workers = 16 // per worker process: the most a SIGKILL can leave in flight
-	dbURL := testdb.PostgresURL(t)
+	// A cluster of its own: four processes with their pools would take a
+	// good share of the shared server's connections.
+	dbURL := testdb.NewCluster(t).Database("agenthooks")
 	apiAddr := freeAddr(t)
 	api := spawn(t, faultEnv(dbURL, apiAddr), apiAddr, true, "serve", "--role", "api")
 	var ws []*proc
