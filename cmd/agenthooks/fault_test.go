@@ -368,7 +368,11 @@ func TestFaultWorkerKilled(t *testing.T) {
 	var ws []*proc
 	for range 3 {
 		addr := freeAddr(t)
-		ws = append(ws, spawn(t, faultEnv(dbURL, addr, fmt.Sprintf("AGENTHOOKS_WORKERS=%d", workers)), addr, false, "serve", "--role", "worker"))
+		// A delivery timeout far above the receiver's 100 ms: an attempt
+		// that timed out on a loaded machine would be a duplicate that has
+		// nothing to do with the kill.
+		ws = append(ws, spawn(t, faultEnv(dbURL, addr, fmt.Sprintf("AGENTHOOKS_WORKERS=%d", workers), "AGENTHOOKS_DELIVERY_TIMEOUT=10s"),
+			addr, false, "serve", "--role", "worker"))
 	}
 	for _, w := range ws {
 		if s := status(t, "http://"+w.addr+"/readyz"); s != http.StatusOK {
