@@ -22,7 +22,11 @@ import (
 	"github.com/agenthooks/agenthooks/internal/testdb"
 )
 
-// The fault tests run the real binary (built once, see binary) on loopback
+// The fault tests run one at a time, not in parallel with the package's
+// other tests: each loads the machine on purpose, and the timing of the
+// others should not pay for it.
+//
+// They run the real binary (built once, see binary) on loopback
 // against real engines, inject one fault each under load, and check what must
 // hold: every close whose API call answered 2xx reaches the receiver, no call
 // answers 500, duplicates stay within what was in flight. They log their
@@ -378,7 +382,6 @@ func claimedNow(t *testing.T, dbURL string) int {
 // close arrives, duplicates stay within the deliveries in flight at the kill,
 // and the killed worker's claims go out again by themselves.
 func TestFaultWorkerKilled(t *testing.T) {
-	t.Parallel()
 	const workers = 16 // attempts at once per worker process
 	// A cluster of its own: four processes with their pools would take a
 	// good share of the shared server's connections.
@@ -460,7 +463,6 @@ func TestFaultWorkerKilled(t *testing.T) {
 // Retry-After (never 500) and /readyz 503; once it is back, calls succeed
 // again and delivery resumes by itself; every accepted close arrives.
 func TestFaultPostgresRestart(t *testing.T) {
-	t.Parallel()
 	cluster := testdb.NewCluster(t)
 	dbURL := cluster.Database("agenthooks")
 	addr := freeAddr(t)
@@ -518,7 +520,6 @@ func TestFaultPostgresRestart(t *testing.T) {
 // never 500; /readyz answers 503 (it proves a write); once there is room
 // again, calls succeed, /readyz is 200, and every accepted close arrives.
 func TestFaultSQLiteDiskFull(t *testing.T) {
-	t.Parallel()
 	dir := testdb.TinyFS(t, 24<<20)
 	addr := freeAddr(t)
 	p := spawn(t, faultEnv("sqlite:"+filepath.Join(dir, "agenthooks.db"), addr), addr, true, "serve")
@@ -556,7 +557,6 @@ func TestFaultSQLiteDiskFull(t *testing.T) {
 // (exit 1, naming the file) before it writes anything, while the first keeps
 // running undisturbed; account create, list and rotate-key work beside it.
 func TestFaultSecondServe(t *testing.T) {
-	t.Parallel()
 	path := filepath.Join(t.TempDir(), "agenthooks.db")
 	dbURL := "sqlite:" + path
 	addr := freeAddr(t)
