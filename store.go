@@ -93,6 +93,7 @@ type Tx interface {
 	sessionTx
 	insightTx
 	accountListTx
+	opsTx
 
 	// Now is the transaction's clock reading, taken once per transaction.
 	Now() time.Time

@@ -78,7 +78,12 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 		// The request's own context may be gone (client hung up); the key
 		// must still be settled.
 		if err := s.svc.FinishIdempotencyKey(context.WithoutCancel(r.Context()), a.ID, key, remember, rw.status, rw.body.Bytes()); err != nil {
-			s.log.Error("settle idempotency key", slog.Any("error", err))
+			// A store that is down fails this too: the key stays running
+			// until it is stale (a retry meanwhile answers 409), and the
+			// outage is already logged, rate-limited, by Error.
+			if !agenthooks.IsUnavailable(err) {
+				s.log.Error("settle idempotency key", slog.Any("error", err))
+			}
 		}
 		return nil
 	}

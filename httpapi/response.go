@@ -97,6 +97,9 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	if !found {
 		status = http.StatusInternalServerError
 	}
+	if status == http.StatusServiceUnavailable {
+		s.unavailable(w, r, err)
+	}
 	if status == http.StatusInternalServerError {
 		s.log.Error("internal error", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
 	}

@@ -30,7 +30,9 @@ type Server struct {
 	// patterns are the routes registered with handle, in order (the OpenAPI
 	// test checks each one is documented).
 	patterns []string
-	// Ready reports whether the process can serve (store reachable).
+	// Ready reports whether the process can serve: /readyz answers 503
+	// when it returns an error (cmd/agenthooks: the store takes a write and
+	// no shutdown has begun).
 	Ready func(ctx context.Context) error
 	// Metrics serves GET /metrics (Prometheus text); nil serves an empty page.
 	Metrics http.Handler
@@ -41,6 +43,7 @@ type Server struct {
 	// empty turns the admin API off (its routes answer 404). Set it before serving.
 	AdminKey      string
 	adminPatterns []string // the admin routes, as patterns is for the others
+	unavail  unavailableLog // see unavailable.go
 }
 
 // New returns the API server over svc.

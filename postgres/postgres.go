@@ -241,15 +241,15 @@ func (s *Store) write(ctx context.Context, fn func(agenthooks.Tx) error, relaxed
 	for try := 0; try < 5; try++ {
 		err = s.run(ctx, fn, mode)
 		if !retryable(err) {
-			return err
+			return classify(err)
 		}
 	}
-	return err
+	return classify(err)
 }
 
 // Read runs fn in a read-only transaction.
 func (s *Store) Read(ctx context.Context, fn func(agenthooks.Tx) error) error {
-	return s.run(ctx, fn, modeRead)
+	return classify(s.run(ctx, fn, modeRead))
 }
 
 // Transaction modes of run.
@@ -262,7 +262,7 @@ const (
 // ReadOne runs fn, which makes at most one statement, on the pool without
 // a transaction (agenthooks.Store.ReadOne).
 func (s *Store) ReadOne(ctx context.Context, fn func(agenthooks.Tx) error) error {
-	return fn(sqlstore.NewTx(ctx, s.db, dialect, s.now(), false))
+	return classify(fn(sqlstore.NewTx(ctx, s.db, dialect, s.now(), false)))
 }
 
 func (s *Store) run(ctx context.Context, fn func(agenthooks.Tx) error, mode int) (err error) {

@@ -374,6 +374,7 @@ func (s *Service) emit(tx agenthooks.Tx, accountID, conversationID, eventType st
 	if err := tx.CreateEvent(e); err != nil {
 		return err
 	}
+	s.eventCreated(eventType)
 	for _, w := range hooks {
 		if !force && (!w.Enabled || !w.Subscribed(eventType)) {
 			continue

@@ -37,6 +37,8 @@ type Service struct {
 	// PublicURL is the base URL people reach the dashboard at
 	// (AGENTHOOKS_PUBLIC_URL); portal links are built on it.
 	PublicURL string
+	// Events, if set, is told of every event created (see observe.go).
+	Events EventObserver
 }
 
 // New returns a Service over store; validate checks endpoints.

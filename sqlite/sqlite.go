@@ -86,6 +86,10 @@ type Store struct {
 
 	nCommits, nWrites, nDurable, busyNanos atomic.Int64 // see Stats
 
+	// delta accumulates the current write's changes of deliveries by
+	// status (writer only; see counts.go).
+	delta statusDelta
+
 	// closeMu orders Write's enqueue against Close: once closed is set no
 	// request can enter the queue, so the writer's final drain answers all.
 	closeMu   sync.RWMutex
@@ -186,6 +190,12 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
+	if err := s.watchDeliveries(ctx); err != nil {
+		wconn.Close()
+		rdb.Close()
+		wdb.Close()
+		return nil, err
+	}
 	for range o.Readers {
 		conn, err := rdb.Conn(ctx)
 		if err != nil {
@@ -264,7 +274,7 @@ var ErrClosed = agenthooks.Errorf(agenthooks.EUNAVAILABLE, "The store is shuttin
 
 // Write queues fn for the writer and waits until it is committed or failed.
 func (s *Store) Write(ctx context.Context, fn func(agenthooks.Tx) error) error {
-	return s.write(ctx, fn, false)
+	return classify(s.write(ctx, fn, false))
 }
 
 // WriteRelaxed is Write for the delivery workers' own bookkeeping (claims
@@ -275,7 +285,7 @@ func (s *Store) Write(ctx context.Context, fn func(agenthooks.Tx) error) error {
 // and a crash of the process alone loses nothing (the operating system has
 // the data). Any durable write in the group makes the whole commit durable.
 func (s *Store) WriteRelaxed(ctx context.Context, fn func(agenthooks.Tx) error) error {
-	return s.write(ctx, fn, true)
+	return classify(s.write(ctx, fn, true))
 }
 
 func (s *Store) write(ctx context.Context, fn func(agenthooks.Tx) error, relaxed bool) error {
@@ -302,6 +312,10 @@ func (s *Store) write(ctx context.Context, fn func(agenthooks.Tx) error, relaxed
 // connection keeps its statements prepared, BEGIN and ROLLBACK included: an
 // API call authenticates with a read, so this is on every request's path.
 func (s *Store) Read(ctx context.Context, fn func(agenthooks.Tx) error) error {
+	return classify(s.read(ctx, fn))
+}
+
+func (s *Store) read(ctx context.Context, fn func(agenthooks.Tx) error) error {
 	r, err := s.getReader(ctx)
 	if err != nil {
 		return err
@@ -324,10 +338,10 @@ func (s *Store) Read(ctx context.Context, fn func(agenthooks.Tx) error) error {
 func (s *Store) ReadOne(ctx context.Context, fn func(agenthooks.Tx) error) error {
 	r, err := s.getReader(ctx)
 	if err != nil {
-		return err
+		return classify(err)
 	}
 	defer s.putReader(r)
-	return fn(sqlstore.NewTx(ctx, r.q, dialect, s.now(), false))
+	return classify(fn(sqlstore.NewTx(ctx, r.q, dialect, s.now(), false)))
 }
 
 // getReader takes a read connection from the pool, waiting for one.
@@ -430,6 +444,7 @@ func (s *Store) commit(ctx context.Context, batch []*writeReq) {
 	}
 	now := s.now()
 	delivered := 0
+	var counts statusDelta // of the writes released into the transaction
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			errs[i] = err
@@ -439,6 +454,7 @@ func (s *Store) commit(ctx context.Context, batch []*writeReq) {
 			abort(fmt.Errorf("sqlite savepoint: %w", err))
 			return
 		}
+		s.delta = statusDelta{}
 		// Statements run under the batch's context, not the caller's: a
 		// caller whose context ends mid-statement would interrupt SQLite and
 		// roll back the whole batch, every other caller's work included.
@@ -452,9 +468,16 @@ func (s *Store) commit(ctx context.Context, batch []*writeReq) {
 			}
 		} else {
 			delivered += t.Delivered
+			counts.plus(s.delta)
 		}
 		if _, err := q.ExecContext(ctx, "RELEASE w"); err != nil {
 			abort(fmt.Errorf("sqlite release savepoint: %w", err))
+			return
+		}
+	}
+	if !counts.zero() {
+		if _, err := q.ExecContext(ctx, addCounts, counts.pending, counts.succeeded, counts.failed); err != nil {
+			abort(fmt.Errorf("sqlite delivery counts: %w", err))
 			return
 		}
 	}

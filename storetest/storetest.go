@@ -107,6 +107,7 @@ func Exercise(t *testing.T, open func(t testing.TB, now func() time.Time) agenth
 	t.Run("Session", func(t *testing.T) { t.Parallel(); exerciseSessions(t, setup) })
 	t.Run("Insight", func(t *testing.T) { t.Parallel(); exerciseInsight(t, setup) })
 	t.Run("AccountList", func(t *testing.T) { t.Parallel(); exerciseAccountList(t, setup) })
+	t.Run("Ops", func(t *testing.T) { t.Parallel(); exerciseOps(t, setup) })
 }
 
 type setupFunc func(t *testing.T) *testBundle

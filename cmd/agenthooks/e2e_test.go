@@ -313,7 +313,8 @@ func TestMetricsAndHealth(t *testing.T) {
 	c.must(http.StatusOK, "POST", "/conversation/"+conv+"/close", nil)
 	r.wait(10*time.Second, "the event", func(got []received) bool { return len(got) == 1 })
 	var body string
-	deadline := time.Now().Add(10 * time.Second)
+	// The queue's gauges are cached for 5 s.
+	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(body, `agenthooks_deliveries{status="succeeded"} 1`) {
 		if time.Now().After(deadline) {
 			t.Fatalf("/metrics never showed the delivery:\n%s", body)
@@ -327,7 +328,12 @@ func TestMetricsAndHealth(t *testing.T) {
 		body = string(b)
 		time.Sleep(20 * time.Millisecond)
 	}
-	for _, want := range []string{"agenthooks_delivery_attempts_total 1", "agenthooks_deliveries_succeeded_total 1", "agenthooks_up 1", `agenthooks_deliveries{status="pending"} 0`} {
+	for _, want := range []string{
+		"agenthooks_deliveries_succeeded_total 1", "agenthooks_up 1", `agenthooks_deliveries{status="pending"} 0`,
+		`agenthooks_events_total{event="conversation.closed"} 1`, "agenthooks_queue_oldest_due_seconds 0",
+		"agenthooks_delivery_attempt_duration_seconds_bucket", "agenthooks_webhooks_circuit_open 0",
+		`agenthooks_delivery_attempts_total{outcome="succeeded"}`, "go_goroutines", "process_resident_memory_bytes",
+	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, body)
 		}

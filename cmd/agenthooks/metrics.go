@@ -2,50 +2,83 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/agenthooks/agenthooks"
 )
 
-// metricsHandler serves Prometheus' text format: this process's delivery
-// counters and the store's deliveries by status (shared by every process).
-func (a *app) metricsHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+// processName names this process in the heartbeats table: host and pid.
+func processName() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown"
+	}
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
+}
+
+// errDraining is readiness's answer once SIGTERM came.
+var errDraining = errors.New("shutting down")
+
+// ready is the readiness check: the process is not shutting down and the
+// store takes a write (a heartbeat upsert, durable like every write), not
+// only a read, so that a full disk or a read-only database shows.
+func (a *app) ready(ctx context.Context) error {
+	if a.draining.Load() {
+		return errDraining
+	}
+	return a.store.Write(ctx, func(tx agenthooks.Tx) error { return tx.Heartbeat(a.process, a.cfg.Role, tx.Now()) })
+}
+
+// opsHandler serves a worker's listener: /healthz, /readyz and /metrics
+// only, with the API's answers.
+func (a *app) opsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeStatus(w, http.StatusOK, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		var counts map[string]int
-		err := a.store.Read(ctx, func(tx agenthooks.Tx) error {
-			var err error
-			counts, err = tx.CountDeliveries()
-			return err
-		})
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		fmt.Fprintf(w, "# HELP agenthooks_build_info The running version.\n# TYPE agenthooks_build_info gauge\n")
-		fmt.Fprintf(w, "agenthooks_build_info{version=%q,store=%q,role=%q} 1\n", version(), a.store.Engine(), a.cfg.Role)
-		if a.pool != nil {
-			st := a.pool.Stats()
-			for _, m := range []struct {
-				name, help string
-				v          int64
-			}{
-				{"agenthooks_delivery_attempts_total", "HTTP attempts made by this process.", st.Attempts},
-				{"agenthooks_deliveries_succeeded_total", "Deliveries that succeeded in this process.", st.Delivered},
-				{"agenthooks_deliveries_failed_total", "Deliveries that ended failed in this process.", st.Failed},
-			} {
-				fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", m.name, m.help, m.name, m.name, m.v)
-			}
-		}
-		fmt.Fprintf(w, "# HELP agenthooks_up Whether the store answered this scrape.\n# TYPE agenthooks_up gauge\n")
-		if err != nil {
-			fmt.Fprintf(w, "agenthooks_up 0\n")
+		if err := a.ready(ctx); err != nil {
+			writeStatus(w, http.StatusServiceUnavailable, "unavailable")
 			return
 		}
-		fmt.Fprintf(w, "agenthooks_up 1\n")
-		fmt.Fprintf(w, "# HELP agenthooks_deliveries Deliveries in the store by status.\n# TYPE agenthooks_deliveries gauge\n")
-		for _, s := range []string{agenthooks.DeliveryPending, agenthooks.DeliverySucceeded, agenthooks.DeliveryFailed} {
-			fmt.Fprintf(w, "agenthooks_deliveries{status=%q} %d\n", s, counts[s])
-		}
+		writeStatus(w, http.StatusOK, "ok")
 	})
+	mux.Handle("GET /metrics", a.metrics.Handler())
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"detail":"Not Found: a worker serves /healthz, /readyz and /metrics only"}` + "\n"))
+	})
+	return mux
+}
+
+func writeStatus(w http.ResponseWriter, code int, status string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]string{"status": status})
+}
+
+// registerPoolMetrics exposes the pool's own totals beside the metrics
+// package's series.
+func (a *app) registerPoolMetrics() {
+	pool := a.pool
+	a.metrics.Registry().MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "agenthooks_deliveries_succeeded_total",
+			Help: "Deliveries that succeeded in this process.",
+		}, func() float64 { return float64(pool.Stats().Delivered) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "agenthooks_deliveries_failed_total",
+			Help: "Deliveries that ended failed in this process.",
+		}, func() float64 { return float64(pool.Stats().Failed) }),
+	)
 }

@@ -51,17 +51,28 @@ func TestSplitRoles(t *testing.T) {
 	if api.pool != nil {
 		t.Fatal("--role api started delivery workers")
 	}
-	cfg := testConfig(t, env{"AGENTHOOKS_DATABASE_URL": dbURL, "AGENTHOOKS_ALLOW_PRIVATE_ENDPOINTS": "true", "AGENTHOOKS_LOG_LEVEL": "warn"}, "--role", "worker")
+	cfg := testConfig(t, env{"AGENTHOOKS_DATABASE_URL": dbURL, "AGENTHOOKS_ADDR": "127.0.0.1:0", "AGENTHOOKS_ALLOW_PRIVATE_ENDPOINTS": "true", "AGENTHOOKS_LOG_LEVEL": "warn"}, "--role", "worker")
 	var out bytes.Buffer
 	worker, err := newApp(context.Background(), cfg, newLogger(cfg, testWriter{t}), &out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if worker.srv != nil || out.Len() != 0 {
-		t.Fatalf("--role worker serves HTTP or printed %q", out.String())
+	if out.Len() != 0 {
+		t.Fatalf("--role worker printed %q", out.String())
 	}
 	worker.start()
 	t.Cleanup(worker.stop)
+	// A worker listens for /healthz, /readyz and /metrics, and nothing else.
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, "/api/v1/outbound_webhook": 404, "/": 404} {
+		resp, err := http.Get(worker.URL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("worker GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
 
 	c := &client{t: t, base: api.URL(), key: key}
 	r := newReceiver(t)

@@ -9,12 +9,14 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/agenthooks/agenthooks"
 	"github.com/agenthooks/agenthooks/delivery"
 	"github.com/agenthooks/agenthooks/egress"
 	"github.com/agenthooks/agenthooks/httpapi"
+	"github.com/agenthooks/agenthooks/metrics"
 	"github.com/agenthooks/agenthooks/service"
 )
 
@@ -64,7 +66,13 @@ func (a *app) run(ctx context.Context) int {
 	code := 0
 	select {
 	case <-ctx.Done():
-		a.log.Info("shutting down")
+		// Readiness says no first, so that load balancers stop sending
+		// traffic while the API still serves what they already send.
+		a.log.Info("shutting down: /readyz answers 503 while the API drains", slog.Duration("grace", a.cfg.ShutdownGrace))
+		if err := a.drain(); err != nil {
+			a.log.Error("http server failed", slog.Any("error", err))
+			code = 1
+		}
 	case err := <-a.serveErr:
 		a.log.Error("http server failed", slog.Any("error", err))
 		code = 1
@@ -88,15 +96,23 @@ type app struct {
 	serveErr  chan error
 	sweepStop chan struct{}
 	sweeps    sync.WaitGroup
+
+	metrics  *metrics.Metrics
+	unlock   func() error // releases the SQLite database's lock (nil on PostgreSQL)
+	process  string       // this process in the heartbeats table
+	draining atomic.Bool  // set on SIGTERM: /readyz answers 503
 }
 
-// newApp binds the listener, opens the store and creates the first account
-// on an empty database (printing it on stdout), in that order, so that every
-// start-up error comes back here, before anything runs, and a port that is
-// taken stops serve before it creates an account whose key would be lost.
+// newApp binds the listener, takes the SQLite file's lock, opens the store
+// and creates the first account on an empty database (printing it on
+// stdout), in that order, so that every start-up error comes back here,
+// before anything runs: a port that is taken stops serve before it creates an
+// account whose key would be lost, and a second serve on an SQLite file stops
+// before it writes anything to it.
 func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) (_ *app, err error) {
 	var ln net.Listener
 	var store agenthooks.Store
+	var unlock func() error
 	defer func() {
 		if err == nil {
 			return
@@ -107,22 +123,38 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 		if store != nil {
 			store.Close()
 		}
+		if unlock != nil {
+			_ = unlock()
+		}
 	}()
-	if cfg.Role != "worker" {
-		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
-			return nil, fmt.Errorf("listen on %s (AGENTHOOKS_ADDR): %w", cfg.Addr, err)
+	path, isSQLite := sqlitePath(cfg.DatabaseURL)
+	if isSQLite && cfg.Role != "all" {
+		return nil, errors.New("--role api and --role worker need PostgreSQL: an embedded SQLite database is used by one process; run 'serve' without --role, or set AGENTHOOKS_DATABASE_URL to a postgres:// URL")
+	}
+	// Every role listens: a worker for /healthz, /readyz and /metrics only,
+	// so that a dead or stuck worker is seen.
+	if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, fmt.Errorf("listen on %s (AGENTHOOKS_ADDR): %w", cfg.Addr, err)
+	}
+	if isSQLite {
+		// Before anything is written (migrations, released claims).
+		if unlock, err = lockSQLite(path); err != nil {
+			return nil, err
 		}
 	}
 	if store, err = openStore(ctx, cfg.DatabaseURL, log, true); err != nil {
 		return nil, err
 	}
-	if store.Capabilities().OneProcess && cfg.Role != "all" {
-		return nil, errors.New("--role api and --role worker need PostgreSQL: an embedded SQLite database is used by one process; run 'serve' without --role, or set AGENTHOOKS_DATABASE_URL to a postgres:// URL")
-	}
 	policy := egress.Policy{AllowPrivate: cfg.AllowPrivateEndpoints}
 	svc := service.New(store, policy, log)
-	a := &app{cfg: cfg, log: log, store: store, svc: svc, serveErr: make(chan error, 1), sweepStop: make(chan struct{})}
-	if cfg.Role != "worker" {
+	a := &app{cfg: cfg, log: log, store: store, svc: svc, serveErr: make(chan error, 1), sweepStop: make(chan struct{}),
+		ln: ln, unlock: unlock, process: processName()}
+	a.metrics = metrics.New(metrics.Options{Store: store, Version: version(), Role: cfg.Role, Logger: log})
+	svc.Events = a.metrics
+	var handler http.Handler
+	if cfg.Role == "worker" {
+		handler = a.opsHandler()
+	} else {
 		first, err := svc.EnsureFirstAccount(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("create first account: %w", err)
@@ -131,17 +163,14 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 			printJSON(stdout, first)
 			log.Info("created the first account; its API key is printed once on stdout", slog.String("account_id", first.ID))
 		}
-		a.ln = ln
 		a.api = httpapi.New(svc, log)
 		a.api.TestWait = cfg.DeliveryTimeout + 5*time.Second
 		a.api.AdminKey = cfg.AdminKey
 		if cfg.AdminKey != "" {
 			log.Info("admin API on (/api/v1/admin, AGENTHOOKS_ADMIN_KEY)")
 		}
-		a.api.Ready = func(ctx context.Context) error {
-			return store.Read(ctx, func(tx agenthooks.Tx) error { _, err := tx.CountAccounts(); return err })
-		}
-		a.api.Metrics = a.metricsHandler()
+		a.api.Ready = a.ready
+		a.api.Metrics = a.metrics.Handler()
 		if cfg.PublicURL == "http://"+cfg.Addr {
 			// The default public URL names the listener's real address
 			// (with port 0, the one it got).
@@ -150,18 +179,17 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 		svc.PublicURL = cfg.PublicURL
 		dash, err := a.newDashboard()
 		if err != nil {
-			ln.Close()
-			store.Close()
 			return nil, err
 		}
-		a.srv = &http.Server{
-			Handler:           routeHandler(a.api, dash),
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       60 * time.Second,
-			WriteTimeout:      60 * time.Second,
-			IdleTimeout:       120 * time.Second,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		}
+		handler = routeHandler(a.api, dash)
+	}
+	a.srv = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if cfg.Role != "api" {
 		// Many webhooks can share one host (a CRM's, an automation
@@ -184,12 +212,14 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 			UserAgent:             "agenthooks/" + version(),
 			Logger:                log,
 			Notifier:              svc,
+			Observer:              a.metrics,
 		})
+		a.registerPoolMetrics()
 	}
 	return a, nil
 }
 
-// URL returns the API's base URL ("" for a worker).
+// URL returns the base URL of the process's listener.
 func (a *app) URL() string {
 	if a.ln == nil {
 		return ""
@@ -217,20 +247,18 @@ func (a *app) start() {
 			return err
 		})
 	}
-	if a.srv != nil {
+	if a.api != nil {
 		a.sweep("sessions", 10*time.Minute, func(ctx context.Context) error {
 			_, err := a.svc.DeleteExpiredSessions(ctx)
 			return err
 		})
-		a.log.Info("agenthooks listening", slog.String("url", a.URL()), slog.String("store", a.store.Engine()), slog.String("role", a.cfg.Role), slog.String("version", version()))
-		go func() {
-			if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				a.serveErr <- err
-			}
-		}()
-	} else {
-		a.log.Info("agenthooks worker running", slog.String("store", a.store.Engine()), slog.String("version", version()))
 	}
+	a.log.Info("agenthooks listening", slog.String("url", a.URL()), slog.String("store", a.store.Engine()), slog.String("role", a.cfg.Role), slog.String("version", version()))
+	go func() {
+		if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.serveErr <- err
+		}
+	}()
 }
 
 // sweepEvery is how often a background sweep for a setting runs: at least
@@ -260,18 +288,36 @@ func (a *app) sweep(name string, every time.Duration, fn func(ctx context.Contex
 	}()
 }
 
-// stop shuts down in order: the API stops accepting and finishes its
-// requests, the workers stop claiming and let attempts in flight finish (up to
-// ShutdownTimeout, then cancel them: they are released for retry), the sweeps
-// stop, and the store closes.
-func (a *app) stop() {
-	if a.srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if err := a.srv.Shutdown(ctx); err != nil {
-			a.log.Warn("http shutdown", slog.Any("error", err))
-		}
-		cancel()
+// drain makes /readyz answer 503 for ShutdownGrace while the API keeps
+// serving, so that load balancers take the process out before its listener
+// closes. A worker, which no load balancer sends requests to, does not wait.
+// It returns the HTTP server's error if the server fails meanwhile.
+func (a *app) drain() error {
+	a.draining.Store(true)
+	if a.cfg.Role == "worker" || a.cfg.ShutdownGrace <= 0 {
+		return nil
 	}
+	t := time.NewTimer(a.cfg.ShutdownGrace)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case err := <-a.serveErr:
+		return err
+	}
+}
+
+// stop shuts down in order: the listener stops taking connections and the
+// API finishes its requests, the workers stop claiming and let attempts in
+// flight finish (up to ShutdownTimeout, then cancel them: they are released
+// for retry), the sweeps stop, the store closes, and the SQLite lock goes.
+func (a *app) stop() {
+	a.draining.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if err := a.srv.Shutdown(ctx); err != nil {
+		a.log.Warn("http shutdown", slog.Any("error", err))
+	}
+	cancel()
 	if a.pool != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 		if err := a.pool.Stop(ctx); err != nil {
@@ -283,5 +329,10 @@ func (a *app) stop() {
 	a.sweeps.Wait()
 	if err := a.store.Close(); err != nil {
 		a.log.Warn("close store", slog.Any("error", err))
+	}
+	if a.unlock != nil {
+		if err := a.unlock(); err != nil {
+			a.log.Warn("release the SQLite lock", slog.Any("error", err))
+		}
 	}
 }

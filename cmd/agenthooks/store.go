@@ -16,9 +16,8 @@ import (
 // its workers (sqlite.Options.Owner); false for the commands that open it
 // beside a running serve.
 func openStore(ctx context.Context, databaseURL string, log *slog.Logger, owner bool) (agenthooks.Store, error) {
-	switch {
-	case strings.HasPrefix(databaseURL, "sqlite:"):
-		path := strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite:"), "//")
+	switch path, isSQLite := sqlitePath(databaseURL); {
+	case isSQLite:
 		s, err := sqlite.Open(ctx, path, sqlite.Options{Owner: owner, Logger: log})
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", databaseURL, err)
@@ -32,4 +31,12 @@ func openStore(ctx context.Context, databaseURL string, log *slog.Logger, owner 
 		return s, nil
 	}
 	return nil, fmt.Errorf("AGENTHOOKS_DATABASE_URL %q: must start with sqlite: or postgres://", redactURL(databaseURL))
+}
+
+// sqlitePath returns the file an sqlite: URL names.
+func sqlitePath(databaseURL string) (string, bool) {
+	if !strings.HasPrefix(databaseURL, "sqlite:") {
+		return "", false
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite:"), "//"), true
 }

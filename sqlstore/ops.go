@@ -1,0 +1,53 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/agenthooks/agenthooks"
+)
+
+// heartbeatKeep is how long a silent process's heartbeat row is kept.
+const heartbeatKeep = 24 * time.Hour
+
+// Heartbeat upserts the process's row; readiness calls it to prove a write.
+func (tx *Tx) Heartbeat(process, role string, at time.Time) error {
+	if _, err := tx.exec(`INSERT INTO heartbeats (process, role, beat_at) VALUES (?, ?, ?)
+		ON CONFLICT (process) DO UPDATE SET role = excluded.role, beat_at = excluded.beat_at`, process, role, Micros(at)); err != nil {
+		return fmt.Errorf("heartbeat: %w", err)
+	}
+	if _, err := tx.exec("DELETE FROM heartbeats WHERE beat_at < ?", Micros(at.Add(-heartbeatKeep))); err != nil {
+		return fmt.Errorf("heartbeat: %w", err)
+	}
+	return nil
+}
+
+// QueueStats reads the delivery counters (maintained by triggers, see the
+// migration 007_operations.sql of each engine) and the first due pending
+// delivery of an enabled webhook through the deliveries_due index: the walk
+// skips only the overdue deliveries of disabled webhooks, which wait with no
+// time limit and are no backlog.
+func (tx *Tx) QueueStats(now time.Time) (*agenthooks.QueueStats, error) {
+	var pending, succeeded, failed int64
+	if err := tx.queryRow("SELECT COALESCE(SUM(pending), 0), COALESCE(SUM(succeeded), 0), COALESCE(SUM(failed), 0) FROM delivery_counts").
+		Scan(&pending, &succeeded, &failed); err != nil {
+		return nil, fmt.Errorf("queue stats: %w", err)
+	}
+	st := &agenthooks.QueueStats{Deliveries: map[string]int64{
+		agenthooks.DeliveryPending: pending, agenthooks.DeliverySucceeded: succeeded, agenthooks.DeliveryFailed: failed,
+	}}
+	var due int64
+	err := tx.queryRow(`SELECT d.next_attempt_at FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+		WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND w.enabled = 1
+		ORDER BY d.next_attempt_at LIMIT 1`, Micros(now)).Scan(&due)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return nil, fmt.Errorf("queue stats: oldest due: %w", err)
+	default:
+		st.OldestDue = FromMicros(due)
+	}
+	return st, nil
+}
