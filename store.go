@@ -83,6 +83,7 @@ type Outcome struct {
 // return an ENOTFOUND *Error when no row of the account matches.
 type Tx interface {
 	sweepTx
+	securityTx
 
 	// Now is the transaction's clock reading, taken once per transaction.
 	Now() time.Time

@@ -70,16 +70,27 @@ func NewClient(o Options) *http.Client {
 		Timeout:   o.Timeout,
 		KeepAlive: 30 * time.Second,
 	}
+	dial := dialer.DialContext
 	if !o.Policy.AllowPrivate {
 		policy := o.Policy
 		dialer.ControlContext = func(_ context.Context, network, address string, _ syscall.RawConn) error {
 			return policy.checkDial(network, address)
 		}
+		dial = func(ctx context.Context, network, address string) (net.Conn, error) {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return nil, fmt.Errorf("%w: cannot parse dial address %q", ErrForbiddenAddress, address)
+			}
+			if err := policy.checkDialHost(host); err != nil {
+				return nil, &net.OpError{Op: "dial", Net: network, Err: err}
+			}
+			return dialer.DialContext(ctx, network, address)
+		}
 	}
 
 	t := &http.Transport{
 		Proxy:                  nil, // a proxy would be dialled instead of the endpoint, defeating the check
-		DialContext:            dialer.DialContext,
+		DialContext:            dial,
 		ForceAttemptHTTP2:      true,
 		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout:    min(10*time.Second, o.Timeout),

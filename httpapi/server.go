@@ -31,6 +31,8 @@ type Server struct {
 	// TestWait is how long POST .../test waits for the first attempt
 	// (default 20s: the default delivery timeout and some).
 	TestWait time.Duration
+	// limits is the per-account request rate (SetRateLimit); nil for none.
+	limits *accountLimits
 }
 
 // New returns the API server over svc.
@@ -62,6 +64,10 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 			s.Error(w, r, err)
 			return
 		}
+		if err := s.limit(w, acct); err != nil {
+			s.Error(w, r, err)
+			return
+		}
 		// Text no store can hold (invalid UTF-8, U+0000) names no resource
 		// and matches nothing; PostgreSQL would fail on it with a 500.
 		if id := r.PathValue("id"); id != "" && !validText(id) {
@@ -81,17 +87,44 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 }
 
 // authenticate reads the key from ?api_key= (as Insighto) or a Bearer token.
+// A request that names two different keys (in both places, or twice in the
+// query) is refused: acting as either one would be a guess.
 func (s *Server) authenticate(r *http.Request) (*agenthooks.Account, error) {
-	key := r.URL.Query().Get("api_key")
-	if key == "" {
-		if h := r.Header.Get("Authorization"); h != "" {
-			scheme, token, _ := strings.Cut(h, " ")
-			if strings.EqualFold(scheme, "Bearer") {
-				key = strings.TrimSpace(token)
-			}
-		}
+	key, err := requestKey(r)
+	if err != nil {
+		return nil, err
 	}
 	return s.svc.Authenticate(r.Context(), key)
+}
+
+// requestKey returns the API key a request carries, "" for none.
+func requestKey(r *http.Request) (string, error) {
+	conflict := agenthooks.Errorf(agenthooks.EUNAUTHORIZED, "Conflicting credentials: the request carries two different API keys.")
+	var key string
+	for _, v := range r.URL.Query()["api_key"] {
+		if v == "" {
+			continue
+		}
+		if key != "" && v != key {
+			return "", conflict
+		}
+		key = v
+	}
+	for _, h := range r.Header.Values("Authorization") {
+		scheme, token, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			continue
+		}
+		token = strings.TrimSpace(token)
+		if token == "" {
+			continue
+		}
+		if key != "" && token != key {
+			return "", conflict
+		}
+		key = token
+	}
+	return key, nil
 }
 
 func (s *Server) routes() {

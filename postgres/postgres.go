@@ -73,6 +73,8 @@ type Options struct {
 	MaxConns int
 	// Logger receives listener errors (default slog.Default()).
 	Logger *slog.Logger
+	// Keyring seals webhook secrets at rest (nil: stored as they are).
+	Keyring *sqlstore.Keyring
 }
 
 // Store is the PostgreSQL implementation of agenthooks.Store.
@@ -80,6 +82,7 @@ type Store struct {
 	db     *sql.DB
 	cfg    *pgx.ConnConfig
 	now    func() time.Time
+	keys   *sqlstore.Keyring
 	wake   chan struct{}
 	log    *slog.Logger
 	cancel context.CancelFunc
@@ -129,7 +132,7 @@ func Open(ctx context.Context, databaseURL string, o Options) (*Store, error) {
 		return nil, err
 	}
 	lctx, cancel := context.WithCancel(context.Background())
-	s := &Store{db: db, cfg: cfg, now: o.Now, wake: make(chan struct{}, 1), log: o.Logger, cancel: cancel}
+	s := &Store{db: db, cfg: cfg, now: o.Now, keys: o.Keyring, wake: make(chan struct{}, 1), log: o.Logger, cancel: cancel}
 	s.wg.Add(1)
 	go s.listen(lctx)
 	return s, nil
@@ -231,7 +234,7 @@ func (s *Store) Read(ctx context.Context, fn func(agenthooks.Tx) error) error {
 // ReadOne runs fn, which makes at most one statement, on the pool without
 // a transaction (agenthooks.Store.ReadOne).
 func (s *Store) ReadOne(ctx context.Context, fn func(agenthooks.Tx) error) error {
-	return fn(sqlstore.NewTx(ctx, s.db, dialect, s.now(), false))
+	return fn(sqlstore.NewTx(ctx, s.db, dialect, s.now(), false).WithKeyring(s.keys))
 }
 
 func (s *Store) run(ctx context.Context, fn func(agenthooks.Tx) error, write bool) (err error) {
@@ -247,7 +250,7 @@ func (s *Store) run(ctx context.Context, fn func(agenthooks.Tx) error, write boo
 			_ = tx.Rollback()
 		}
 	}()
-	t := sqlstore.NewTx(ctx, tx, dialect, s.now(), write)
+	t := sqlstore.NewTx(ctx, tx, dialect, s.now(), write).WithKeyring(s.keys)
 	if err := fn(t); err != nil {
 		return err
 	}

@@ -33,6 +33,9 @@ type Service struct {
 	log      *slog.Logger
 	// RotationOverlap is how long a rotated-out secret keeps signing (24h).
 	RotationOverlap time.Duration
+	// MaxWebhooks is the most webhooks an account may have
+	// (AGENTHOOKS_MAX_WEBHOOKS); creating one more is 422. 0: no limit.
+	MaxWebhooks int
 }
 
 // New returns a Service over store; validate checks endpoints.

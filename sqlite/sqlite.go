@@ -67,6 +67,8 @@ type Options struct {
 	MaxBatch int
 	// Readers is the size of the read pool (default 8).
 	Readers int
+	// Keyring seals webhook secrets at rest (nil: stored as they are).
+	Keyring *sqlstore.Keyring
 }
 
 // Store is the SQLite implementation of agenthooks.Store.
@@ -81,6 +83,7 @@ type Store struct {
 	// statements; a Read takes one for its transaction.
 	readers chan *reader
 	now     func() time.Time
+	keys    *sqlstore.Keyring
 	writes  chan *writeReq
 	wake    chan struct{}
 	batch   int
@@ -178,7 +181,7 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 	}
 	s := &Store{
 		path: path, wdb: wdb, wconn: wconn, wq: sqlstore.NewConnStmts(wconn), synced: true,
-		rdb: rdb, readers: make(chan *reader, o.Readers), now: o.Now, batch: o.MaxBatch,
+		rdb: rdb, readers: make(chan *reader, o.Readers), now: o.Now, keys: o.Keyring, batch: o.MaxBatch,
 		writes:  make(chan *writeReq, 4096),
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
@@ -292,7 +295,7 @@ func (s *Store) Read(ctx context.Context, fn func(agenthooks.Tx) error) error {
 	// Read-only (query_only): nothing to lose. Run even after ctx ended, so
 	// the connection goes back to the pool outside any transaction.
 	defer r.q.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // see above
-	return fn(sqlstore.NewTx(ctx, r.q, dialect, s.now(), false))
+	return fn(sqlstore.NewTx(ctx, r.q, dialect, s.now(), false).WithKeyring(s.keys))
 }
 
 // ReadOne runs fn, which makes at most one statement, on a read connection
@@ -304,7 +307,7 @@ func (s *Store) ReadOne(ctx context.Context, fn func(agenthooks.Tx) error) error
 		return err
 	}
 	defer s.putReader(r)
-	return fn(sqlstore.NewTx(ctx, r.q, dialect, s.now(), false))
+	return fn(sqlstore.NewTx(ctx, r.q, dialect, s.now(), false).WithKeyring(s.keys))
 }
 
 // getReader takes a read connection from the pool, waiting for one.
@@ -419,7 +422,7 @@ func (s *Store) commit(ctx context.Context, batch []*writeReq) {
 		// Statements run under the batch's context, not the caller's: a
 		// caller whose context ends mid-statement would interrupt SQLite and
 		// roll back the whole batch, every other caller's work included.
-		t := sqlstore.NewTx(ctx, q, dialect, now, true)
+		t := sqlstore.NewTx(ctx, q, dialect, now, true).WithKeyring(s.keys)
 		err := runSafely(r.fn, t)
 		if err != nil {
 			errs[i] = err

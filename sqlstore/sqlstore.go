@@ -76,6 +76,8 @@ type Tx struct {
 	d     *Dialect
 	now   time.Time
 	write bool
+	// keys seal and open webhook secrets (WithKeyring); nil: stored plain.
+	keys *Keyring
 	// Delivered counts deliveries created in this transaction; engines use it
 	// to wake their workers after the commit.
 	Delivered int

@@ -268,6 +268,8 @@ func runBench(ctx context.Context, o benchOptions) (res *benchResult, err error)
 		"AGENTHOOKS_ADDR":                    "127.0.0.1:0",
 		"AGENTHOOKS_ALLOW_PRIVATE_ENDPOINTS": "true", // the receiver is on loopback
 		"AGENTHOOKS_IDLE_CLOSE":              "0",
+		"AGENTHOOKS_API_RATE_LIMIT":          "0",       // the bench measures the server, not the limit
+		"AGENTHOOKS_MAX_WEBHOOKS":            "1000000", // --webhooks may ask for more than an account's default
 	}
 	defaults := map[string]string{
 		"AGENTHOOKS_LOG_LEVEL":        "warn",

@@ -51,6 +51,9 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fmt.Fprintf(stderr, "agenthooks: %v\n", err)
 		return 1
 	}
+	if len(cfg.EncryptionKeys) == 0 {
+		log.Warn("webhook secrets are stored unencrypted: set AGENTHOOKS_ENCRYPTION_KEY to encrypt them at rest (docs/security.md)")
+	}
 	a.start()
 	select {
 	case <-ctx.Done():
@@ -83,7 +86,7 @@ type app struct {
 // (printing it on stdout), and binds the listener, so that every start-up
 // error comes back here, before anything runs.
 func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) (*app, error) {
-	store, err := openStore(ctx, cfg.DatabaseURL, log)
+	store, err := openStoreKeys(ctx, cfg.DatabaseURL, log, cfg.EncryptionKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +96,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 	}
 	policy := egress.Policy{AllowPrivate: cfg.AllowPrivateEndpoints}
 	svc := service.New(store, policy, log)
+	svc.MaxWebhooks = cfg.MaxWebhooks
 	a := &app{cfg: cfg, log: log, store: store, svc: svc, serveErr: make(chan error, 1), sweepStop: make(chan struct{})}
 	if store.Engine() == "sqlite" {
 		// One process owns an SQLite database: no claim of a previous run can
@@ -124,6 +128,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 		a.ln = ln
 		a.api = httpapi.New(svc, log)
 		a.api.TestWait = cfg.DeliveryTimeout + 5*time.Second
+		a.api.SetRateLimit(cfg.APIRateLimit)
 		a.api.Ready = func(ctx context.Context) error {
 			return store.Read(ctx, func(tx agenthooks.Tx) error { _, err := tx.CountAccounts(); return err })
 		}
