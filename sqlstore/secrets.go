@@ -177,6 +177,13 @@ func (tx *Tx) CountWebhooksForCreate(accountID string) (int, error) {
 // webhooks after afterID (in id order) that are stored plain or under an
 // older key.
 func (tx *Tx) ReencryptSecrets(afterID string, limit int) (int, string, error) {
+	if tx.d.Name == "sqlite" {
+		// Overwrite what a rewrite frees: the plain secret would otherwise
+		// stay in the page's free space, readable in the file.
+		if _, err := tx.exec("PRAGMA secure_delete = ON"); err != nil {
+			return 0, "", fmt.Errorf("secure delete: %w", err)
+		}
+	}
 	rows, err := tx.query("SELECT id, secret, previous_secret FROM webhooks WHERE id > ? ORDER BY id LIMIT ?"+tx.lock(), afterID, limit)
 	if err != nil {
 		return 0, "", fmt.Errorf("select webhook secrets: %w", err)

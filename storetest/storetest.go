@@ -100,6 +100,7 @@ func Exercise(t *testing.T, open func(t testing.TB, now func() time.Time) agenth
 	t.Run("ConversationOrdering", func(t *testing.T) { t.Parallel(); exerciseConversationOrdering(t, setup) })
 	t.Run("Sweep", func(t *testing.T) { t.Parallel(); exerciseSweeps(t, setup) })
 	t.Run("Idempotency", func(t *testing.T) { t.Parallel(); exerciseIdempotency(t, setup) })
+	t.Run("Security", func(t *testing.T) { t.Parallel(); exerciseSecurity(t, setup) })
 }
 
 type setupFunc func(t *testing.T) *testBundle

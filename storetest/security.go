@@ -1,0 +1,83 @@
+package storetest
+
+import (
+	"testing"
+
+	"github.com/agenthooks/agenthooks"
+)
+
+// exerciseSecurity covers the quota count and the re-encryption walk. The
+// suite's stores have no keyring, so every secret is current: the walk
+// rewrites none, and must still visit every webhook of every account once.
+func exerciseSecurity(t *testing.T, setup setupFunc) {
+	t.Run("CountWebhooksForCreate", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		for range 3 {
+			b.webhook(t, b.acct)
+		}
+		b.webhook(t, b.other)
+		b.write(t, func(tx agenthooks.Tx) error {
+			n, err := tx.CountWebhooksForCreate(b.acct.ID)
+			mustNil(t, err)
+			if n != 3 {
+				t.Errorf("CountWebhooksForCreate = %d, want 3 (the other account's not counted)", n)
+			}
+			return nil
+		})
+		b.read(t, func(tx agenthooks.Tx) error {
+			n, err := tx.CountWebhooksForCreate(b.other.ID)
+			mustNil(t, err)
+			if n != 1 {
+				t.Errorf("CountWebhooksForCreate in a read = %d, want 1", n)
+			}
+			return nil
+		})
+	})
+
+	t.Run("ReencryptSecretsWalk", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		want := map[string]bool{}
+		for range 5 {
+			want[b.webhook(t, b.acct).ID] = true
+			want[b.webhook(t, b.other).ID] = true
+		}
+		seen, after := 0, ""
+		for {
+			var n int
+			var last string
+			b.write(t, func(tx agenthooks.Tx) error {
+				var err error
+				n, last, err = tx.ReencryptSecrets(after, 3)
+				return err
+			})
+			if n != 0 {
+				t.Errorf("rewrote %d plain secrets with no keyring", n)
+			}
+			if last == "" {
+				break
+			}
+			if last <= after || !want[last] {
+				t.Fatalf("walk went from %q to %q", after, last)
+			}
+			seen++
+			after = last
+		}
+		if seen != 4 { // ceil(10/3)
+			t.Errorf("walked %d batches of 3 over 10 webhooks, want 4", seen)
+		}
+		b.read(t, func(tx agenthooks.Tx) error { // secrets read back unchanged
+			for id := range want {
+				w, err := tx.FindWebhooksByID(b.acct.ID, []string{id})
+				mustNil(t, err)
+				for _, w := range w {
+					if w.Secret == "" {
+						t.Errorf("webhook %s lost its secret", w.ID)
+					}
+				}
+			}
+			return nil
+		})
+	})
+}
