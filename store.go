@@ -84,6 +84,7 @@ type Outcome struct {
 type Tx interface {
 	sweepTx
 	securityTx
+	listTx
 
 	// Now is the transaction's clock reading, taken once per transaction.
 	Now() time.Time

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/agenthooks/agenthooks"
@@ -79,5 +80,57 @@ func exerciseSecurity(t *testing.T, setup setupFunc) {
 			}
 			return nil
 		})
+	})
+}
+
+// exerciseEventPages: the ids of a page are ListEvents' ids in its order,
+// and FindEventsByID returns whole events of the account only.
+func exerciseEventPages(t *testing.T, setup setupFunc) {
+	t.Parallel()
+	b := setup(t)
+	var mine []*agenthooks.Event
+	for i := range 7 {
+		typ := agenthooks.EventConversationUpdated
+		if i%3 == 0 {
+			typ = agenthooks.EventConversationClosed
+		}
+		mine = append(mine, b.event(t, b.acct, typ))
+	}
+	theirs := b.event(t, b.other, agenthooks.EventConversationUpdated)
+	b.read(t, func(tx agenthooks.Tx) error {
+		for _, f := range []agenthooks.EventFilter{{}, {Type: agenthooks.EventConversationClosed}} {
+			for _, p := range []agenthooks.Page{{Page: 1, Size: 3}, {Page: 2, Size: 3}, {Page: 3, Size: 3}, {Page: 9, Size: 3}} {
+				events, total, err := tx.ListEvents(b.acct.ID, f, p)
+				mustNil(t, err)
+				ids, idTotal, err := tx.ListEventIDs(b.acct.ID, f, p)
+				mustNil(t, err)
+				want := make([]string, len(events))
+				for i, e := range events {
+					want[i] = e.ID
+				}
+				if !slices.Equal(ids, want) || idTotal != total {
+					t.Errorf("ListEventIDs(%+v, %+v) = %v (%d), want %v (%d)", f, p, ids, idTotal, want, total)
+				}
+			}
+		}
+		ids := []string{mine[0].ID, mine[4].ID, theirs.ID, NewID()}
+		got, err := tx.FindEventsByID(b.acct.ID, ids)
+		mustNil(t, err)
+		if len(got) != 2 {
+			t.Fatalf("FindEventsByID returned %d events, want the account's 2", len(got))
+		}
+		for _, e := range got {
+			want := mine[0]
+			if e.ID == mine[4].ID {
+				want = mine[4]
+			}
+			checkEqual(t, "FindEventsByID", e, stored(want))
+		}
+		none, err := tx.FindEventsByID(b.acct.ID, nil)
+		mustNil(t, err)
+		if len(none) != 0 {
+			t.Errorf("FindEventsByID(nil) = %v", none)
+		}
+		return nil
 	})
 }
