@@ -13,4 +13,7 @@ type securityTx interface {
 	// older key), ids after afterID in id order. It returns how many it
 	// rewrote and the last id it looked at ("" when there are no more).
 	ReencryptSecrets(afterID string, limit int) (n int, lastID string, err error)
+	// SecretKeyIDs returns the ids of the keys that stored secrets are
+	// sealed with ("" standing for plain secrets), each once.
+	SecretKeyIDs() ([]string, error)
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,17 +35,25 @@ func (s *Server) streamList(w http.ResponseWriter, r *http.Request, p agenthooks
 		}
 		return nil
 	}
-	each := func(item any) error {
-		b, err := json.Marshal(item)
-		if err != nil {
+	// No HTML escaping: an envelope full of '<' would otherwise come out
+	// six times its size (\u003c), and the answer means the same.
+	var item bytes.Buffer
+	enc := json.NewEncoder(&item)
+	enc.SetEscapeHTML(false)
+	each := func(v any) error {
+		item.Reset()
+		if err := enc.Encode(v); err != nil {
 			return err
 		}
 		if n > 0 {
 			_ = bw.WriteByte(',')
 		}
 		n++
-		if _, err := bw.Write(b); err != nil {
+		if _, err := bw.Write(bytes.TrimSuffix(item.Bytes(), []byte("\n"))); err != nil {
 			return fmt.Errorf("%w: %w", errWrite, err)
+		}
+		if item.Cap() > 4<<20 {
+			item = bytes.Buffer{} // do not keep an outsized buffer for the next item
 		}
 		return nil
 	}

@@ -224,3 +224,52 @@ func (tx *Tx) ReencryptSecrets(afterID string, limit int) (int, string, error) {
 	}
 	return len(stale), last, nil
 }
+
+// SecretKeyIDs returns the key ids of the sealed secrets in store, "" for
+// plain ones: the prefix "enc:v1:<8 hex digits>:" is 16 characters.
+func (tx *Tx) SecretKeyIDs() ([]string, error) {
+	rows, err := tx.query(`SELECT substr(secret, 1, 16) FROM webhooks WHERE secret <> ''
+		UNION SELECT substr(previous_secret, 1, 16) FROM webhooks WHERE previous_secret <> ''`)
+	if err != nil {
+		return nil, fmt.Errorf("select secret key ids: %w", err)
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	var ids []string
+	for rows.Next() {
+		var prefix string
+		if err := rows.Scan(&prefix); err != nil {
+			return nil, fmt.Errorf("scan secret key id: %w", err)
+		}
+		id := ""
+		if rest, ok := strings.CutPrefix(prefix, sealedPrefix); ok {
+			id, _, _ = strings.Cut(rest, ":")
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids, rows.Err()
+}
+
+// Missing returns the key ids among ids that the ring cannot open ("" for
+// plain secrets is always readable).
+func (k *Keyring) Missing(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
+		found := false
+		if k != nil {
+			for _, key := range k.keys {
+				found = found || key.id == id
+			}
+		}
+		if !found {
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -113,3 +113,22 @@ func TestKeyring(t *testing.T) {
 		}
 	})
 }
+
+func TestKeyringMissing(t *testing.T) {
+	t.Parallel()
+	k, err := NewKeyring([][]byte{bytes.Repeat([]byte{1}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, _ := k.Seal("w", "s")
+	own := strings.Split(strings.TrimPrefix(sealed, sealedPrefix), ":")[0]
+	if m := k.Missing([]string{"", own}); len(m) != 0 {
+		t.Errorf("Missing(plain, own) = %v", m)
+	}
+	if m := k.Missing([]string{own, "deadbeef"}); len(m) != 1 || m[0] != "deadbeef" {
+		t.Errorf("Missing = %v, want [deadbeef]", m)
+	}
+	if m := (*Keyring)(nil).Missing([]string{"", own}); len(m) != 1 {
+		t.Errorf("nil ring: Missing = %v, want [%s]", m, own)
+	}
+}

@@ -36,6 +36,29 @@ func exerciseSecurity(t *testing.T, setup setupFunc) {
 		})
 	})
 
+	t.Run("SecretKeyIDs", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.read(t, func(tx agenthooks.Tx) error {
+			ids, err := tx.SecretKeyIDs()
+			mustNil(t, err)
+			if len(ids) != 0 {
+				t.Errorf("SecretKeyIDs with no webhooks = %q", ids)
+			}
+			return nil
+		})
+		b.webhook(t, b.acct)
+		b.webhook(t, b.other)
+		b.read(t, func(tx agenthooks.Tx) error {
+			ids, err := tx.SecretKeyIDs()
+			mustNil(t, err)
+			if !slices.Equal(ids, []string{""}) {
+				t.Errorf("SecretKeyIDs of plain secrets = %q, want [\"\"]", ids)
+			}
+			return nil
+		})
+	})
+
 	t.Run("ReencryptSecretsWalk", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)

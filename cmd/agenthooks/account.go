@@ -78,33 +78,3 @@ func printJSON(w io.Writer, v any) int {
 	fmt.Fprintln(w, string(b))
 	return 0
 }
-
-// migrateCmd applies migrations (opening the store does) and exits; with
-// --reencrypt it also seals every webhook secret with the first key of
-// AGENTHOOKS_ENCRYPTION_KEY.
-func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	load := configFlags(fs, getenv)
-	reencrypt := fs.Bool("reencrypt", false, "also re-encrypt every webhook secret with the first key of AGENTHOOKS_ENCRYPTION_KEY (after a key rotation)")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	cfg, err := load()
-	if err != nil {
-		fmt.Fprintf(stderr, "agenthooks: %v\n", err)
-		return 2
-	}
-	log := newLogger(cfg, stderr)
-	store, err := openStoreKeys(ctx, cfg.DatabaseURL, log, cfg.EncryptionKeys)
-	if err != nil {
-		fmt.Fprintf(stderr, "agenthooks: %v\n", err)
-		return 1
-	}
-	defer store.Close()
-	fmt.Fprintf(stdout, "migrations applied (%s)\n", store.Engine())
-	if *reencrypt {
-		return reencryptSecrets(ctx, store, cfg, stdout, stderr)
-	}
-	return 0
-}

@@ -220,6 +220,11 @@ func TestSecretsAtRest(t *testing.T) {
 			if !strings.Contains(out.String(), "secrets of 2 webhooks") {
 				t.Errorf("migrate --reencrypt said %q", out.String())
 			}
+			// The old key alone no longer opens them: serve refuses to start.
+			cfg := testConfig(t, mergeEnv(env{"AGENTHOOKS_ADDR": "127.0.0.1:0"}, env{"AGENTHOOKS_DATABASE_URL": url, "AGENTHOOKS_ENCRYPTION_KEY": k1}))
+			if _, err := newApp(context.Background(), cfg, newLogger(cfg, testWriter{t}), io.Discard); err == nil || !strings.Contains(err.Error(), "migrate --reencrypt") {
+				t.Fatalf("serve with a key the secrets are not sealed with: %v, want a refusal", err)
+			}
 			a, _, _ = launch(t, env{"AGENTHOOKS_DATABASE_URL": url, "AGENTHOOKS_ENCRYPTION_KEY": k2})
 			c = &client{t: t, base: a.URL(), key: apiKey}
 			if got := c.must(http.StatusOK, "GET", "/outbound_webhook/"+w1["id"].(string)+"/secret", nil)["secret"]; got != rotated {

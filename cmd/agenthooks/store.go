@@ -13,19 +13,52 @@ import (
 )
 
 // openStore opens the store a database URL names, applying migrations.
-// Webhook secrets are stored as they are: commands that read or write them
-// use openStoreKeys.
+// It holds no key for webhook secrets: commands that read or write them use
+// openStoreKeys.
 func openStore(ctx context.Context, databaseURL string, log *slog.Logger) (agenthooks.Store, error) {
-	return openStoreKeys(ctx, databaseURL, log, nil)
+	return openEngine(ctx, databaseURL, log, nil)
 }
 
 // openStoreKeys is openStore with the keys that seal webhook secrets at rest
-// (AGENTHOOKS_ENCRYPTION_KEY; none: stored as they are).
+// (AGENTHOOKS_ENCRYPTION_KEY; none: stored as they are). It refuses a
+// database whose secrets are sealed with a key it is not given.
 func openStoreKeys(ctx context.Context, databaseURL string, log *slog.Logger, keys [][]byte) (agenthooks.Store, error) {
 	keyring, err := sqlstore.NewKeyring(keys)
 	if err != nil {
 		return nil, fmt.Errorf("AGENTHOOKS_ENCRYPTION_KEY: %w", err)
 	}
+	s, err := openEngine(ctx, databaseURL, log, keyring)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSecretKeys(ctx, s, keyring); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// checkSecretKeys refuses a store whose webhook secrets are sealed with a
+// key that is not configured: every delivery of those webhooks would fail.
+func checkSecretKeys(ctx context.Context, s agenthooks.Store, keyring *sqlstore.Keyring) error {
+	var ids []string
+	err := s.Read(ctx, func(tx agenthooks.Tx) error {
+		var err error
+		ids, err = tx.SecretKeyIDs()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if missing := keyring.Missing(ids); len(missing) > 0 {
+		return fmt.Errorf("AGENTHOOKS_ENCRYPTION_KEY: webhook secrets are sealed with keys it does not hold (key ids %s); "+
+			"give every key still in use (the new one first), and run 'agenthooks migrate --reencrypt' before dropping one", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// openEngine opens the engine a database URL names.
+func openEngine(ctx context.Context, databaseURL string, log *slog.Logger, keyring *sqlstore.Keyring) (agenthooks.Store, error) {
 	switch {
 	case strings.HasPrefix(databaseURL, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite:"), "//")
