@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -149,5 +150,41 @@ func TestClientRefusesIDNALoopback(t *testing.T) {
 	}
 	if n := hits.Load(); n != 0 {
 		t.Fatalf("the loopback server got %d requests", n)
+	}
+}
+
+// TestDialRefusalHidesResolvedAddress: a name refused at dial time for what
+// it resolved to is reported by name only, since the attempt's error is
+// shown to the account. It needs a name other than localhost that the
+// system resolves to loopback (/etc/hosts: often the machine's own name).
+func TestDialRefusalHidesResolvedAddress(t *testing.T) {
+	t.Parallel()
+	var name string
+	candidates := []string{"ip6-localhost", "ip6-loopback", "localhost.localdomain"}
+	if h, err := os.Hostname(); err == nil {
+		candidates = append([]string{h}, candidates...) // /etc/hosts often maps it to loopback
+	}
+	for _, n := range candidates {
+		if addrs, err := net.DefaultResolver.LookupNetIP(t.Context(), "ip", n); err == nil && len(addrs) > 0 && addrs[0].IsLoopback() {
+			name = n
+			break
+		}
+	}
+	if name == "" {
+		t.Skip("no name other than localhost resolves to loopback here")
+	}
+	c := NewClient(Options{})
+	_, err := c.Post("http://"+net.JoinHostPort(name, "9")+"/", "application/json", strings.NewReader("{}"))
+	if !errors.Is(err, ErrForbiddenAddress) {
+		t.Fatalf("POST to %s: %v, want ErrForbiddenAddress", name, err)
+	}
+	var fe *ForbiddenAddressError
+	if !errors.As(err, &fe) || !fe.Addr.IsLoopback() {
+		t.Errorf("the refusal lost its address for logs: %v", err)
+	}
+	for _, leak := range []string{"127.0.0.1", "::1", "loopback"} {
+		if strings.Contains(err.Error(), leak) && !strings.Contains(name, leak) {
+			t.Errorf("error %q reveals %q", err, leak)
+		}
 	}
 }
