@@ -11,4 +11,7 @@ type listTx interface {
 	// FindEventsByID returns the account's events among ids, in no
 	// particular order (missing ones are skipped).
 	FindEventsByID(accountID string, ids []string) ([]*Event, error)
+	// ListRecentAttempts returns the delivery's last limit attempts, oldest
+	// first (manual retries can give a delivery any number of them).
+	ListRecentAttempts(deliveryID string, limit int) ([]*Attempt, error)
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/agenthooks/agenthooks"
 )
@@ -38,4 +39,18 @@ func (tx *Tx) FindEventsByID(accountID string, ids []string) ([]*agenthooks.Even
 		return nil, fmt.Errorf("find events: %w", err)
 	}
 	return events, nil
+}
+
+// ListRecentAttempts returns the delivery's last limit attempts, oldest first.
+func (tx *Tx) ListRecentAttempts(deliveryID string, limit int) ([]*agenthooks.Attempt, error) {
+	rows, err := tx.query("SELECT "+attemptCols+" FROM attempts WHERE delivery_id = ? ORDER BY id DESC LIMIT ?", deliveryID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list recent attempts: %w", err)
+	}
+	as, err := collect(rows, scanAttempt)
+	if err != nil {
+		return nil, fmt.Errorf("list recent attempts: %w", err)
+	}
+	slices.Reverse(as)
+	return as, nil
 }

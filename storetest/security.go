@@ -3,6 +3,7 @@ package storetest
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/agenthooks/agenthooks"
 )
@@ -153,6 +154,38 @@ func exerciseEventPages(t *testing.T, setup setupFunc) {
 		mustNil(t, err)
 		if len(none) != 0 {
 			t.Errorf("FindEventsByID(nil) = %v", none)
+		}
+		return nil
+	})
+}
+
+// exerciseRecentAttempts: the last attempts of a delivery, oldest first.
+func exerciseRecentAttempts(t *testing.T, setup setupFunc) {
+	t.Parallel()
+	b := setup(t)
+	d := b.pending(t, b.webhook(t, b.acct), b.clock.Now())
+	var all []*agenthooks.Attempt
+	for i := range 5 {
+		jobs := b.claim(t, 1, b.clock.Now().Add(time.Minute))
+		if len(jobs) != 1 {
+			t.Fatalf("claim %d = %d jobs", i, len(jobs))
+		}
+		a := b.newAttempt(d, 500+i, "")
+		all = append(all, stored(a))
+		b.complete(t, &agenthooks.Outcome{DeliveryID: d.ID, Lease: jobs[0].Lease, Attempt: a, Status: agenthooks.DeliveryPending, NextAttemptAt: b.clock.Now()})
+		b.clock.Add(time.Second)
+	}
+	b.read(t, func(tx agenthooks.Tx) error {
+		got, err := tx.ListRecentAttempts(d.ID, 3)
+		mustNil(t, err)
+		checkEqual(t, "last 3 attempts", got, all[2:])
+		got, err = tx.ListRecentAttempts(d.ID, 10)
+		mustNil(t, err)
+		checkEqual(t, "last 10 of 5 attempts", got, all)
+		got, err = tx.ListRecentAttempts(NewID(), 3)
+		mustNil(t, err)
+		if len(got) != 0 {
+			t.Errorf("attempts of an unknown delivery = %d", len(got))
 		}
 		return nil
 	})

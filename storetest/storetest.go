@@ -102,6 +102,7 @@ func Exercise(t *testing.T, open func(t testing.TB, now func() time.Time) agenth
 	t.Run("Idempotency", func(t *testing.T) { t.Parallel(); exerciseIdempotency(t, setup) })
 	t.Run("Security", func(t *testing.T) { t.Parallel(); exerciseSecurity(t, setup) })
 	t.Run("EventPages", func(t *testing.T) { exerciseEventPages(t, setup) })
+	t.Run("RecentAttempts", func(t *testing.T) { exerciseRecentAttempts(t, setup) })
 }
 
 type setupFunc func(t *testing.T) *testBundle
