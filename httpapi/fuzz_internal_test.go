@@ -77,7 +77,7 @@ func FuzzRedact(f *testing.F) {
 			t.Fatalf("redacted response has no data object: %q", out)
 		}
 		for k, v := range in {
-			isSecret := k == "secret" || k == "api_key" || k == "key"
+			isSecret := k == "secret" || k == "api_key" || k == "key" || k == "url"
 			switch {
 			case isSecret && string(v) != "null" && string(got[k]) != `"`+redacted+`"`:
 				t.Fatalf("%s kept: %q", k, out)

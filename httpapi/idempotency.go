@@ -92,8 +92,9 @@ const redacted = "(redacted)"
 // idempotency cache keeps none of them (docs/security.md). A webhook's
 // secret is read again when the response is replayed, so that a replay
 // after a rotation shows the current secret, never the old one; an API key
-// is stored hashed and cannot be read again, so a replay shows null.
-var secretFields = []string{"secret", "api_key", "key"}
+// and a portal link (url, with its single-use token) are stored hashed and
+// cannot be read again, so a replay shows null.
+var secretFields = []string{"secret", "api_key", "key", "url"}
 
 // redact returns a response to remember, with every secret field of its
 // data replaced by the redacted marker.
