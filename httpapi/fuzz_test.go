@@ -65,6 +65,11 @@ func FuzzQuery(f *testing.F) {
 	lists := []string{"/api/v1/event", "/api/v1/conversation", "/api/v1/outbound_webhook", "/api/v1/outbound_webhook/" + w.webhook + "/deliveries",
 		"/api/v1/assistant", "/api/v1/contact", "/api/v1/intent"}
 	f.Fuzz(func(t *testing.T, list uint8, query string) {
+		// Bytes a request line cannot carry are refused by net/http
+		// before any handler runs (and Go's client sends them as they are).
+		if strings.ContainsFunc(query, func(r rune) bool { return r <= ' ' || r >= 0x7f || r == '#' }) {
+			return
+		}
 		b := b.on(t)
 		req, err := http.NewRequest("GET", b.srv.URL+lists[int(list)%len(lists)], nil)
 		if err != nil {

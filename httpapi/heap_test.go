@@ -34,8 +34,8 @@ func TestLargestPageHeap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Envelopes of exactly the maximal size, half of it characters the
-	// response escapes (<, >, & become \u003c...: six bytes each).
+	// Envelopes of exactly the maximal size, half of it a character that
+	// JSON encoders escape by default for HTML (< as \u003c: six bytes).
 	const n = 100
 	err = b.svc.Store().Write(context.Background(), func(tx agenthooks.Tx) error {
 		for i := range n {
