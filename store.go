@@ -94,6 +94,8 @@ type Tx interface {
 	insightTx
 	accountListTx
 	opsTx
+	securityTx
+	listTx
 
 	// Now is the transaction's clock reading, taken once per transaction.
 	Now() time.Time

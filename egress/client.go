@@ -3,6 +3,7 @@ package egress
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -70,16 +71,41 @@ func NewClient(o Options) *http.Client {
 		Timeout:   o.Timeout,
 		KeepAlive: 30 * time.Second,
 	}
+	dial := dialer.DialContext
 	if !o.Policy.AllowPrivate {
 		policy := o.Policy
 		dialer.ControlContext = func(_ context.Context, network, address string, _ syscall.RawConn) error {
 			return policy.checkDial(network, address)
 		}
+		dial = func(ctx context.Context, network, address string) (net.Conn, error) {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return nil, fmt.Errorf("%w: cannot parse dial address %q", ErrForbiddenAddress, address)
+			}
+			if err := policy.checkDialHost(host); err != nil {
+				return nil, &net.OpError{Op: "dial", Net: network, Err: err}
+			}
+			conn, err := dialer.DialContext(ctx, network, address)
+			if err != nil && errors.Is(err, ErrForbiddenAddress) && !isIPLiteral(host) {
+				// The attempt's error is shown to the webhook's account:
+				// it must not say what a name resolved to (net.OpError
+				// names the dialled address).
+				return nil, &net.OpError{Op: "dial", Net: network, Err: &resolvedRefusal{host: host, err: err}}
+			}
+			var dnsErr *net.DNSError
+			if errors.As(err, &dnsErr) && dnsErr.Server != "" {
+				// Nor which name server the platform asks.
+				quiet := *dnsErr
+				quiet.Server = ""
+				return nil, &net.OpError{Op: "dial", Net: network, Err: &quiet}
+			}
+			return conn, err
+		}
 	}
 
 	t := &http.Transport{
 		Proxy:                  nil, // a proxy would be dialled instead of the endpoint, defeating the check
-		DialContext:            dialer.DialContext,
+		DialContext:            dial,
 		ForceAttemptHTTP2:      true,
 		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout:    min(10*time.Second, o.Timeout),
@@ -103,6 +129,26 @@ func NewClient(o Options) *http.Client {
 		},
 	}
 }
+
+// isIPLiteral reports whether a dialled host is an IP address as written.
+func isIPLiteral(host string) bool {
+	_, err := netip.ParseAddr(host)
+	return err == nil
+}
+
+// resolvedRefusal is a dial refused for the address a name resolved to; its
+// message names the name only. Unwrap gives the refusal (errors.Is with
+// ErrForbiddenAddress, errors.As with *ForbiddenAddressError for logs).
+type resolvedRefusal struct {
+	host string
+	err  error
+}
+
+func (e *resolvedRefusal) Error() string {
+	return "destination " + e.host + " resolves to an address that is not public"
+}
+
+func (e *resolvedRefusal) Unwrap() error { return e.err }
 
 // checkDial is the dialer's Control check. It fails closed: an address it
 // cannot parse is refused.

@@ -104,8 +104,9 @@ func TestNewClient(t *testing.T) {
 		}
 		b := setup(t, nil)
 		c := NewClient(Options{})
-		// The name passes no check before the dial; the dialer sees the
-		// resolved IP and refuses it, as it would after a DNS rebind.
+		// The dialer's name check refuses localhost before any lookup; a
+		// name that only resolves to loopback (a DNS rebind) is refused on
+		// the resolved IP in the Control hook, without the IP in the error.
 		u, _ := url.Parse(b.srv.URL)
 		_, err := post(t, c, "http://"+net.JoinHostPort("localhost", u.Port())+"/")
 		assertForbidden(t, err)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 )
 
 // MaxEndpointLength is the longest endpoint URL ValidateEndpoint accepts, in
@@ -63,6 +65,37 @@ func refused(err error, host string) error {
 		fe.Host = host
 	}
 	return &EndpointError{Msg: err.Error(), Err: err}
+}
+
+// refusedResolved is refused for a name whose DNS answer is not public. The
+// message names neither the address nor its class: the API must not become
+// a way for a tenant to look up the platform's internal names (the
+// *ForbiddenAddressError it wraps still has both, for logs).
+func refusedResolved(err error, host string) error {
+	var fe *ForbiddenAddressError
+	if errors.As(err, &fe) {
+		fe.Host = host
+	}
+	return &EndpointError{Msg: fmt.Sprintf("endpoint host %s resolves to an address that is not public", host), Err: err}
+}
+
+// asciiHost maps a host name the way Go's HTTP client does before it dials:
+// an ASCII name is left as it is, any other is mapped by IDNA (UTS #46, the
+// lookup profile), so fullwidth or circled letters, ideographic full stops
+// and fullwidth digits become the ASCII name or address they stand for
+// ("ｌｏｃａｌｈｏｓｔ" is localhost, "１２７。０。０。１" is 127.0.0.1). Every
+// check runs on the mapped name, which is the one that is dialled.
+func asciiHost(host string) (string, error) {
+	for i := 0; i < len(host); i++ {
+		if host[i] >= utf8.RuneSelf {
+			mapped, err := idna.Lookup.ToASCII(host)
+			if err != nil {
+				return "", err
+			}
+			return strings.ToLower(mapped), nil
+		}
+	}
+	return strings.ToLower(host), nil
 }
 
 // ValidateEndpoint checks a webhook endpoint URL when a webhook is created or
@@ -146,8 +179,11 @@ func (p Policy) checkHost(ctx context.Context, u *url.URL) error {
 		return nil
 	}
 
+	name, err := asciiHost(host)
+	if err != nil {
+		return invalid("endpoint host %q is not a valid domain name", host)
+	}
 	// A trailing dot makes a name fully qualified; it changes nothing here.
-	name := strings.ToLower(host)
 	bare := strings.TrimSuffix(name, ".")
 
 	// The WHATWG URL rule: a host whose last label is a number is an IPv4
@@ -161,7 +197,7 @@ func (p Policy) checkHost(ctx context.Context, u *url.URL) error {
 		if err := p.CheckIP(ip); err != nil {
 			return refused(err, host)
 		}
-		if host != ip.String() {
+		if name != ip.String() || host != name {
 			return invalid("endpoint host %q is a non-standard form of the IP address %s; write it as %s", host, ip, ip)
 		}
 		return nil
@@ -200,7 +236,7 @@ func (p Policy) checkHost(ctx context.Context, u *url.URL) error {
 		// (*net.Resolver).LookupNetIP returns IPv4 answers as IPv4-mapped
 		// IPv6; judge and report them as the IPv4 addresses they are.
 		if err := p.CheckIP(a.Unmap()); err != nil {
-			return refused(err, host)
+			return refusedResolved(err, host)
 		}
 	}
 	return nil
@@ -283,10 +319,9 @@ func parseIPv4(host string) (netip.Addr, bool) {
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), true
 }
 
-// validName reports whether name (lower case, no trailing dot) can be looked
-// up in DNS: labels of 1 to 63 bytes, 253 bytes in all, ASCII letters, digits,
-// '-' and '_'. Non-ASCII labels (internationalised names) are left to the
-// HTTP client, which converts them to punycode.
+// validName reports whether name (lower case, no trailing dot, already
+// mapped by asciiHost) can be looked up in DNS: labels of 1 to 63 bytes, 253
+// bytes in all, ASCII letters, digits, '-' and '_'.
 func validName(name string) bool {
 	if name == "" || len(name) > 253 {
 		return false
@@ -297,13 +332,37 @@ func validName(name string) bool {
 		}
 		for i := 0; i < len(label); i++ {
 			c := label[i]
-			if c >= utf8.RuneSelf {
-				continue
-			}
 			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// checkDialHost is the name-level check at dial time, on the host Go's HTTP
+// client is about to resolve and dial (already mapped by IDNA there; mapped
+// again here so that the check never depends on it): loopback names and IP
+// addresses in any inet_aton form are refused before any DNS lookup. The
+// dialled IP is checked after it, in the dialer's Control hook.
+func (p Policy) checkDialHost(host string) error {
+	name, err := asciiHost(host)
+	if err != nil {
+		return fmt.Errorf("%w: host %q is not a valid domain name", ErrForbiddenAddress, host)
+	}
+	bare := strings.TrimSuffix(name, ".")
+	if bare == "localhost" || strings.HasSuffix(bare, ".localhost") {
+		return &ForbiddenAddressError{Host: host, Addr: netip.AddrFrom4([4]byte{127, 0, 0, 1}), Class: "loopback"}
+	}
+	if ip, err := netip.ParseAddr(bare); err == nil {
+		return p.CheckIP(ip)
+	}
+	if endsInNumber(bare) {
+		ip, ok := parseIPv4(bare)
+		if !ok {
+			return fmt.Errorf("%w: host %q is not a valid IP address", ErrForbiddenAddress, host)
+		}
+		return p.CheckIP(ip)
+	}
+	return nil
 }

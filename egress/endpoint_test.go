@@ -144,12 +144,12 @@ func TestValidateEndpoint(t *testing.T) {
 		{name: "LocalhostUpper", raw: "http://LOCALHOST/", want: forbidden, msg: "loopback"},
 		{name: "LocalhostDot", raw: "http://localhost./", want: forbidden, msg: "loopback"},
 		{name: "SubLocalhost", raw: "http://api.localhost/", want: forbidden, msg: "loopback"},
-		{name: "ResolvesLoopback", raw: "https://loopback.test/hook", want: forbidden, msg: "destination loopback.test (127.0.0.1) is not a public address (loopback)"},
-		{name: "ResolvesMapped", raw: "https://mapped.test/hook", want: forbidden, msg: "mapped.test (127.0.0.1)"},
-		{name: "ResolvesMixed", raw: "https://mixed.test/", want: forbidden, msg: "mixed.test (10.0.0.5)"},
-		{name: "ResolvesMetadata", raw: "http://metadata.test/", want: forbidden, msg: "metadata"},
-		{name: "ResolvesV6Private", raw: "http://v6private.test/", want: forbidden, msg: "unique-local"},
-		{name: "ResolvesUpperCase", raw: "http://LOOPBACK.TEST/", want: forbidden, msg: "loopback"},
+		{name: "ResolvesLoopback", raw: "https://loopback.test/hook", want: forbidden, msg: "resolves to an address that is not public"},
+		{name: "ResolvesMapped", raw: "https://mapped.test/hook", want: forbidden, msg: "resolves to an address that is not public"},
+		{name: "ResolvesMixed", raw: "https://mixed.test/", want: forbidden, msg: "resolves to an address that is not public"},
+		{name: "ResolvesMetadata", raw: "http://metadata.test/", want: forbidden, msg: "resolves to an address that is not public"},
+		{name: "ResolvesV6Private", raw: "http://v6private.test/", want: forbidden, msg: "resolves to an address that is not public"},
+		{name: "ResolvesUpperCase", raw: "http://LOOPBACK.TEST/", want: forbidden, msg: "resolves to an address that is not public"},
 	}
 
 	for _, tt := range tests {
@@ -351,6 +351,7 @@ func FuzzValidateEndpoint(f *testing.F) {
 		"javascript:alert(1)", "http://user:pass@example.com/", "http://example.com/#x", "http://[fe80::1%25eth0]/",
 		"http://loopback.test/", "http://example.com:0/", "http://1.2.3.4.5/", "http://[", "http://%", "",
 		"https://bücher.example/", "http://0x/", "http://.../",
+		"http://ｌｏｃａｌｈｏｓｔ/", "http://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ/", "http://127。0。0。1/", "http://１２７.０.０.１/", "http://２１３０７０６４３３/",
 	} {
 		f.Add(s, false)
 		f.Add(s, true)
@@ -381,6 +382,11 @@ func FuzzValidateEndpoint(f *testing.F) {
 		if !allowPrivate {
 			if ip, perr := netip.ParseAddr(u.Hostname()); perr == nil && (Policy{}).CheckIP(ip) != nil {
 				t.Fatalf("accepted %q with forbidden address %s", raw, ip)
+			}
+			// What Go's HTTP client would dial must pass the dial-time
+			// name check too (IDNA-mapped, as the client maps it).
+			if err := (Policy{}).checkDialHost(u.Hostname()); err != nil {
+				t.Fatalf("accepted %q, whose host fails at dial time: %v", raw, err)
 			}
 		}
 	})

@@ -596,9 +596,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, a acct) erro
 	if _, known := agenthooks.LookupEventType(f.Type); f.Type != "" && !known {
 		return queryError("event", "Input should be a known event type", "enum")
 	}
-	return listOf(w, r, func(p agenthooks.Page) (*service.List[*service.EventView], error) {
-		return s.svc.ListEvents(r.Context(), a.ID, f, p)
-	}, func(e *service.EventView) eventDetail { return newEventDetail(e.Event, e.Deliveries) })
+	return s.streamEvents(w, r, a, f)
 }
 
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request, a acct) error {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -58,10 +59,14 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 			case rec.Running:
 				return agenthooks.Errorf(agenthooks.ECONFLICT, "A request with this Idempotency-Key is still being processed.")
 			}
+			response, err := s.unredact(r.Context(), a.ID, rec.Response)
+			if err != nil {
+				return err
+			}
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Idempotent-Replayed", "true")
 			w.WriteHeader(rec.Status)
-			_, _ = w.Write(rec.Response)
+			_, _ = w.Write(response)
 			return nil
 		}
 
@@ -77,7 +82,7 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 		}
 		// The request's own context may be gone (client hung up); the key
 		// must still be settled.
-		if err := s.svc.FinishIdempotencyKey(context.WithoutCancel(r.Context()), a.ID, key, remember, rw.status, rw.body.Bytes()); err != nil {
+		if err := s.svc.FinishIdempotencyKey(context.WithoutCancel(r.Context()), a.ID, key, remember, rw.status, redact(rw.body.Bytes())); err != nil {
 			// A store that is down fails this too: the key stays running
 			// until it is stale (a retry meanwhile answers 409), and the
 			// outage is already logged, rate-limited, by Error.
@@ -87,6 +92,87 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 		}
 		return nil
 	}
+}
+
+// redacted stands for a secret left out of a remembered response.
+const redacted = "(redacted)"
+
+// secretFields are the fields of a response's data that hold a secret: the
+// idempotency cache keeps none of them (docs/security.md). A webhook's
+// secret is read again when the response is replayed, so that a replay
+// after a rotation shows the current secret, never the old one; an API key
+// and a portal link (url, with its single-use token) are stored hashed and
+// cannot be read again, so a replay shows null.
+var secretFields = []string{"secret", "api_key", "key", "url"}
+
+// redact returns a response to remember, with every secret field of its
+// data replaced by the redacted marker.
+func redact(response []byte) []byte {
+	var body map[string]json.RawMessage
+	if json.Unmarshal(response, &body) != nil {
+		return response
+	}
+	var data map[string]json.RawMessage
+	if json.Unmarshal(body["data"], &data) != nil {
+		return response
+	}
+	changed := false
+	for _, f := range secretFields {
+		if v, ok := data[f]; ok && string(v) != "null" {
+			data[f] = json.RawMessage(`"` + redacted + `"`)
+			changed = true
+		}
+	}
+	if !changed {
+		return response
+	}
+	return remarshal(body, data, response)
+}
+
+// unredact fills the secret fields of a remembered response again: a
+// webhook's current secret, null for an API key (shown once only).
+func (s *Server) unredact(ctx context.Context, accountID string, response []byte) ([]byte, error) {
+	if !bytes.Contains(response, []byte(`"`+redacted+`"`)) {
+		return response, nil
+	}
+	var body map[string]json.RawMessage
+	var data map[string]json.RawMessage
+	if json.Unmarshal(response, &body) != nil || json.Unmarshal(body["data"], &data) != nil {
+		return response, nil
+	}
+	for _, f := range secretFields {
+		if string(data[f]) != `"`+redacted+`"` {
+			continue
+		}
+		data[f] = json.RawMessage("null")
+		var id string
+		if f != "secret" || json.Unmarshal(data["id"], &id) != nil {
+			continue
+		}
+		wh, err := s.svc.GetWebhook(ctx, accountID, id)
+		if agenthooks.ErrorCode(err) == agenthooks.ENOTFOUND {
+			continue // deleted since: no secret to show
+		} else if err != nil {
+			return nil, err
+		}
+		secret, _ := json.Marshal(wh.Secret)
+		data[f] = secret
+	}
+	return remarshal(body, data, response), nil
+}
+
+// remarshal puts data back into body; on failure it returns fallback.
+func remarshal(body, data map[string]json.RawMessage, fallback []byte) []byte {
+	d, err := json.Marshal(data)
+	if err != nil {
+		return fallback
+	}
+	body["data"] = d
+	out, err := json.Marshal(body)
+	if err != nil {
+		return fallback
+	}
+	return append(out, '\n')
 }
 
 // recorder passes a response through and keeps a copy of it.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/agenthooks/agenthooks"
 	"github.com/agenthooks/agenthooks/payload"
+	"github.com/agenthooks/agenthooks/service"
 )
 
 // openAPIDocument is the document, marshalled once.
@@ -187,9 +188,9 @@ func openAPISchemas() schema {
 	s["Webhook"] = jsAll(webhookProps(false))
 	s["WebhookWithSecret"] = jsAll(webhookProps(true))
 	s["WebhookSecret"] = jsAll(schema{"secret": webhookProps(true)["secret"]})
-	headers := schema{"type": "object", "maxProperties": 32,
-		"additionalProperties": schema{"type": "string", "maxLength": 4096},
-		"description":          "Extra request headers (HTTP token names; never the webhook-* signature headers, Content-Type or hop-by-hop headers), at most 32."}
+	headers := schema{"type": "object", "maxProperties": service.MaxHeaders,
+		"additionalProperties": schema{"type": "string", "maxLength": service.MaxHeaderBytes},
+		"description":          "Extra request headers (HTTP token names; never the webhook-* signature headers, Content-Type or hop-by-hop headers), at most 20, 4 KiB in all (names and values)."}
 	rateLimit := schema{"type": []string{"number", "null"}, "exclusiveMinimum": 0, "maximum": 100000, "description": "Requests per second to this webhook; null for no limit."}
 	events := schema{"type": "array", "minItems": 1, "items": jsEnum(agenthooks.EventTypes, ""),
 		"description": "Event types to receive; absent means all. An empty list or an unknown type is 422."}
@@ -287,7 +288,7 @@ func openAPISchemas() schema {
 		"widget_id":    jsID("One of the assistant's widgets, else 422."),
 		"device_type":  jsEnum(agenthooks.DeviceTypes, ""),
 		"contact_id":   jsNullID(descRefID),
-		"attributes":   schema{"type": []string{"object", "null"}, "description": "Free attributes, sent in the events' data."},
+		"attributes":   schema{"type": []string{"object", "null"}, "description": "Free attributes, sent in the events' data: at most 16 KiB of JSON, nested at most 16 levels."},
 	})
 	s["Message"] = jsAll(schema{
 		"id": jsID(""), "conversation_id": jsID(""),
@@ -299,7 +300,7 @@ func openAPISchemas() schema {
 	})
 	s["MessageCreate"] = jsObject([]string{"sender_type", "text"}, schema{
 		"sender_type":  jsEnum(agenthooks.SenderTypes, ""),
-		"text":         jsString("At most 64 KiB (UTF-8 bytes)."),
+		"text":         jsString("At most 32 KiB (UTF-8 bytes)."),
 		"message_type": withDefault(jsEnum(agenthooks.MessageTypes, ""), "text"),
 	})
 	s["CapturedForm"] = jsAll(schema{

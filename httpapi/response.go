@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -62,16 +63,22 @@ func fastAPIFields(err error) []agenthooks.FieldError {
 // internalError is the body of every 500: internal text never reaches a client.
 const internalError = "Internal error."
 
-// writeJSON writes v as the JSON body with status. A value that cannot be
-// encoded (a bug) answers a 500 in the same format.
+// writeJSON writes v as the JSON body with status, without HTML escaping: a
+// transcript of 100 messages of 32 KiB of '<' would otherwise answer six
+// times its size (\u003c), and the JSON means the same. A value that cannot
+// be encoded (a bug) answers a 500 in the same format.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"detail":"`+internalError+`"}`)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"detail":"` + internalError + `"}` + "\n")
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(buf.Bytes())
 }
 
 // writeDetail writes an error body, {"detail": detail}: the one place that

@@ -42,8 +42,10 @@ type Server struct {
 	// AdminKey is the platform's key for /api/v1/admin/... (accounts.go);
 	// empty turns the admin API off (its routes answer 404). Set it before serving.
 	AdminKey      string
-	adminPatterns []string // the admin routes, as patterns is for the others
-	unavail  unavailableLog // see unavailable.go
+	adminPatterns []string       // the admin routes, as patterns is for the others
+	unavail       unavailableLog // see unavailable.go
+	// limits is the per-account request rate (SetRateLimit); nil for none.
+	limits *accountLimits
 }
 
 // New returns the API server over svc.
@@ -74,6 +76,10 @@ func (s *Server) handleOn(mux *http.ServeMux, pattern string, h handlerFunc) {
 	mux.Handle(method+" "+base+path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		acct, err := s.authenticate(r)
 		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		if err := s.limit(w, acct); err != nil {
 			s.Error(w, r, err)
 			return
 		}
@@ -109,17 +115,44 @@ func pathWildcards(path string) []string {
 }
 
 // authenticate reads the key from ?api_key= (as Insighto) or a Bearer token.
+// A request that names two different keys (in both places, or twice in the
+// query) is refused: acting as either one would be a guess.
 func (s *Server) authenticate(r *http.Request) (*agenthooks.Account, error) {
-	key := r.URL.Query().Get("api_key")
-	if key == "" {
-		if h := r.Header.Get("Authorization"); h != "" {
-			scheme, token, _ := strings.Cut(h, " ")
-			if strings.EqualFold(scheme, "Bearer") {
-				key = strings.TrimSpace(token)
-			}
-		}
+	key, err := requestKey(r)
+	if err != nil {
+		return nil, err
 	}
 	return s.svc.Authenticate(r.Context(), key)
+}
+
+// requestKey returns the API key a request carries, "" for none.
+func requestKey(r *http.Request) (string, error) {
+	conflict := agenthooks.Errorf(agenthooks.EUNAUTHORIZED, "Conflicting credentials: the request carries two different API keys.")
+	var key string
+	for _, v := range r.URL.Query()["api_key"] {
+		if v == "" {
+			continue
+		}
+		if key != "" && v != key {
+			return "", conflict
+		}
+		key = v
+	}
+	for _, h := range r.Header.Values("Authorization") {
+		scheme, token, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			continue
+		}
+		token = strings.TrimSpace(token)
+		if token == "" {
+			continue
+		}
+		if key != "" && token != key {
+			return "", conflict
+		}
+		key = token
+	}
+	return key, nil
 }
 
 func (s *Server) routes() {

@@ -206,15 +206,60 @@ func NewMessage(m *agenthooks.Message) Message {
 	}
 }
 
+// MaxEnvelopeBytes bounds an envelope: where a conversation's transcript
+// would make it larger, its oldest messages are left out until it fits
+// (chat_count still counts them all). The other events are bounded by the
+// API's size limits on what they carry.
+const MaxEnvelopeBytes = 256 << 10
+
 // Encode renders an envelope as the exact bytes that are signed and sent.
-// HTML characters are not escaped: receivers get the text as written.
+// HTML characters are not escaped: receivers get the text as written. A
+// conversation event is cut to MaxEnvelopeBytes by dropping its oldest
+// transcript messages.
 func Encode(id, eventType string, createdAt time.Time, data any) ([]byte, error) {
+	b, err := encode(id, eventType, createdAt, data)
+	if err != nil || len(b) <= MaxEnvelopeBytes {
+		return b, err
+	}
+	c, ok := data.(Conversation)
+	if !ok {
+		return b, nil
+	}
+	for len(b) > MaxEnvelopeBytes && len(c.Transcript) > 0 {
+		// Drop at once as many of the oldest messages as the excess
+		// needs (each costs its encoding and a comma), then check.
+		excess, drop := len(b)-MaxEnvelopeBytes, 0
+		for drop < len(c.Transcript) && excess > 0 {
+			m, err := marshal(c.Transcript[drop])
+			if err != nil {
+				return nil, fmt.Errorf("encode %s event: %w", eventType, err)
+			}
+			excess -= len(m) + 1
+			drop++
+		}
+		c.Transcript = c.Transcript[max(drop, 1):]
+		if b, err = encode(id, eventType, createdAt, c); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+func encode(id, eventType string, createdAt time.Time, data any) ([]byte, error) {
+	b, err := marshal(Envelope{ID: id, Object: "event", Event: eventType, CreatedAt: FormatTime(createdAt), Data: data})
+	if err != nil {
+		return nil, fmt.Errorf("encode %s event: %w", eventType, err)
+	}
+	return b, nil
+}
+
+// marshal is json.Marshal without HTML escaping.
+func marshal(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	err := enc.Encode(Envelope{ID: id, Object: "event", Event: eventType, CreatedAt: FormatTime(createdAt), Data: data})
-	if err != nil {
-		return nil, fmt.Errorf("encode %s event: %w", eventType, err)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

@@ -77,6 +77,8 @@ type Options struct {
 	MaxConns int
 	// Logger receives listener errors (default slog.Default()).
 	Logger *slog.Logger
+	// Keyring seals webhook secrets at rest (nil: stored as they are).
+	Keyring *sqlstore.Keyring
 }
 
 // Store is the PostgreSQL implementation of agenthooks.Store.
@@ -84,6 +86,7 @@ type Store struct {
 	db     *sql.DB
 	cfg    *pgx.ConnConfig
 	now    func() time.Time
+	keys   *sqlstore.Keyring
 	wake   chan struct{}
 	log    *slog.Logger
 	cancel context.CancelFunc
@@ -133,7 +136,7 @@ func Open(ctx context.Context, databaseURL string, o Options) (*Store, error) {
 		return nil, err
 	}
 	lctx, cancel := context.WithCancel(context.Background())
-	s := &Store{db: db, cfg: cfg, now: o.Now, wake: make(chan struct{}, 1), log: o.Logger, cancel: cancel}
+	s := &Store{db: db, cfg: cfg, now: o.Now, keys: o.Keyring, wake: make(chan struct{}, 1), log: o.Logger, cancel: cancel}
 	s.wg.Add(1)
 	go s.listen(lctx)
 	return s, nil
@@ -262,7 +265,7 @@ const (
 // ReadOne runs fn, which makes at most one statement, on the pool without
 // a transaction (agenthooks.Store.ReadOne).
 func (s *Store) ReadOne(ctx context.Context, fn func(agenthooks.Tx) error) error {
-	return classify(fn(sqlstore.NewTx(ctx, s.db, dialect, s.now(), false)))
+	return classify(fn(sqlstore.NewTx(ctx, s.db, dialect, s.now(), false).WithKeyring(s.keys)))
 }
 
 func (s *Store) run(ctx context.Context, fn func(agenthooks.Tx) error, mode int) (err error) {
@@ -284,7 +287,7 @@ func (s *Store) run(ctx context.Context, fn func(agenthooks.Tx) error, mode int)
 			return fmt.Errorf("postgres relax durability: %w", err)
 		}
 	}
-	t := sqlstore.NewTx(ctx, tx, dialect, s.now(), write)
+	t := sqlstore.NewTx(ctx, tx, dialect, s.now(), write).WithKeyring(s.keys)
 	if err := fn(t); err != nil {
 		return err
 	}

@@ -61,14 +61,19 @@ func (s *Service) GetEvent(ctx context.Context, accountID, id string) (*EventVie
 	})
 }
 
-// GetDelivery returns a delivery with its attempts.
+// MaxAttemptsShown is how many of a delivery's attempts GetDelivery returns
+// (the last ones; attempt_count counts all): manual retries can give one
+// delivery any number of attempts, each with up to 4 KiB of response.
+const MaxAttemptsShown = 100
+
+// GetDelivery returns a delivery with its last MaxAttemptsShown attempts.
 func (s *Service) GetDelivery(ctx context.Context, accountID, id string) (*DeliveryView, error) {
 	return read(ctx, s, func(tx agenthooks.Tx) (*DeliveryView, error) {
 		d, err := tx.FindDelivery(accountID, id)
 		if err != nil {
 			return nil, err
 		}
-		as, err := tx.ListAttempts(id)
+		as, err := tx.ListRecentAttempts(id, MaxAttemptsShown)
 		if err != nil {
 			return nil, err
 		}

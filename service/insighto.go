@@ -1,12 +1,8 @@
 package service
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/agenthooks/agenthooks"
@@ -21,8 +17,6 @@ const (
 	maxDescriptionLen  = 4 << 10  // description, bytes
 	maxSystemPromptLen = 64 << 10 // system_prompt, bytes
 	maxVoiceLanguages  = 100      // voice_languages, items
-	maxAttributesLen   = 16 << 10 // attributes, bytes of JSON
-	maxAttributesDepth = 16       // attributes, nesting levels
 )
 
 // assistantType checks an assistant type and returns its current name.
@@ -67,31 +61,6 @@ func checkAssistant(a *agenthooks.Assistant) error {
 		}
 	}
 	return checkObject("attributes", a.Attributes)
-}
-
-// checkObject bounds a free JSON object's size and nesting.
-func checkObject(field string, raw json.RawMessage) error {
-	if len(raw) > maxAttributesLen {
-		return agenthooks.Invalid(field, fmt.Sprintf("Object should be at most %d bytes of JSON", maxAttributesLen), "too_long")
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			return nil
-		} else if err != nil {
-			return agenthooks.Invalid(field, "Input should be a valid dictionary", "dict_type")
-		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			if depth++; depth > maxAttributesDepth {
-				return agenthooks.Invalid(field, fmt.Sprintf("Object should be nested at most %d levels", maxAttributesDepth), "too_deep")
-			}
-		case json.Delim('}'), json.Delim(']'):
-			depth--
-		}
-	}
 }
 
 // withIntentIDs fills in the intents each assistant uses.

@@ -21,12 +21,16 @@ type ConversationInput struct {
 	Attributes  json.RawMessage // a JSON object, or empty
 }
 
-// MaxTextLen bounds one message's text (bytes).
-const MaxTextLen = 64 << 10
+// MaxTextLen bounds one message's text (bytes): a transcript carries up to
+// payload.TranscriptLimit of them in every conversation event.
+const MaxTextLen = 32 << 10
 
 // CreateConversation starts a conversation; the widget must be the assistant's.
 func (s *Service) CreateConversation(ctx context.Context, accountID string, in ConversationInput) (*agenthooks.Conversation, error) {
 	if err := oneOf("device_type", in.DeviceType, agenthooks.DeviceTypes); err != nil {
+		return nil, err
+	}
+	if err := checkObject("attributes", in.Attributes); err != nil {
 		return nil, err
 	}
 	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Conversation, error) {
@@ -150,6 +154,9 @@ func (s *Service) AddMessage(ctx context.Context, accountID, conversationID stri
 // CaptureForm records a form submitted in a conversation and fires
 // captured_form.created. A required field that is missing or empty is 422.
 func (s *Service) CaptureForm(ctx context.Context, accountID, conversationID, formID string, values map[string]any) (*agenthooks.CapturedForm, error) {
+	if err := checkValues("field_values", values); err != nil {
+		return nil, err
+	}
 	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.CapturedForm, error) {
 		c, err := openConversation(tx, accountID, conversationID)
 		if err != nil {
@@ -199,6 +206,9 @@ func touch(tx agenthooks.Tx, c *agenthooks.Conversation) error {
 
 // UpdateCapturedForm merges values into a captured form and fires captured_form.updated.
 func (s *Service) UpdateCapturedForm(ctx context.Context, accountID, id string, values map[string]any) (*agenthooks.CapturedForm, error) {
+	if err := checkValues("field_values", values); err != nil {
+		return nil, err
+	}
 	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.CapturedForm, error) {
 		cf, err := tx.FindCapturedForm(accountID, id)
 		if err != nil {
@@ -217,6 +227,10 @@ func (s *Service) UpdateCapturedForm(ctx context.Context, accountID, id string, 
 		}
 		for k, v := range values {
 			cf.FieldValues[k] = v
+		}
+		// The merge may outgrow the limit that each part kept.
+		if err := checkValues("field_values", cf.FieldValues); err != nil {
+			return nil, err
 		}
 		if err := checkRequired(f, cf.FieldValues); err != nil {
 			return nil, err

@@ -39,6 +39,9 @@ type Service struct {
 	PublicURL string
 	// Events, if set, is told of every event created (see observe.go).
 	Events EventObserver
+	// MaxWebhooks is the most webhooks an account may have
+	// (AGENTHOOKS_MAX_WEBHOOKS); creating one more is 422. 0: no limit.
+	MaxWebhooks int
 }
 
 // New returns a Service over store; validate checks endpoints.

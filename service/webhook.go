@@ -99,9 +99,10 @@ func checkOrdering(o string) error {
 }
 
 func checkHeaders(h map[string]string) error {
-	if len(h) > 32 {
-		return agenthooks.Invalid("headers", "At most 32 headers", "too_long")
+	if len(h) > MaxHeaders {
+		return agenthooks.Invalid("headers", fmt.Sprintf("At most %d headers", MaxHeaders), "too_long")
 	}
+	total := 0
 	for name, value := range h {
 		if name == "" || !validToken(name) {
 			return agenthooks.InvalidAt("Header name must be an HTTP token", "value_error", "headers", name)
@@ -109,9 +110,13 @@ func checkHeaders(h map[string]string) error {
 		if slices.Contains(reservedHeaders, textproto.CanonicalMIMEHeaderKey(name)) {
 			return agenthooks.InvalidAt(fmt.Sprintf("Header %s is set by agenthooks and cannot be overridden", name), "value_error", "headers", name)
 		}
-		if strings.ContainsAny(value, "\r\n\x00") || len(value) > 4096 {
-			return agenthooks.InvalidAt("Header value must be one line of at most 4096 bytes", "value_error", "headers", name)
+		if strings.ContainsAny(value, "\r\n\x00") {
+			return agenthooks.InvalidAt("Header value must be one line", "value_error", "headers", name)
 		}
+		total += len(name) + len(value)
+	}
+	if total > MaxHeaderBytes {
+		return agenthooks.Invalid("headers", fmt.Sprintf("Headers should be at most %d bytes in all (names and values)", MaxHeaderBytes), "too_long")
 	}
 	return nil
 }
@@ -177,6 +182,17 @@ func (s *Service) CreateWebhook(ctx context.Context, accountID string, in Webhoo
 	}
 	enabled := in.Enabled == nil || *in.Enabled
 	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Webhook, error) {
+		if s.MaxWebhooks > 0 {
+			n, err := tx.CountWebhooksForCreate(accountID)
+			if err != nil {
+				return nil, err
+			}
+			if n >= s.MaxWebhooks {
+				msg := fmt.Sprintf("This account has %d webhooks, the most allowed (AGENTHOOKS_MAX_WEBHOOKS); delete one first", n)
+				return nil, &agenthooks.Error{Code: agenthooks.EINVALID, Message: msg,
+					Fields: []agenthooks.FieldError{{Loc: []any{}, Msg: msg, Type: "too_many"}}}
+			}
+		}
 		w := &agenthooks.Webhook{
 			ID: NewID(), AccountID: accountID, Name: strings.TrimSpace(in.Name), Endpoint: in.Endpoint, Enabled: enabled,
 			Events: normaliseEvents(in.Events), Ordering: in.Ordering, Headers: in.Headers, RateLimit: in.RateLimit,

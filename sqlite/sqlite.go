@@ -43,6 +43,7 @@ var dialect = &sqlstore.Dialect{
 		WHERE id IN (SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
 		WHERE ` + sqlstore.ClaimWhere + ` ORDER BY d.next_attempt_at LIMIT ?)
 		RETURNING ` + sqlstore.ClaimCols,
+	SecureDelete: "PRAGMA secure_delete = ON",
 	Catalogue: sqlstore.Catalogue{
 		Tables:        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
 		AccountTables: "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c WHERE m.type = 'table' AND c.name = 'account_id'",
@@ -66,6 +67,8 @@ type Options struct {
 	Owner bool
 	// Logger receives what Open did of note (default slog.Default()).
 	Logger *slog.Logger
+	// Keyring seals webhook secrets at rest (nil: stored as they are).
+	Keyring *sqlstore.Keyring
 }
 
 // Store is the SQLite implementation of agenthooks.Store.
@@ -80,6 +83,7 @@ type Store struct {
 	// statements; a Read takes one for its transaction.
 	readers chan *reader
 	now     func() time.Time
+	keys    *sqlstore.Keyring
 	writes  chan *writeReq
 	wake    chan struct{}
 	batch   int
@@ -184,7 +188,7 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 	}
 	s := &Store{
 		path: path, wdb: wdb, wconn: wconn, wq: sqlstore.NewConnStmts(wconn), synced: true,
-		rdb: rdb, readers: make(chan *reader, o.Readers), now: o.Now, batch: o.MaxBatch,
+		rdb: rdb, readers: make(chan *reader, o.Readers), now: o.Now, keys: o.Keyring, batch: o.MaxBatch,
 		writes:  make(chan *writeReq, 4096),
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
@@ -329,7 +333,7 @@ func (s *Store) read(ctx context.Context, fn func(agenthooks.Tx) error) error {
 	// Read-only (query_only): nothing to lose. Run even after ctx ended, so
 	// the connection goes back to the pool outside any transaction.
 	defer r.q.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // see above
-	return fn(sqlstore.NewTx(ctx, r.q, dialect, s.now(), false))
+	return fn(sqlstore.NewTx(ctx, r.q, dialect, s.now(), false).WithKeyring(s.keys))
 }
 
 // ReadOne runs fn, which makes at most one statement, on a read connection
@@ -341,7 +345,7 @@ func (s *Store) ReadOne(ctx context.Context, fn func(agenthooks.Tx) error) error
 		return classify(err)
 	}
 	defer s.putReader(r)
-	return classify(fn(sqlstore.NewTx(ctx, r.q, dialect, s.now(), false)))
+	return classify(fn(sqlstore.NewTx(ctx, r.q, dialect, s.now(), false).WithKeyring(s.keys)))
 }
 
 // getReader takes a read connection from the pool, waiting for one.
@@ -458,7 +462,7 @@ func (s *Store) commit(ctx context.Context, batch []*writeReq) {
 		// Statements run under the batch's context, not the caller's: a
 		// caller whose context ends mid-statement would interrupt SQLite and
 		// roll back the whole batch, every other caller's work included.
-		t := sqlstore.NewTx(ctx, q, dialect, now, true)
+		t := sqlstore.NewTx(ctx, q, dialect, now, true).WithKeyring(s.keys)
 		err := runSafely(r.fn, t)
 		if err != nil {
 			errs[i] = err

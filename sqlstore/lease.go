@@ -67,7 +67,7 @@ func (tx *Tx) FindWebhooksNamingEvent(accountID, eventType string) ([]*agenthook
 	if err != nil {
 		return nil, fmt.Errorf("find webhooks naming %s: %w", eventType, err)
 	}
-	ws, err := collect(rows, scanWebhook)
+	ws, err := collect(rows, tx.scanWebhook)
 	if err != nil {
 		return nil, fmt.Errorf("find webhooks naming %s: %w", eventType, err)
 	}

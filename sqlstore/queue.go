@@ -182,7 +182,7 @@ func (tx *Tx) ClaimDeliveries(limit int, leaseUntil time.Time) ([]*agenthooks.Jo
 	if err != nil {
 		return nil, fmt.Errorf("load claimed deliveries' webhooks: %w", err)
 	}
-	ws, err := collect(rows, scanWebhook)
+	ws, err := collect(rows, tx.scanWebhook)
 	if err != nil {
 		return nil, fmt.Errorf("load claimed deliveries' webhooks: %w", err)
 	}

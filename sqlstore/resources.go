@@ -62,7 +62,9 @@ func (tx *Tx) CountAccounts() (int, error) {
 
 const webhookCols = "id, account_id, name, endpoint, enabled, disabled_reason, events, ordering, headers, rate_limit, secret, previous_secret, previous_secret_until, failing_since, created_at, updated_at"
 
-func scanWebhook(s scanner) (*agenthooks.Webhook, error) {
+// scanWebhookRow reads a webhook row as stored; tx.scanWebhook also opens
+// its secrets.
+func scanWebhookRow(s scanner) (*agenthooks.Webhook, error) {
 	var w agenthooks.Webhook
 	var enabled int
 	var events, headers string
@@ -163,9 +165,13 @@ func jsonMap(v map[string]string) string {
 
 // CreateWebhook stores a webhook.
 func (tx *Tx) CreateWebhook(w *agenthooks.Webhook) error {
-	_, err := tx.exec("INSERT INTO webhooks ("+webhookCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	secret, previous, err := tx.sealSecrets(w)
+	if err != nil {
+		return err
+	}
+	_, err = tx.exec("INSERT INTO webhooks ("+webhookCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		w.ID, w.AccountID, w.Name, w.Endpoint, b2i(w.Enabled), w.DisabledReason, jsonList(w.Events), w.Ordering, jsonMap(w.Headers), w.RateLimit,
-		w.Secret, w.PreviousSecret, Micros(w.PreviousSecretUntil), Micros(w.FailingSince), Micros(w.CreatedAt), Micros(w.UpdatedAt))
+		secret, previous, Micros(w.PreviousSecretUntil), Micros(w.FailingSince), Micros(w.CreatedAt), Micros(w.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("insert webhook: %w", err)
 	}
@@ -174,7 +180,7 @@ func (tx *Tx) CreateWebhook(w *agenthooks.Webhook) error {
 
 // FindWebhook returns the account's webhook.
 func (tx *Tx) FindWebhook(accountID, id string) (*agenthooks.Webhook, error) {
-	w, err := scanWebhook(tx.queryRow("SELECT "+webhookCols+" FROM webhooks WHERE id = ? AND account_id = ?"+tx.lock(), id, accountID))
+	w, err := tx.scanWebhook(tx.queryRow("SELECT "+webhookCols+" FROM webhooks WHERE id = ? AND account_id = ?"+tx.lock(), id, accountID))
 	if err != nil {
 		return nil, notFound(err, "webhook")
 	}
@@ -217,20 +223,24 @@ func (tx *Tx) FindWebhooksByID(accountID string, ids []string) ([]*agenthooks.We
 	if err != nil {
 		return nil, fmt.Errorf("find webhooks: %w", err)
 	}
-	return collect(rows, scanWebhook)
+	return collect(rows, tx.scanWebhook)
 }
 
 // ListWebhooks returns one page of the account's webhooks, oldest first.
 func (tx *Tx) ListWebhooks(accountID string, p agenthooks.Page) ([]*agenthooks.Webhook, int, error) {
-	return listPage(tx, "webhooks", webhookCols, "webhooks", "account_id = ?", []any{accountID}, "id", p, scanWebhook)
+	return listPage(tx, "webhooks", webhookCols, "webhooks", "account_id = ?", []any{accountID}, "id", p, tx.scanWebhook)
 }
 
 // UpdateWebhook writes every mutable field of w.
 func (tx *Tx) UpdateWebhook(w *agenthooks.Webhook) error {
+	secret, previous, err := tx.sealSecrets(w)
+	if err != nil {
+		return err
+	}
 	res, err := tx.exec(`UPDATE webhooks SET name = ?, endpoint = ?, enabled = ?, disabled_reason = ?, events = ?, ordering = ?, headers = ?, rate_limit = ?,
 		secret = ?, previous_secret = ?, previous_secret_until = ?, failing_since = ?, updated_at = ? WHERE id = ? AND account_id = ?`,
 		w.Name, w.Endpoint, b2i(w.Enabled), w.DisabledReason, jsonList(w.Events), w.Ordering, jsonMap(w.Headers), w.RateLimit,
-		w.Secret, w.PreviousSecret, Micros(w.PreviousSecretUntil), Micros(w.FailingSince), Micros(w.UpdatedAt), w.ID, w.AccountID)
+		secret, previous, Micros(w.PreviousSecretUntil), Micros(w.FailingSince), Micros(w.UpdatedAt), w.ID, w.AccountID)
 	if err != nil {
 		return fmt.Errorf("update webhook: %w", err)
 	}

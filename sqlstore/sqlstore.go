@@ -49,6 +49,10 @@ type Dialect struct {
 	BatchByValues bool
 	// Catalogue reads the engine's schema (sqlstore/accounts.go).
 	Catalogue Catalogue
+	// SecureDelete, if set, is run before secrets are rewritten, so that
+	// the engine overwrites the space the old values free (SQLite: PRAGMA
+	// secure_delete; PostgreSQL leaves old tuples to VACUUM).
+	SecureDelete string
 	// DeliveryCreated runs after a delivery insert in a write transaction
 	// (PostgreSQL: pg_notify, sent at commit). May be nil.
 	DeliveryCreated func(ctx context.Context, q Querier) error
@@ -86,6 +90,8 @@ type Tx struct {
 	d     *Dialect
 	now   time.Time
 	write bool
+	// keys seal and open webhook secrets (WithKeyring); nil: stored plain.
+	keys *Keyring
 	// Delivered counts deliveries created in this transaction; engines use it
 	// to wake their workers after the commit.
 	Delivered int

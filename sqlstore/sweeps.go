@@ -44,7 +44,7 @@ func (tx *Tx) DisableFailingWebhooks(before time.Time) ([]*agenthooks.Webhook, e
 	if err != nil {
 		return nil, fmt.Errorf("find failing webhooks: %w", err)
 	}
-	ws, err := collect(rows, scanWebhook)
+	ws, err := collect(rows, tx.scanWebhook)
 	if err != nil {
 		return nil, fmt.Errorf("find failing webhooks: %w", err)
 	}

@@ -56,6 +56,9 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fmt.Fprintf(stderr, "agenthooks: %v\n", err)
 		return 1
 	}
+	if len(cfg.EncryptionKeys) == 0 {
+		log.Warn("webhook secrets are stored unencrypted: set AGENTHOOKS_ENCRYPTION_KEY to encrypt them at rest (docs/security.md)")
+	}
 	a.start()
 	return a.run(ctx)
 }
@@ -142,11 +145,12 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 			return nil, err
 		}
 	}
-	if store, err = openStore(ctx, cfg.DatabaseURL, log, true); err != nil {
+	if store, err = openStoreKeys(ctx, cfg.DatabaseURL, log, true, cfg.EncryptionKeys); err != nil {
 		return nil, err
 	}
 	policy := egress.Policy{AllowPrivate: cfg.AllowPrivateEndpoints}
 	svc := service.New(store, policy, log)
+	svc.MaxWebhooks = cfg.MaxWebhooks
 	a := &app{cfg: cfg, log: log, store: store, svc: svc, serveErr: make(chan error, 1), sweepStop: make(chan struct{}),
 		ln: ln, unlock: unlock, process: processName()}
 	a.metrics = metrics.New(metrics.Options{Store: store, Version: version(), Role: cfg.Role, Logger: log})
@@ -166,6 +170,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 		a.api = httpapi.New(svc, log)
 		a.api.TestWait = cfg.DeliveryTimeout + 5*time.Second
 		a.api.AdminKey = cfg.AdminKey
+		a.api.SetRateLimit(cfg.APIRateLimit)
 		if cfg.AdminKey != "" {
 			log.Info("admin API on (/api/v1/admin, AGENTHOOKS_ADMIN_KEY)")
 		}
