@@ -12,7 +12,7 @@ import (
 	"github.com/agenthooks/agenthooks"
 )
 
-var newKeyRE = regexp.MustCompile(`id="new_key"[^>]*value="(ak_[^"]+)"`)
+var newKeyRE = regexp.MustCompile(`id="new_key"[^>]*>(ak_[^<]+)</textarea>`)
 
 func TestAPIKeyScreens(t *testing.T) {
 	t.Parallel()
