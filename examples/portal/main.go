@@ -183,7 +183,9 @@ func (s *server) home(w http.ResponseWriter, r *http.Request) {
 	link, expires, err := s.portalLink(r.Context(), name)
 	if err != nil {
 		s.cfg.Logger.Error("portal link", slog.String("customer", name), slog.Any("error", err))
-		s.render(w, http.StatusBadGateway, pageData{Customer: name, Error: "agenthooks could not be reached or refused the request: " + err.Error()})
+		// The details (agenthooks' status and message) are for the
+		// platform's operators, in the log; the customer gets a plain text.
+		s.render(w, http.StatusBadGateway, pageData{Customer: name, Error: "Your webhooks cannot be shown right now. Try again in a moment."})
 		return
 	}
 	s.render(w, http.StatusOK, pageData{Customer: name, Portal: link, ExpiresAt: expires})
@@ -287,13 +289,14 @@ func (s *server) call(ctx context.Context, method, path string, body any, want i
 		return fmt.Errorf("%s %s: read the answer: %w", method, path, err)
 	}
 	if res.StatusCode != want {
+		// Errors are {"detail": "text"}, or {"detail": [fields]} for
+		// validation: the text when there is one, else the body as it is.
 		var e struct {
-			Message string `json:"message"`
-			Detail  any    `json:"detail"`
+			Detail any `json:"detail"`
 		}
 		_ = json.Unmarshal(raw, &e)
-		msg := e.Message
-		if msg == "" {
+		msg, ok := e.Detail.(string)
+		if !ok {
 			msg = strings.TrimSpace(string(raw))
 		}
 		return fmt.Errorf("%s %s: status %d: %s", method, path, res.StatusCode, msg)

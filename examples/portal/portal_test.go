@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/agenthooks/agenthooks"
@@ -33,7 +34,7 @@ type world struct {
 	platform *httptest.Server // this example
 }
 
-func setup(t *testing.T, key string, readOnly bool) *world {
+func setup(t *testing.T, key string, readOnly bool, logs io.Writer) *world {
 	t.Helper()
 	hooks := httptest.NewUnstartedServer(nil)
 	platform := httptest.NewUnstartedServer(nil)
@@ -57,7 +58,7 @@ func setup(t *testing.T, key string, readOnly bool) *world {
 	hooks.Start()
 	t.Cleanup(hooks.Close)
 
-	h, err := newServer(Config{AgenthooksURL: hooksURL, AdminKey: key, ReadOnly: readOnly, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h, err := newServer(Config{AgenthooksURL: hooksURL, AdminKey: key, ReadOnly: readOnly, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,6 +95,24 @@ func post(t *testing.T, c *http.Client, u string, v url.Values) *http.Response {
 	return res
 }
 
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 var iframeRE = regexp.MustCompile(`<iframe id="agenthooks"[^>]*src="([^"]+)"`)
 
 func iframeSrc(t *testing.T, body string) string {
@@ -106,7 +125,8 @@ func iframeSrc(t *testing.T, body string) string {
 }
 
 func TestPortalEmbedsTheCustomersDashboard(t *testing.T) {
-	w := setup(t, adminKey, false)
+	t.Parallel()
+	w := setup(t, adminKey, false, io.Discard)
 	ctx := context.Background()
 	customer := client()
 
@@ -181,7 +201,8 @@ func TestPortalEmbedsTheCustomersDashboard(t *testing.T) {
 }
 
 func TestPortalReadOnly(t *testing.T) {
-	w := setup(t, adminKey, true)
+	t.Parallel()
+	w := setup(t, adminKey, true, io.Discard)
 	customer := client()
 	post(t, customer, w.platform.URL+"/sign-in", url.Values{"name": {"Read only"}})
 	_, body := get(t, customer, w.platform.URL+"/")
@@ -194,13 +215,19 @@ func TestPortalReadOnly(t *testing.T) {
 }
 
 func TestPortalErrors(t *testing.T) {
-	// A wrong admin key: the platform's page says what agenthooks answered (502), no panic.
-	w := setup(t, "not-the-admin-key", false)
+	t.Parallel()
+	// A wrong admin key: the customer gets a plain 502 page, the log says
+	// what agenthooks answered; no panic.
+	var logs syncBuffer
+	w := setup(t, "not-the-admin-key", false, &logs)
 	customer := client()
 	post(t, customer, w.platform.URL+"/sign-in", url.Values{"name": {"Zoe"}})
 	res, body := get(t, customer, w.platform.URL+"/")
-	if res.StatusCode != http.StatusBadGateway || !strings.Contains(body, "status 401") || strings.Contains(body, "<iframe") {
+	if res.StatusCode != http.StatusBadGateway || !strings.Contains(body, "cannot be shown right now") || strings.Contains(body, "<iframe") || strings.Contains(body, "401") {
 		t.Fatalf("wrong admin key: status %d:\n%s", res.StatusCode, body)
+	}
+	if l := logs.String(); !strings.Contains(l, "status 401") || strings.Contains(l, `{\"detail`) {
+		t.Fatalf("the log does not say what agenthooks answered: %q", l)
 	}
 
 	// Bad configuration stops the program with a message.
@@ -215,6 +242,7 @@ func TestPortalErrors(t *testing.T) {
 		{"bad flag", []string{"--nope"}, nil, "flag provided but not defined"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			var stdout, stderr bytes.Buffer
 			code := run(context.Background(), tc.args, &stdout, &stderr, func(k string) string { return tc.env[k] })
 			if code != 2 || !strings.Contains(stderr.String(), tc.want) {
