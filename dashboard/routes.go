@@ -46,6 +46,8 @@ func (d *Dashboard) routes() {
 	d.page("GET /deliveries/{id}", d.showDelivery)
 	d.page("POST /deliveries/{id}/retry", d.retryDelivery)
 
+	d.routesSettings()
+
 	d.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		d.renderError(w, r, http.StatusNotFound, "Not found", "There is nothing at this address.")
 	})
