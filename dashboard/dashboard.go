@@ -76,6 +76,7 @@ type Dashboard struct {
 	pages     map[string]*template.Template
 	handler   http.Handler
 	mux       *http.ServeMux
+	patterns  []string // every pattern registered, in order (see handle)
 	static    http.Handler
 	csp       string
 	noFrames  bool // frame-ancestors 'none': X-Frame-Options DENY too, for old browsers
@@ -231,7 +232,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, s *session) error
 // the session's form token, and a read-only session may POST nothing but
 // sign-out.
 func (d *Dashboard) page(pattern string, h handlerFunc) {
-	d.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+	d.handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := d.session(r)
 		if err != nil {
 			if agenthooks.ErrorCode(err) != agenthooks.EUNAUTHORIZED {
@@ -274,7 +275,15 @@ func (d *Dashboard) page(pattern string, h handlerFunc) {
 		if err := h(w, r, s); err != nil {
 			d.fail(w, r, err)
 		}
-	})
+	}))
+}
+
+// handle registers h for pattern and records the pattern, so that the tests
+// can enumerate every route (dashboard/export_test.go; the isolation matrix
+// in dashboard/isolation_test.go calls each one as another account).
+func (d *Dashboard) handle(pattern string, h http.Handler) {
+	d.patterns = append(d.patterns, pattern)
+	d.mux.Handle(pattern, h)
 }
 
 // session returns the request's live session, or EUNAUTHORIZED.

@@ -3,12 +3,12 @@ package dashboard
 import "net/http"
 
 func (d *Dashboard) routes() {
-	d.mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	d.handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		d.static.ServeHTTP(w, r)
 	}))
-	d.mux.HandleFunc("POST /sign-in", d.signIn)
-	d.mux.HandleFunc("GET /portal/{token}", d.portal)
+	d.handle("POST /sign-in", http.HandlerFunc(d.signIn))
+	d.handle("GET /portal/{token}", http.HandlerFunc(d.portal))
 	d.page("POST /sign-out", d.signOut)
 
 	d.page("GET /{$}", d.overview)
@@ -48,7 +48,7 @@ func (d *Dashboard) routes() {
 
 	d.routesSettings()
 
-	d.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	d.handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.renderError(w, r, http.StatusNotFound, "Not found", "There is nothing at this address.")
-	})
+	}))
 }
