@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 
@@ -9,7 +13,7 @@ import (
 )
 
 // benchHelp is bench's --help.
-var benchHelp = help{"agenthooks bench --events N --webhooks M [--database-url URL] [--rate R] [flags]",
+var benchHelp = help{"agenthooks bench --events N --webhooks M [--database-url URL] [--rate R] [--worker-processes K] [flags]",
 	`The throughput benchmark. It starts its own server in this process (on a
 fresh SQLite file by default; on a postgres:// server it creates a database
 of its own and drops it after) and a receiver on loopback, and measures:
@@ -22,7 +26,11 @@ of its own and drops it after) and a receiver on loopback, and measures:
               resuming to the last arrival.
 Progress goes to stderr; the last line of stdout is one JSON object. The
 AGENTHOOKS_* settings of the delivery workers (AGENTHOOKS_WORKERS,
-AGENTHOOKS_WEBHOOK_MAX_IN_FLIGHT, AGENTHOOKS_DELIVERY_TIMEOUT, ...) apply.`}
+AGENTHOOKS_WEBHOOK_MAX_IN_FLIGHT, AGENTHOOKS_DELIVERY_TIMEOUT, ...) apply.
+With --worker-processes K (PostgreSQL only) the server in this process is
+the API alone and K child processes of this binary ('serve --role worker'
+on the bench's database, each on its own loopback port) deliver; they are
+stopped at the end, and the JSON gains their summed peak RSS.`}
 
 // benchCmd runs internal/bench against an agenthooks of its own.
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -39,6 +47,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.IntVar(&o.BadEndpoints, "bad-endpoints", 0, "extra webhooks whose endpoint hangs until the delivery timeout; they get 1/M of the events each, not counted in the figures")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the end-to-end and drain phases to this file")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write an allocation profile (all allocations of the run) to this file at the end")
+	fs.IntVar(&o.WorkerProcesses, "worker-processes", 0, "run the delivery workers as this many 'serve --role worker' child processes (PostgreSQL only; 0: in this process)")
 	fs.StringVar(&o.PprofAddr, "pprof", "", "serve net/http/pprof on this loopback address while running (e.g. 127.0.0.1:6060)")
 	if code, done := parseFlags(fs, args, benchHelp, stdout, stderr); done {
 		return code
@@ -55,18 +64,57 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	return printJSON(stdout, res)
 }
 
-// startBenchServer starts the bench's server: the whole agenthooks, in this
-// process.
-func startBenchServer(ctx context.Context, getenv func(string) string, logs io.Writer) (*bench.Server, error) {
-	a, first, err := startInProcess(ctx, getenv, logs)
+// startBenchServer starts the bench's server in this process: the whole
+// agenthooks (role "all"), or its API alone (role "api").
+func startBenchServer(ctx context.Context, role string, getenv func(string) string, logs io.Writer) (*bench.Server, error) {
+	var a *app
+	var first *firstAccount
+	var err error
+	if role == "all" {
+		a, first, err = startInProcess(ctx, getenv, logs)
+	} else {
+		a, first, err = startBenchRole(ctx, role, getenv, logs)
+	}
 	if err != nil {
 		return nil, err
 	}
+	var delivery bench.Pauser
+	if a.pool != nil { // not a nil *delivery.Pool in the interface
+		delivery = a.pool
+	}
 	return &bench.Server{
 		URL: a.URL(), APIKey: first.APIKey, AccountID: first.ID,
-		Store: a.store, Service: a.svc, Delivery: a.pool,
+		Store: a.store, Service: a.svc, Delivery: delivery,
 		Workers: a.cfg.Workers, MaxInFlightPerWebhook: a.cfg.WebhookMaxInFlight,
 		UserAgent: "agenthooks/" + version(),
 		Stop:      a.stop,
 	}, nil
+}
+
+// startBenchRole is startInProcess (cmd/agenthooks/inprocess.go) for one
+// role of serve's --role.
+func startBenchRole(ctx context.Context, role string, getenv func(string) string, logs io.Writer) (*app, *firstAccount, error) {
+	fs := flag.NewFlagSet("in-process", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	build := configFlags(fs, getenv)
+	if err := fs.Parse([]string{"--role", role}); err != nil {
+		return nil, nil, err
+	}
+	cfg, err := build()
+	if err != nil {
+		return nil, nil, err
+	}
+	var out bytes.Buffer
+	a, err := newApp(ctx, cfg, newLogger(cfg, logs), &out)
+	if err != nil {
+		return nil, nil, err
+	}
+	var first firstAccount
+	if err := json.Unmarshal(out.Bytes(), &first); err != nil || first.APIKey == "" {
+		a.ln.Close()
+		a.store.Close()
+		return nil, nil, errors.New("the new server did not create its first account")
+	}
+	a.start()
+	return a, &first, nil
 }

@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
+	"os"
+	"os/exec"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -48,21 +53,22 @@ func TestBench(t *testing.T) {
 			}
 			lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 			last := lines[len(lines)-1]
-			checkBenchJSON(t, last, 300, 3)
+			checkBenchJSON(t, last, 300, 3, 0)
 		})
 	}
 }
 
 // checkBenchJSON checks the last line: exactly the keys docs/api.md lists, every figure
-// present and positive, and the figures consistent with each other.
-func checkBenchJSON(t *testing.T, line string, events, webhooks int) {
+// present and positive, and the figures consistent with each other; with
+// workerProcesses worker processes.
+func checkBenchJSON(t *testing.T, line string, events, webhooks, workerProcesses int) {
 	t.Helper()
 	var raw map[string]any
 	if err := json.Unmarshal([]byte(line), &raw); err != nil {
 		t.Fatalf("last line %q is not a JSON object: %v", line, err)
 	}
 	keys := []string{"store", "events", "webhooks", "raw_posts_per_s", "ingest_per_s", "deliveries_per_s", "drain_per_s",
-		"ratio", "drain_ratio", "p50_ms", "p99_ms", "peak_rss_mb"}
+		"ratio", "drain_ratio", "p50_ms", "p99_ms", "peak_rss_mb", "worker_processes", "workers_peak_rss_mb"}
 	if len(raw) != len(keys) {
 		t.Errorf("keys %v, want exactly %v", raw, keys)
 	}
@@ -86,6 +92,12 @@ func checkBenchJSON(t *testing.T, line string, events, webhooks int) {
 		if !(v > 0) || math.IsInf(v, 0) {
 			t.Errorf("%s = %v, want a positive number", name, v)
 		}
+	}
+	if r.WorkerProcesses != workerProcesses {
+		t.Errorf("worker_processes %d, want %d", r.WorkerProcesses, workerProcesses)
+	}
+	if got := r.WorkersPeakRSSMB > 0; got != (workerProcesses > 0) || r.WorkersPeakRSSMB < 0 {
+		t.Errorf("workers_peak_rss_mb %v with %d worker processes: want > 0 with worker processes, else 0", r.WorkersPeakRSSMB, workerProcesses)
 	}
 	if r.P50MS < 0 || r.P50MS > r.P99MS {
 		t.Errorf("p50 %v ms, p99 %v ms: want 0 <= p50 <= p99", r.P50MS, r.P99MS)
@@ -116,6 +128,9 @@ func TestBenchArguments(t *testing.T) {
 		{"bench", "--database-url", "mysql://x"},
 		{"bench", "--pprof", "0.0.0.0:6060"},
 		{"bench", "extra"},
+		{"bench", "--worker-processes", "-1", "--database-url", "postgres://u@127.0.0.1/db"},
+		{"bench", "--worker-processes", "65", "--database-url", "postgres://u@127.0.0.1/db"},
+		{"bench", "--worker-processes", "x"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(context.Background(), args, &stdout, &stderr, env{}.get); code != 2 {
@@ -139,4 +154,103 @@ func TestBenchTimeout(t *testing.T) {
 	if stdout.Len() != 0 {
 		t.Errorf("a failed run printed %q on stdout", stdout.String())
 	}
+}
+
+// On SQLite (the default store) worker processes are refused: the file is
+// used by one process.
+func TestBenchWorkerProcessesSQLite(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"bench", "--worker-processes", "2"}, &stdout, &stderr, env{}.get); code != 2 {
+		t.Fatalf("exit %d, want 2; stderr %q", code, stderr.String())
+	}
+	if msg := stderr.String(); !strings.Contains(msg, "--worker-processes") || !strings.Contains(msg, "PostgreSQL") {
+		t.Errorf("stderr %q does not say --worker-processes needs PostgreSQL", msg)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout %q", stdout.String())
+	}
+}
+
+// TestBenchWorkerProcesses runs the built binary's bench with worker child
+// processes on PostgreSQL: every event arrives, the JSON has the workers'
+// fields, and no child is left running once the bench has exited, whether
+// it finished or hit its --timeout.
+func TestBenchWorkerProcesses(t *testing.T) {
+	t.Parallel()
+	server := testdb.PostgresURL(t) // the bench creates its own database beside the test's
+	tests := []struct {
+		name    string
+		args    []string
+		env     []string
+		timeout bool
+	}{
+		{"Completes", []string{"--events", "200", "--webhooks", "2", "--worker-processes", "2", "--raw-posts", "300", "--timeout", "3m"}, nil, false},
+		{"TimesOut", []string{"--events", "50", "--webhooks", "1", "--worker-processes", "2", "--raw-posts", "50",
+			"--receiver-latency", "30s", "--timeout", "20s"}, []string{"AGENTHOOKS_DELIVERY_TIMEOUT=60s"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, binary(t), append([]string{"bench", "--database-url", server}, tt.args...)...)
+			cmd.Env = append(os.Environ(), tt.env...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			pids := workerPIDs(stderr.String())
+			if len(pids) != 2 {
+				t.Errorf("%d worker processes named on stderr, want 2:\n%s", len(pids), stderr.String())
+			}
+			for _, pid := range pids {
+				if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+					t.Errorf("worker process %d still there after the bench exited (kill 0: %v)", pid, err)
+					_ = syscall.Kill(pid, syscall.SIGKILL)
+				}
+			}
+			if tt.timeout {
+				var exit *exec.ExitError
+				if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+					t.Fatalf("bench: %v, want exit 1; stderr:\n%s", err, stderr.String())
+				}
+				if !strings.Contains(stderr.String(), "timed out") {
+					t.Errorf("stderr does not say it timed out:\n%s", stderr.String())
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("bench: %v; stderr:\n%s", err, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "0 duplicate arrivals") {
+				t.Errorf("duplicates or no summary on stderr:\n%s", stderr.String())
+			}
+			lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+			checkBenchJSON(t, lines[len(lines)-1], 200, 2, 2)
+		})
+	}
+}
+
+// workerPIDs are the pids of the bench's progress lines "worker process N:
+// pid P on ADDR".
+func workerPIDs(stderr string) []int {
+	var pids []int
+	for _, line := range strings.Split(stderr, "\n") {
+		_, rest, ok := strings.Cut(line, "bench: worker process ")
+		if !ok {
+			continue
+		}
+		_, rest, ok = strings.Cut(rest, ": pid ")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) == 0 {
+			continue
+		}
+		if pid, err := strconv.Atoi(f[0]); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }

@@ -47,6 +47,13 @@ type Options struct {
 	MemProfile      string        // allocation profile of the whole run
 	PprofAddr       string        // serve net/http/pprof here (loopback) while running
 
+	// WorkerProcesses > 0 runs the server under test as the API only and
+	// delivers with that many `serve --role worker` child processes of
+	// Executable (PostgreSQL only); 0 runs the workers in this process.
+	WorkerProcesses int
+	Executable      string   // the agenthooks binary; "" is os.Executable()
+	Environ         []string // the children's environment; nil is os.Environ()
+
 	Getenv   func(string) string // the environment: the workers' AGENTHOOKS_* tuning
 	Progress io.Writer           // progress lines; nil discards them
 	Start    StartFunc           // starts the server under test
@@ -67,6 +74,9 @@ type Result struct {
 	P50MS          float64 `json:"p50_ms"`
 	P99MS          float64 `json:"p99_ms"`
 	PeakRSSMB      float64 `json:"peak_rss_mb"`
+
+	WorkerProcesses  int     `json:"worker_processes"`    // --worker-processes
+	WorkersPeakRSSMB float64 `json:"workers_peak_rss_mb"` // the sum of the worker processes' peak RSS (0 without)
 }
 
 // Server is the agenthooks under test, running in this process.
@@ -75,7 +85,7 @@ type Server struct {
 	APIKey, AccountID     string           // the first account it created
 	Store                 agenthooks.Store // its store (the SQLite one reports its group commits)
 	Service               *service.Service // to create conversations without timing them
-	Delivery              Pauser           // its delivery workers
+	Delivery              Pauser           // its delivery workers (nil when it runs as the API only)
 	Workers               int              // AGENTHOOKS_WORKERS in force
 	MaxInFlightPerWebhook int              // AGENTHOOKS_WEBHOOK_MAX_IN_FLIGHT in force
 	UserAgent             string           // the User-Agent of its deliveries
@@ -89,9 +99,10 @@ type Pauser interface {
 	Resume()
 }
 
-// StartFunc starts the server under test configured by getenv (AGENTHOOKS_*
-// variables), logging to logs.
-type StartFunc func(ctx context.Context, getenv func(string) string, logs io.Writer) (*Server, error)
+// StartFunc starts the server under test in role "all" (API and workers)
+// or "api" (the API only), configured by getenv (AGENTHOOKS_* variables),
+// logging to logs.
+type StartFunc func(ctx context.Context, role string, getenv func(string) string, logs io.Writer) (*Server, error)
 
 // Validate checks the options' ranges; the message names the flag.
 func (o *Options) Validate() error {
@@ -112,6 +123,10 @@ func (o *Options) Validate() error {
 		return errors.New("--database-url must be a postgres:// server (the default is a fresh SQLite file)")
 	case o.PprofAddr != "" && !loopback(o.PprofAddr):
 		return errors.New("--pprof must be a loopback address such as 127.0.0.1:6060")
+	case o.WorkerProcesses < 0 || o.WorkerProcesses > 64:
+		return errors.New("--worker-processes must be from 0 to 64")
+	case o.WorkerProcesses > 0 && o.DatabaseURL == "":
+		return errors.New("--worker-processes needs --database-url postgres://...: worker processes share a PostgreSQL database (an SQLite file is used by one process)")
 	}
 	return nil
 }
@@ -141,6 +156,7 @@ type bench struct {
 	base     time.Time // monotonic origin of the recorded times
 	hooks    []target
 	bad      []target
+	workers  *workers // the worker processes; nil with workers in process
 	progress func(format string, args ...any)
 }
 
@@ -242,19 +258,50 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}
 	defer b.recv.close()
 
-	srv, err := o.Start(ctx, getenv, o.Progress)
+	role := "all"
+	if o.WorkerProcesses > 0 {
+		role = "api"
+	}
+	srv, err := o.Start(ctx, role, getenv, o.Progress)
 	if err != nil {
 		return nil, err
 	}
 	defer srv.Stop()
+	if o.WorkerProcesses > 0 {
+		exe, environ := o.Executable, o.Environ
+		if exe == "" {
+			if exe, err = os.Executable(); err != nil {
+				return nil, fmt.Errorf("--worker-processes: %w", err)
+			}
+		}
+		if environ == nil {
+			environ = os.Environ()
+		}
+		b.workers, err = startWorkers(ctx, exe, o.WorkerProcesses, environ, getenv, o.Progress, b.progress)
+		if err != nil {
+			return nil, b.failed(ctx, "start worker processes", err)
+		}
+		// Stopped on every return; on success before the figures, which
+		// hold their peak RSS.
+		defer func() {
+			if serr := b.workers.stop(); serr != nil && err == nil {
+				err = serr
+			}
+		}()
+		srv.Delivery = b.workers
+	}
 	b.srv, b.key, b.account = srv, srv.APIKey, srv.AccountID
 	b.api = &http.Client{Timeout: time.Minute, Transport: &http.Transport{
 		MaxIdleConns: o.Clients + 16, MaxIdleConnsPerHost: o.Clients + 16, IdleConnTimeout: time.Minute,
 	}}
 	defer b.api.CloseIdleConnections()
 	b.client = apiclient.New(srv.URL, srv.APIKey, b.api)
-	b.progress("store %s, %d events, %d webhooks, %d workers (at most %d in flight per webhook), receiver %s",
-		srv.Store.Engine(), o.Events, o.Webhooks, srv.Workers, srv.MaxInFlightPerWebhook, b.recv.url)
+	where := "in this process"
+	if o.WorkerProcesses > 0 {
+		where = fmt.Sprintf("in each of %d worker processes", o.WorkerProcesses)
+	}
+	b.progress("store %s, %d events, %d webhooks, %d workers %s (at most %d in flight per webhook), receiver %s",
+		srv.Store.Engine(), o.Events, o.Webhooks, srv.Workers, where, srv.MaxInFlightPerWebhook, b.recv.url)
 
 	if err := b.setup(ctx); err != nil {
 		return nil, b.failed(ctx, "set up", err)
@@ -285,6 +332,13 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 			return nil, fmt.Errorf("--memprofile: %w", err)
 		}
 	}
+	workersRSS := 0.0
+	if b.workers != nil {
+		if err := b.workers.stop(); err != nil {
+			return nil, err
+		}
+		workersRSS = b.workers.peakRSS
+	}
 	res = &Result{
 		Store: srv.Store.Engine(), Events: o.Events, Webhooks: o.Webhooks,
 		RawPostsPerS:   round(raw, 1),
@@ -296,9 +350,19 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		P50MS:          round(e2e.p50.Seconds()*1000, 2),
 		P99MS:          round(e2e.p99.Seconds()*1000, 2),
 		PeakRSSMB:      round(peakRSSMB(), 1),
+
+		WorkerProcesses:  o.WorkerProcesses,
+		WorkersPeakRSSMB: round(workersRSS, 1),
 	}
 	b.progress("done: %d duplicate arrivals, %d requests to hanging endpoints", b.recv.duplicates.Load(), b.recv.hung.Load())
 	return res, nil
+}
+
+// benchSettings are the settings the bench fixes or defaults in Run; a
+// worker process is given them too.
+var benchSettings = []string{
+	"AGENTHOOKS_DATABASE_URL", "AGENTHOOKS_ALLOW_PRIVATE_ENDPOINTS", "AGENTHOOKS_IDLE_CLOSE",
+	"AGENTHOOKS_API_RATE_LIMIT", "AGENTHOOKS_MAX_WEBHOOKS", "AGENTHOOKS_LOG_LEVEL", "AGENTHOOKS_SHUTDOWN_TIMEOUT",
 }
 
 // writerStats is the SQLite store's group-commit counters.

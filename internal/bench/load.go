@@ -368,7 +368,7 @@ func (b *bench) endToEnd(ctx context.Context) (*e2eFigures, error) {
 	}
 	b.progress("end to end: closing %d conversations with %d clients at %s", len(items), b.o.Clients, how)
 	start := int64(time.Since(b.base))
-	use := startUsage()
+	use := b.startUsage()
 	_, ws0 := b.commits(sqlite.Stats{})
 	var closeErr error
 	closeDone := make(chan struct{})
@@ -427,7 +427,7 @@ func (b *bench) drain(ctx context.Context) (float64, error) {
 	}
 	defer stopProfile()
 	start := int64(time.Since(b.base))
-	use := startUsage()
+	use := b.startUsage()
 	_, ws0 := b.commits(sqlite.Stats{})
 	b.srv.Delivery.Resume()
 	if err := b.wait(ctx, "drain", p, nil, nil); err != nil {

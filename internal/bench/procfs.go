@@ -35,17 +35,43 @@ func machineBusy() time.Duration {
 	return time.Duration(busy) * 10 * time.Millisecond // USER_HZ is 100 on Linux
 }
 
-// cpuUsage describes the CPU a phase used: this process's, per event, and
-// other processes'.
-type cpuUsage struct{ self, all time.Duration }
+// cpuUsage describes the CPU a phase used: this process's, the worker
+// processes', the local PostgreSQL server's, per event, and other
+// processes'.
+type cpuUsage struct {
+	w                      *workers // nil with workers in process
+	self, workers, pg, all time.Duration
+}
 
-func startUsage() cpuUsage { return cpuUsage{cpuTime(), machineBusy()} }
+func (b *bench) startUsage() cpuUsage {
+	u := cpuUsage{w: b.workers, self: cpuTime(), all: machineBusy()}
+	if b.o.DatabaseURL != "" {
+		u.pg = postgresCPU()
+	}
+	if u.w != nil {
+		u.workers = u.w.cpu()
+	}
+	return u
+}
 
 func (u cpuUsage) String(events int, elapsed time.Duration) string {
 	self, all := cpuTime()-u.self, machineBusy()-u.all
-	other := max(0, all-self)
-	return fmt.Sprintf("CPU %s per event (%.2f cores; other processes %.2f cores)",
-		(self / time.Duration(events)).Round(100*time.Nanosecond), self.Seconds()/elapsed.Seconds(), other.Seconds()/elapsed.Seconds())
+	per := func(d time.Duration) time.Duration { return (d / time.Duration(events)).Round(100 * time.Nanosecond) }
+	cores := func(d time.Duration) float64 { return d.Seconds() / elapsed.Seconds() }
+	s := fmt.Sprintf("CPU %s per event (%.2f cores)", per(self), cores(self))
+	known := self
+	if u.w != nil {
+		workers := u.w.cpu() - u.workers
+		known += workers
+		s += fmt.Sprintf(", worker processes %s per event (%.2f cores)", per(workers), cores(workers))
+	}
+	if u.pg > 0 {
+		pg := max(0, postgresCPU()-u.pg)
+		known += pg
+		s += fmt.Sprintf(", postgres %s per event (%.2f cores)", per(pg), cores(pg))
+	}
+	other := max(0, all-known)
+	return s + fmt.Sprintf("; other processes %.2f cores", cores(other))
 }
 
 // cpuTime is the process's CPU time so far (user and system).
@@ -58,8 +84,12 @@ func cpuTime() time.Duration {
 }
 
 // peakRSSMB reads the process's peak resident set (VmHWM) in MB.
-func peakRSSMB() float64 {
-	b, err := os.ReadFile("/proc/self/status")
+func peakRSSMB() float64 { return procPeakRSSMB("self") }
+
+// procPeakRSSMB reads process pid's peak resident set (VmHWM, from
+// /proc/PID/status) in MB; 0 where it cannot be read.
+func procPeakRSSMB(pid string) float64 {
+	b, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
 		return 0
 	}
