@@ -115,7 +115,7 @@ func (p *workerProc) waitReady(ctx context.Context) error {
 	defer cancel()
 	client := &http.Client{Timeout: 5 * time.Second}
 	defer client.CloseIdleConnections()
-	last := errors.New("no answer yet")
+	var last error
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url+"/readyz", nil)
 		if err != nil {
