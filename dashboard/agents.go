@@ -10,41 +10,19 @@ import (
 	"github.com/agenthooks/agenthooks/service"
 )
 
-// widgetTypes are Insighto's widget types with the names the dashboard shows.
-var widgetTypes = []struct{ Type, Name string }{
-	{"chat", "Chat"},
-	{"fb_messenger", "Facebook Messenger"},
-	{"html", "HTML embed"},
-	{"html_call", "HTML call (voice)"},
-	{"instagram", "Instagram"},
-	{"leadconnector", "LeadConnector"},
-	{"leadconnector_call", "LeadConnector call (voice)"},
-	{"phone", "Phone (voice)"},
-	{"plivo_call", "Plivo call (voice)"},
-	{"render_form", "Form"},
-	{"sip", "SIP (voice)"},
-	{"sms", "SMS"},
-	{"telegram", "Telegram"},
-	{"telnyx_call", "Telnyx call (voice)"},
-	{"web_call", "Web call (voice)"},
-	{"whatsapp", "WhatsApp"},
-}
-
-// widgetName returns the readable name of a widget type.
+// widgetName returns the readable name of a widget type (its label in
+// agenthooks.WidgetTypes; an older alias reads as the current type).
 func widgetName(t string) string {
-	if t == "messenger" {
-		t = "fb_messenger"
+	if name, ok := agenthooks.CanonicalWidgetType(t); ok {
+		t = name
 	}
-	for _, w := range widgetTypes {
-		if w.Type == t {
-			return w.Name
+	for _, w := range agenthooks.WidgetTypes {
+		if w.Name == t {
+			return w.Label
 		}
 	}
 	return t
 }
-
-// assistantTypes are the assistant types the create form offers.
-var assistantTypes = []string{"chat", "phone", "realtime_openai", "simple", "nl2sql"}
 
 // webhookChoices lists the account's webhooks for a Webhook drop-down (the
 // first 100: an account has at most AGENTHOOKS_MAX_WEBHOOKS, 100 by default).
@@ -83,7 +61,7 @@ func (d *Dashboard) assistantsData(r *http.Request, s *session) (*assistantsData
 	if err != nil {
 		return nil, err
 	}
-	return &assistantsData{Assistants: l.Items, Pager: newPager(r, p, l.Total), Webhooks: webhookNames(ws), Types: assistantTypes, Type: "chat"}, nil
+	return &assistantsData{Assistants: l.Items, Pager: newPager(r, p, l.Total), Webhooks: webhookNames(ws), Types: agenthooks.AssistantTypes, Type: "chat"}, nil
 }
 
 func (d *Dashboard) listAssistants(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -120,7 +98,7 @@ type assistantData struct {
 	Tab         string
 	Widgets     []*agenthooks.Widget
 	Pager       pager
-	WidgetTypes []struct{ Type, Name string }
+	WidgetTypes []agenthooks.WidgetType
 	Webhooks    []*agenthooks.Webhook
 	Webhook     *agenthooks.Webhook // the assigned one, nil when none
 	Assign      bool                // show the Webhook drop-down
@@ -136,7 +114,7 @@ func (d *Dashboard) assistantData(r *http.Request, s *session, tab string) (*ass
 	if err != nil {
 		return nil, err
 	}
-	data := &assistantData{Assistant: a, Tab: tab, WidgetTypes: widgetTypes, WidgetType: "chat", Selected: a.WebhookID}
+	data := &assistantData{Assistant: a, Tab: tab, WidgetTypes: agenthooks.WidgetTypes, WidgetType: "chat", Selected: a.WebhookID}
 	if data.Webhooks, err = d.webhookChoices(ctx, s.account.ID); err != nil {
 		return nil, err
 	}

@@ -55,7 +55,7 @@ var funcs = template.FuncMap{
 	"ago":         ago,
 	"short":       shortID,
 	"widgetName":  widgetName,
-	"operational": operational,
+	"operational": agenthooks.IsOperational,
 	"pct":         pct,
 	"json":        prettyJSON,
 	"join":        strings.Join,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -114,24 +115,6 @@ func (f *webhookForm) parse(v url.Values) (events []string, headers map[string]s
 		}
 	}
 	return f.Events, headers, rate
-}
-
-// operational reports whether an event type is about agenthooks itself
-// (webhook.disabled, delivery.failed): a webhook gets those only when it names
-// them, never through "all event types".
-func operational(t string) bool {
-	return strings.HasPrefix(t, "webhook.") || strings.HasPrefix(t, "delivery.")
-}
-
-// domainEventTypes are the subscribable types that "all event types" means.
-func domainEventTypes() []string {
-	var out []string
-	for _, t := range agenthooks.EventTypes {
-		if !operational(t) {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // allowedReturn keeps a return path only if it is an assistant's operations
@@ -253,7 +236,7 @@ func (d *Dashboard) updateWebhook(w http.ResponseWriter, r *http.Request, s *ses
 			// None checked means every event type; a patch cannot say
 			// "absent", so it names them, without the operational ones,
 			// which "all" never includes.
-			all := domainEventTypes()
+			all := slices.Clone(agenthooks.DefaultEventTypes)
 			p.Events = &all
 		}
 		_, err = d.svc.UpdateWebhook(r.Context(), s.account.ID, id, p)

@@ -1,11 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -67,14 +63,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 // startBenchServer starts the bench's server in this process: the whole
 // agenthooks (role "all"), or its API alone (role "api").
 func startBenchServer(ctx context.Context, role string, getenv func(string) string, logs io.Writer) (*bench.Server, error) {
-	var a *app
-	var first *firstAccount
-	var err error
-	if role == "all" {
-		a, first, err = startInProcess(ctx, getenv, logs)
-	} else {
-		a, first, err = startBenchRole(ctx, role, getenv, logs)
-	}
+	a, first, err := startInProcess(ctx, role, getenv, logs)
 	if err != nil {
 		return nil, err
 	}
@@ -89,32 +78,4 @@ func startBenchServer(ctx context.Context, role string, getenv func(string) stri
 		UserAgent: "agenthooks/" + version(),
 		Stop:      a.stop,
 	}, nil
-}
-
-// startBenchRole is startInProcess (cmd/agenthooks/inprocess.go) for one
-// role of serve's --role.
-func startBenchRole(ctx context.Context, role string, getenv func(string) string, logs io.Writer) (*app, *firstAccount, error) {
-	fs := flag.NewFlagSet("in-process", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	build := configFlags(fs, getenv)
-	if err := fs.Parse([]string{"--role", role}); err != nil {
-		return nil, nil, err
-	}
-	cfg, err := build()
-	if err != nil {
-		return nil, nil, err
-	}
-	var out bytes.Buffer
-	a, err := newApp(ctx, cfg, newLogger(cfg, logs), &out)
-	if err != nil {
-		return nil, nil, err
-	}
-	var first firstAccount
-	if err := json.Unmarshal(out.Bytes(), &first); err != nil || first.APIKey == "" {
-		a.ln.Close()
-		a.store.Close()
-		return nil, nil, errors.New("the new server did not create its first account")
-	}
-	a.start()
-	return a, &first, nil
 }

@@ -36,7 +36,7 @@ endpoint being retried, printing verified events as they arrive.`}
 		Addr: *addr, ReceiverAddr: *receiverAddr, Schedule: delays, LogLevel: getenv("AGENTHOOKS_LOG_LEVEL"),
 		ExitAfterTour: *exitAfter, Stdout: stdout, Logs: stderr,
 		Start: func(ctx context.Context, settings map[string]string, logs io.Writer) (*demo.Server, error) {
-			a, first, err := startInProcess(ctx, func(k string) string { return settings[k] }, logs)
+			a, first, err := startInProcess(ctx, "all", func(k string) string { return settings[k] }, logs)
 			if err != nil {
 				return nil, err
 			}

@@ -15,13 +15,18 @@ type firstAccount struct {
 	APIKey string `json:"api_key"`
 }
 
-// startInProcess starts a whole agenthooks (API and workers) in this process
-// for the bench and the demo, configured by getenv alone (no flag), logging to logs; it returns the running app and the first
-// account it created.
-func startInProcess(ctx context.Context, getenv func(string) string, logs io.Writer) (*app, *firstAccount, error) {
+// startInProcess starts agenthooks in this process for the bench and the
+// demo, in one role of serve's --role ("all": API and workers; "api": the
+// API alone), configured by getenv alone (no other flag), logging to logs; it
+// returns the running app and the first account it created.
+func startInProcess(ctx context.Context, role string, getenv func(string) string, logs io.Writer) (*app, *firstAccount, error) {
 	fs := flag.NewFlagSet("in-process", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	cfg, err := configFlags(fs, getenv)()
+	build := configFlags(fs, getenv)
+	if err := fs.Parse([]string{"--role", role}); err != nil {
+		return nil, nil, err
+	}
+	cfg, err := build()
 	if err != nil {
 		return nil, nil, err
 	}
