@@ -99,6 +99,14 @@ type Tx interface {
 
 	// Now is the transaction's clock reading, taken once per transaction.
 	Now() time.Time
+	// OnCommit registers fn to run once the transaction has ended: with true
+	// when it committed (durably, for Store.Write: after the fsync the
+	// caller waits for), with false when it did not (rolled back, failed,
+	// or a read). fn runs once, on the store's goroutine: it must be quick
+	// and must not write to the store. A write that the store runs again
+	// (PostgreSQL's retry of a serialization failure) calls the first
+	// run's fns with false.
+	OnCommit(fn func(committed bool))
 
 	CreateAccount(a *Account, keyHash string) error
 	FindAccountByKeyHash(keyHash string) (*Account, error)
@@ -173,6 +181,12 @@ type Tx interface {
 	// CreateDelivery stores a pending delivery and makes it visible to workers
 	// once the transaction commits.
 	CreateDelivery(d *Delivery) error
+	// CreateLeasedDelivery stores a pending delivery already claimed, under
+	// lease number 1 until leaseUntil, for a worker of this process that
+	// the caller reserved (the hand-off: no claim before its first attempt).
+	// If that worker never records an outcome, the delivery comes due when
+	// the lease runs out, as any claim's. It returns the job's lease number.
+	CreateLeasedDelivery(d *Delivery, leaseUntil time.Time) (int64, error)
 	FindDelivery(accountID, id string) (*Delivery, error)
 	// CountDeliveries returns the number of deliveries of every account by status.
 	CountDeliveries() (map[string]int, error)

@@ -198,9 +198,12 @@ func (p *Pool) complete(batch []result, claim bool) error {
 		}
 		return nil
 	}
+	// As many as the batch freed: the other free workers stay free for
+	// the hand-off (handoff.go) and for the dispatcher, which claims again
+	// at once after a full claim.
 	var c claimSize
 	if claim && !p.paused.Load() {
-		c = p.slots.reserve(p.o.Now())
+		c = p.slots.reserve(p.o.Now(), len(batch))
 	}
 	var jobs []*agenthooks.Job
 	err := p.o.Store.WriteRelaxed(context.Background(), func(tx agenthooks.Tx) error {

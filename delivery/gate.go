@@ -183,6 +183,22 @@ func (g *gate) capacity(now time.Time) (n int, allowance bool) {
 	return n, allowance
 }
 
+// room reports whether webhook id can take one more job at once, in flight
+// or parked: its circuit is closed and its cap and park are not full (a
+// webhook the gate does not know has room).
+func (g *gate) room(id string, now time.Time) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	h := g.hooks[id]
+	if h == nil {
+		return true
+	}
+	if !h.openUntil.IsZero() && now.Before(h.openUntil) {
+		return false
+	}
+	return h.inflight+len(h.parked) < 2*g.maxFlight
+}
+
 // allowanceEvery is how often a claim may take more than the known webhooks
 // have room for, when the last such claim found no other webhook.
 const allowanceEvery = 20 * time.Millisecond

@@ -91,6 +91,7 @@ type Pool struct {
 	stopped chan struct{}
 
 	stop   chan struct{} // closed by Stop: the dispatcher ends
+	live   atomic.Bool   // between Start and Stop: Lease may reserve
 	paused atomic.Bool
 	resume chan struct{}
 	// due wakes the dispatcher when deliveries it held back come due, so
@@ -113,6 +114,7 @@ type Pool struct {
 
 	delivered, failed, attempts, heldBack atomic.Int64
 	claims, renewals, heldOutcomes        atomic.Int64
+	handed                                atomic.Int64
 }
 
 // States of a Pool.
@@ -220,6 +222,7 @@ func (p *Pool) Start(ctx context.Context) error {
 		return ErrStopped
 	}
 	p.state = running
+	p.live.Store(true)
 	var writers sync.WaitGroup
 	for range p.o.Writers {
 		writers.Go(p.writer)
@@ -255,6 +258,7 @@ func (p *Pool) Stop(ctx context.Context) error {
 		return nil
 	}
 	defer close(p.stopped)
+	p.live.Store(false)
 	p.slots.stop()
 	close(p.stop)
 	<-p.loopDone
@@ -296,6 +300,7 @@ type Stats struct {
 	Failed    int64 // deliveries that ended failed
 	HeldBack  int64 // claimed deliveries handed back unattempted (circuit, rate limit, in-flight cap)
 	Claims    int64 // claim transactions that committed (those of the dispatcher and of the writers)
+	Handed    int64 // deliveries handed to a worker by the transaction that stored them (no claim)
 	Renewals  int64 // lease renewals tried
 	Busy      int64 // gauge: workers holding a job now
 	Held      int64 // gauge: outcomes held because the store could not record them
@@ -304,7 +309,7 @@ type Stats struct {
 // Stats returns the pool's counters.
 func (p *Pool) Stats() Stats {
 	return Stats{Attempts: p.attempts.Load(), Delivered: p.delivered.Load(), Failed: p.failed.Load(), HeldBack: p.heldBack.Load(),
-		Claims: p.claims.Load(), Renewals: p.renewals.Load(), Busy: int64(p.slots.inUse()), Held: p.heldOutcomes.Load()}
+		Claims: p.claims.Load(), Handed: p.handed.Load(), Renewals: p.renewals.Load(), Busy: int64(p.slots.inUse()), Held: p.heldOutcomes.Load()}
 }
 
 // loop is the dispatcher: it claims when deliveries may be due (a wake-up
@@ -351,7 +356,7 @@ func (p *Pool) loop() {
 // Batch) and starts an attempt for each. It reports whether it filled its
 // batch, in which case more may be due at once.
 func (p *Pool) claim() (bool, error) {
-	c := p.slots.reserve(p.o.Now())
+	c := p.slots.reserve(p.o.Now(), p.o.Batch)
 	if c.n == 0 {
 		return false, nil
 	}

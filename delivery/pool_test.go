@@ -104,6 +104,12 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func startPool(t *testing.T, f *fixture, o delivery.Options) *delivery.Pool {
 	t.Helper()
+	return startPoolPolling(t, f, o, 10*time.Millisecond)
+}
+
+// startPoolPolling is startPool with the given fallback poll.
+func startPoolPolling(t *testing.T, f *fixture, o delivery.Options, poll time.Duration) *delivery.Pool {
+	t.Helper()
 	o.Store = f.store
 	if o.Policy == nil {
 		o.Policy = &delivery.Policy{Schedule: []time.Duration{20 * time.Millisecond, 20 * time.Millisecond}, Jitter: 0.2, RetryAfterMax: time.Hour}
@@ -111,7 +117,7 @@ func startPool(t *testing.T, f *fixture, o delivery.Options) *delivery.Pool {
 	if o.Timeout == 0 {
 		o.Timeout = 5 * time.Second
 	}
-	o.PollInterval = 10 * time.Millisecond
+	o.PollInterval = poll
 	p := delivery.New(o)
 	if err := p.Start(t.Context()); err != nil {
 		t.Fatal(err)

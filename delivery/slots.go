@@ -47,23 +47,37 @@ type claimSize struct {
 }
 
 // reserve sizes a claim and reserves its workers: as many deliveries as
-// there are free workers not reserved by other claims, up to the batch, and
+// there are free workers not reserved by other claims, up to the batch and
+// to limit, and
 // no more than the webhooks can take (a claim beyond their in-flight caps
 // and parks would only hand deliveries back); none once stopping. The claim
 // then runs its transaction and ends with settle, or cancel if it failed.
-func (s *slots) reserve(now time.Time) claimSize {
+func (s *slots) reserve(now time.Time, limit int) claimSize {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopping {
 		return claimSize{}
 	}
 	n, allowance := s.gate.capacity(now)
-	c := claimSize{n: max(0, min(s.workers-s.busy-s.reserved, s.batch, n-s.reserved)), allowance: allowance}
+	c := claimSize{n: max(0, min(s.workers-s.busy-s.reserved, s.batch, limit, n-s.reserved)), allowance: allowance}
 	if allowance {
 		c.room = n - 2*s.gate.maxFlight - s.reserved
 	}
 	s.reserved += c.n
 	return c
+}
+
+// reserveOne reserves a worker for one delivery to webhook id (a hand-off),
+// if a worker is free and the gate has room for it; it then ends with
+// settle or cancel as a claim of one.
+func (s *slots) reserveOne(webhookID string, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping || s.workers-s.busy-s.reserved < 1 || !s.gate.room(webhookID, now) {
+		return false
+	}
+	s.reserved++
+	return true
 }
 
 // cancel gives back the reservation of a claim that took nothing.

@@ -265,7 +265,9 @@ const (
 // ReadOne runs fn, which makes at most one statement, on the pool without
 // a transaction (agenthooks.Store.ReadOne).
 func (s *Store) ReadOne(ctx context.Context, fn func(agenthooks.Tx) error) error {
-	return classify(fn(sqlstore.NewTx(ctx, s.db, dialect, s.now(), false).WithKeyring(s.keys)))
+	t := sqlstore.NewTx(ctx, s.db, dialect, s.now(), false).WithKeyring(s.keys)
+	defer t.End(false)
+	return classify(fn(t))
 }
 
 func (s *Store) run(ctx context.Context, fn func(agenthooks.Tx) error, mode int) (err error) {
@@ -288,6 +290,8 @@ func (s *Store) run(ctx context.Context, fn func(agenthooks.Tx) error, mode int)
 		}
 	}
 	t := sqlstore.NewTx(ctx, tx, dialect, s.now(), write).WithKeyring(s.keys)
+	ok := false
+	defer func() { t.End(ok) }()
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -295,6 +299,7 @@ func (s *Store) run(ctx context.Context, fn func(agenthooks.Tx) error, mode int)
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("postgres commit: %w", err)
 	}
+	ok = write // a read commits nothing (agenthooks.Tx.OnCommit)
 	if t.Delivered > 0 {
 		s.signal()
 	}

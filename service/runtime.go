@@ -395,7 +395,7 @@ func (s *Service) emit(tx agenthooks.Tx, accountID, conversationID, eventType st
 		}
 		d := &agenthooks.Delivery{ID: NewID(), AccountID: accountID, EventID: e.ID, WebhookID: w.ID, ConversationID: conversationID,
 			Status: agenthooks.DeliveryPending, NextAttemptAt: tx.Now(), CreatedAt: tx.Now(), UpdatedAt: tx.Now()}
-		if err := tx.CreateDelivery(d); err != nil {
+		if err := s.createDelivery(tx, d, w, body); err != nil {
 			return err
 		}
 	}

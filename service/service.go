@@ -42,6 +42,10 @@ type Service struct {
 	// MaxWebhooks is the most webhooks an account may have
 	// (AGENTHOOKS_MAX_WEBHOOKS); creating one more is 422. 0: no limit.
 	MaxWebhooks int
+	// Handoff, if set, is this process's delivery pool: a delivery it has a
+	// worker for is stored already leased and handed to that worker when
+	// its transaction commits (handoff.go).
+	Handoff Handoff
 }
 
 // New returns a Service over store; validate checks endpoints.

@@ -109,7 +109,16 @@ type writeReq struct {
 	ctx     context.Context
 	fn      func(agenthooks.Tx) error
 	errc    chan error
-	relaxed bool // see WriteRelaxed
+	relaxed bool         // see WriteRelaxed
+	tx      *sqlstore.Tx // the write's transaction, once it ran
+}
+
+// answer ends a write: its OnCommit fns, then its caller.
+func (r *writeReq) answer(err error) {
+	if r.tx != nil {
+		r.tx.End(err == nil)
+	}
+	r.errc <- err
 }
 
 // Pragmas every connection runs with. synchronous=FULL: a commit fsyncs the WAL,
@@ -333,7 +342,9 @@ func (s *Store) read(ctx context.Context, fn func(agenthooks.Tx) error) error {
 	// Read-only (query_only): nothing to lose. Run even after ctx ended, so
 	// the connection goes back to the pool outside any transaction.
 	defer r.q.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // see above
-	return fn(sqlstore.NewTx(ctx, r.q, dialect, s.now(), false).WithKeyring(s.keys))
+	t := sqlstore.NewTx(ctx, r.q, dialect, s.now(), false).WithKeyring(s.keys)
+	defer t.End(false)
+	return fn(t)
 }
 
 // ReadOne runs fn, which makes at most one statement, on a read connection
@@ -345,7 +356,9 @@ func (s *Store) ReadOne(ctx context.Context, fn func(agenthooks.Tx) error) error
 		return classify(err)
 	}
 	defer s.putReader(r)
-	return classify(fn(sqlstore.NewTx(ctx, r.q, dialect, s.now(), false).WithKeyring(s.keys)))
+	t := sqlstore.NewTx(ctx, r.q, dialect, s.now(), false).WithKeyring(s.keys)
+	defer t.End(false)
+	return classify(fn(t))
 }
 
 // getReader takes a read connection from the pool, waiting for one.
@@ -385,7 +398,7 @@ func (s *Store) writer() {
 			for {
 				select {
 				case r := <-s.writes:
-					r.errc <- ErrClosed
+					r.answer(ErrClosed)
 				default:
 					return
 				}
@@ -418,7 +431,7 @@ func (s *Store) commit(ctx context.Context, batch []*writeReq) {
 			if errs[i] == nil {
 				errs[i] = err
 			}
-			r.errc <- errs[i]
+			r.answer(errs[i])
 		}
 	}
 	abort := func(err error) {
@@ -463,6 +476,7 @@ func (s *Store) commit(ctx context.Context, batch []*writeReq) {
 		// caller whose context ends mid-statement would interrupt SQLite and
 		// roll back the whole batch, every other caller's work included.
 		t := sqlstore.NewTx(ctx, q, dialect, now, true).WithKeyring(s.keys)
+		r.tx = t
 		err := runSafely(r.fn, t)
 		if err != nil {
 			errs[i] = err
@@ -497,7 +511,7 @@ func (s *Store) commit(ctx context.Context, batch []*writeReq) {
 		s.nDurable.Add(1)
 	}
 	for i, r := range batch {
-		r.errc <- errs[i]
+		r.answer(errs[i])
 	}
 	if delivered > 0 {
 		select {

@@ -31,6 +31,19 @@ func (tx *Tx) CreateDelivery(d *agenthooks.Delivery) error {
 	return tx.notifyDelivered()
 }
 
+// CreateLeasedDelivery stores a pending delivery already claimed under lease
+// number 1 until leaseUntil (the hand-off to a worker of this process). No
+// wake-up: the worker has it.
+func (tx *Tx) CreateLeasedDelivery(d *agenthooks.Delivery, leaseUntil time.Time) (int64, error) {
+	d.NextAttemptAt = leaseUntil
+	_, err := tx.exec("INSERT INTO deliveries ("+deliveryCols+", claimed, lease) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1)",
+		d.ID, d.AccountID, d.EventID, d.WebhookID, d.ConversationID, d.Status, d.AttemptCount, Micros(d.NextAttemptAt), d.LastError, Micros(d.CreatedAt), Micros(d.UpdatedAt))
+	if err != nil {
+		return 0, fmt.Errorf("insert delivery: %w", err)
+	}
+	return 1, nil
+}
+
 // FindDelivery returns the account's delivery.
 func (tx *Tx) FindDelivery(accountID, id string) (*agenthooks.Delivery, error) {
 	d, err := scanDelivery(tx.queryRow("SELECT "+deliveryCols+" FROM deliveries WHERE id = ? AND account_id = ?"+tx.lock(), id, accountID))

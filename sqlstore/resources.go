@@ -187,28 +187,25 @@ func (tx *Tx) FindWebhook(accountID, id string) (*agenthooks.Webhook, error) {
 	return w, nil
 }
 
-// AssistantWebhook returns the routing fields of the webhook assigned to
-// the assistant, or nil: one indexed join instead of reading the assistant
-// and then every column of its webhook, on every event's path.
+// AssistantWebhook returns the webhook assigned to the assistant, or nil:
+// one indexed join instead of reading the assistant and then its webhook,
+// on every event's path. The whole webhook (secrets opened): a delivery
+// handed to a worker of this process from the transaction that stores it
+// is signed and sent with it.
 func (tx *Tx) AssistantWebhook(accountID, assistantID string) (*agenthooks.Webhook, error) {
-	var w agenthooks.Webhook
-	var enabled int
-	var events string
-	err := tx.queryRow(`SELECT w.id, w.account_id, w.enabled, w.events FROM assistants a JOIN webhooks w ON w.id = a.webhook_id AND w.account_id = a.account_id
-		WHERE a.id = ? AND a.account_id = ?`, assistantID, accountID).Scan(&w.ID, &w.AccountID, &enabled, &events)
+	w, err := tx.scanWebhook(tx.queryRow(`SELECT `+joinedWebhookCols+` FROM assistants a JOIN webhooks w ON w.id = a.webhook_id AND w.account_id = a.account_id
+		WHERE a.id = ? AND a.account_id = ?`, assistantID, accountID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("find assistant webhook: %w", err)
 	}
-	w.Enabled = enabled == 1
-	if err := unmarshalWebhookJSON(&w, events, "{}"); err != nil {
-		return nil, err
-	}
-	w.Headers = nil // not read: routing needs none
-	return &w, nil
+	return w, nil
 }
+
+// joinedWebhookCols are webhookCols named on the table alias w.
+var joinedWebhookCols = "w." + strings.ReplaceAll(webhookCols, ", ", ", w.")
 
 // FindWebhooksByID returns the account's webhooks among ids.
 func (tx *Tx) FindWebhooksByID(accountID string, ids []string) ([]*agenthooks.Webhook, error) {

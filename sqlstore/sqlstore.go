@@ -95,6 +95,8 @@ type Tx struct {
 	// Delivered counts deliveries created in this transaction; engines use it
 	// to wake their workers after the commit.
 	Delivered int
+	// onCommit are the fns of OnCommit, which the engine runs with End.
+	onCommit []func(bool)
 }
 
 var _ agenthooks.Tx = (*Tx)(nil)
@@ -109,6 +111,27 @@ func NewTx(ctx context.Context, q Querier, d *Dialect, now time.Time, write bool
 
 // Now returns the transaction's clock reading.
 func (tx *Tx) Now() time.Time { return tx.now }
+
+// OnCommit registers fn for End (agenthooks.Tx.OnCommit).
+func (tx *Tx) OnCommit(fn func(committed bool)) { tx.onCommit = append(tx.onCommit, fn) }
+
+// End runs the fns registered with OnCommit, once: the engine calls it when
+// the transaction has ended, committed (and, for a durable write, synced)
+// or not. A panic in one fn is recovered, so that it cannot take the
+// engine's writer down, and the others still run.
+func (tx *Tx) End(committed bool) {
+	fns := tx.onCommit
+	tx.onCommit = nil
+	for _, fn := range fns {
+		func() {
+			defer func() { _ = recover() }()
+			fn(committed)
+		}()
+	}
+}
+
+// Pending reports whether fns wait for End.
+func (tx *Tx) Pending() bool { return len(tx.onCommit) > 0 }
 
 func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
 	return tx.q.ExecContext(tx.ctx, tx.d.bind(query), args...)

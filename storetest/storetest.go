@@ -90,6 +90,7 @@ func Exercise(t *testing.T, open func(t testing.TB, now func() time.Time) agenth
 	t.Run("EventAndDelivery", func(t *testing.T) { t.Parallel(); exerciseEventsAndDeliveries(t, setup) })
 	t.Run("Queue", func(t *testing.T) { t.Parallel(); exerciseQueue(t, setup) })
 	t.Run("Write", func(t *testing.T) { t.Parallel(); exerciseWrite(t, setup) })
+	t.Run("Handoff", func(t *testing.T) { t.Parallel(); exerciseHandoff(t, setup) })
 	t.Run("ConversationOrdering", func(t *testing.T) { t.Parallel(); exerciseConversationOrdering(t, setup) })
 	t.Run("Sweep", func(t *testing.T) { t.Parallel(); exerciseSweeps(t, setup) })
 	t.Run("Idempotency", func(t *testing.T) { t.Parallel(); exerciseIdempotency(t, setup) })

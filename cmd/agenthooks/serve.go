@@ -219,6 +219,9 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 			Notifier:              svc,
 			Observer:              a.metrics,
 		})
+		// Deliveries stored by this process go straight to its workers
+		// when one is free (service/handoff.go).
+		svc.Handoff = a.pool
 		a.registerPoolMetrics()
 	}
 	return a, nil
