@@ -198,12 +198,10 @@ func (p *Pool) complete(batch []result, claim bool) error {
 		}
 		return nil
 	}
-	// As many as the batch freed: the other free workers stay free for
-	// the hand-off (handoff.go) and for the dispatcher, which claims again
-	// at once after a full claim.
 	var c claimSize
-	if claim && !p.paused.Load() {
-		c = p.slots.reserve(p.o.Now(), len(batch))
+	maybe, gen := p.dueMaybe()
+	if claim && maybe && !p.paused.Load() {
+		c = p.slots.reserve(p.o.Now(), p.o.Batch)
 	}
 	var jobs []*agenthooks.Job
 	err := p.o.Store.WriteRelaxed(context.Background(), func(tx agenthooks.Tx) error {
@@ -229,7 +227,7 @@ func (p *Pool) complete(batch []result, claim bool) error {
 	}
 	p.leases.remove(batch)
 	if c.n > 0 {
-		p.dispatchClaimed(c, jobs)
+		p.dispatchClaimed(c, jobs, gen)
 	}
 	for _, w := range disabled {
 		p.log.Warn("disabled a webhook whose endpoint answered 410 Gone", slog.String("webhook_id", w.ID), slog.String("account_id", w.AccountID),

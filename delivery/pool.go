@@ -115,6 +115,9 @@ type Pool struct {
 	delivered, failed, attempts, heldBack atomic.Int64
 	claims, renewals, heldOutcomes        atomic.Int64
 	handed                                atomic.Int64
+	// dueGen counts the signs that deliveries may be due, dueSeen is the
+	// count when a claim last found none left (mayBeDue).
+	dueGen, dueSeen atomic.Int64
 }
 
 // States of a Pool.
@@ -223,6 +226,7 @@ func (p *Pool) Start(ctx context.Context) error {
 	}
 	p.state = running
 	p.live.Store(true)
+	p.mayBeDue() // an earlier run may have left deliveries due
 	var writers sync.WaitGroup
 	for range p.o.Writers {
 		writers.Go(p.writer)
@@ -287,6 +291,7 @@ func (p *Pool) Pause() { p.paused.Store(true) }
 // Resume undoes Pause.
 func (p *Pool) Resume() {
 	p.paused.Store(false)
+	p.mayBeDue()
 	select {
 	case p.resume <- struct{}{}:
 	default:
@@ -349,13 +354,35 @@ func (p *Pool) loop() {
 		case <-p.resume:
 		case <-p.due:
 		}
+		p.mayBeDue()
 	}
 }
+
+// mayBeDue records that deliveries may have come due: stored due by some
+// process (a wake-up), a lease or a retry's time passed (a poll), held-back
+// ones due again. The completion writers claim in their transactions only
+// while deliveries may be due (see claimedAll): when every fresh delivery
+// is handed over (handoff.go) the queue holds none, and an empty claim
+// would cost a statement and reserve the free workers for nothing.
+func (p *Pool) mayBeDue() { p.dueGen.Add(1) }
+
+// dueMaybe reports whether deliveries may be due since the last claim that
+// found fewer than it asked for; gen is the generation to pass to
+// claimedAll for a claim made now.
+func (p *Pool) dueMaybe() (maybe bool, gen int64) {
+	gen = p.dueGen.Load()
+	return gen != p.dueSeen.Load(), gen
+}
+
+// claimedAll records that a claim begun at generation gen took fewer
+// deliveries than it asked for: none was left due then.
+func (p *Pool) claimedAll(gen int64) { p.dueSeen.Store(gen) }
 
 // claim takes as many due deliveries as there are free workers (up to
 // Batch) and starts an attempt for each. It reports whether it filled its
 // batch, in which case more may be due at once.
 func (p *Pool) claim() (bool, error) {
+	_, gen := p.dueMaybe()
 	c := p.slots.reserve(p.o.Now(), p.o.Batch)
 	if c.n == 0 {
 		return false, nil
@@ -370,15 +397,18 @@ func (p *Pool) claim() (bool, error) {
 		p.slots.cancel(c)
 		return false, err
 	}
-	p.dispatchClaimed(c, jobs)
+	p.dispatchClaimed(c, jobs, gen)
 	return len(jobs) == c.n, nil
 }
 
 // dispatchClaimed ends a claim that committed: one goroutine per job, or,
 // if the pool began stopping meanwhile, the jobs handed back to the queue,
 // due now.
-func (p *Pool) dispatchClaimed(c claimSize, jobs []*agenthooks.Job) {
+func (p *Pool) dispatchClaimed(c claimSize, jobs []*agenthooks.Job, gen int64) {
 	p.claims.Add(1)
+	if len(jobs) < c.n {
+		p.claimedAll(gen)
+	}
 	if !p.slots.settle(c, jobs, p.o.Now()) {
 		if len(jobs) > 0 {
 			p.release(jobs)
