@@ -68,7 +68,9 @@ func checkBenchJSON(t *testing.T, line string, events, webhooks, workerProcesses
 		t.Fatalf("last line %q is not a JSON object: %v", line, err)
 	}
 	keys := []string{"store", "events", "webhooks", "raw_posts_per_s", "ingest_per_s", "deliveries_per_s", "drain_per_s",
-		"ratio", "drain_ratio", "p50_ms", "p99_ms", "peak_rss_mb", "worker_processes", "workers_peak_rss_mb"}
+		"ratio", "drain_ratio", "p50_ms", "p99_ms", "peak_rss_mb",
+		"cpu_us_per_event", "cpu_us_per_delivery", "postgres_cpu_us_per_event", "postgres_cpu_us_per_delivery",
+		"worker_processes", "workers_peak_rss_mb", "workers_cpu_us_per_event", "workers_cpu_us_per_delivery"}
 	if len(raw) != len(keys) {
 		t.Errorf("keys %v, want exactly %v", raw, keys)
 	}
@@ -88,7 +90,8 @@ func checkBenchJSON(t *testing.T, line string, events, webhooks, workerProcesses
 		t.Errorf("events %d, webhooks %d; want %d, %d", r.Events, r.Webhooks, events, webhooks)
 	}
 	for name, v := range map[string]float64{"raw_posts_per_s": r.RawPostsPerS, "ingest_per_s": r.IngestPerS, "deliveries_per_s": r.DeliveriesPerS,
-		"drain_per_s": r.DrainPerS, "ratio": r.Ratio, "drain_ratio": r.DrainRatio, "p99_ms": r.P99MS, "peak_rss_mb": r.PeakRSSMB} {
+		"drain_per_s": r.DrainPerS, "ratio": r.Ratio, "drain_ratio": r.DrainRatio, "p99_ms": r.P99MS, "peak_rss_mb": r.PeakRSSMB,
+		"cpu_us_per_event": r.CPUMicrosPerEvent, "cpu_us_per_delivery": r.CPUMicrosPerDelivery} {
 		if !(v > 0) || math.IsInf(v, 0) {
 			t.Errorf("%s = %v, want a positive number", name, v)
 		}
@@ -98,6 +101,23 @@ func checkBenchJSON(t *testing.T, line string, events, webhooks, workerProcesses
 	}
 	if got := r.WorkersPeakRSSMB > 0; got != (workerProcesses > 0) || r.WorkersPeakRSSMB < 0 {
 		t.Errorf("workers_peak_rss_mb %v with %d worker processes: want > 0 with worker processes, else 0", r.WorkersPeakRSSMB, workerProcesses)
+	}
+	// The CPU figures of the other processes: the PostgreSQL server's on
+	// PostgreSQL (the test server runs on this machine: .ci/run starts it),
+	// the worker processes' with worker processes, else 0.
+	for _, c := range []struct {
+		name string
+		v    float64
+		want bool // > 0, else 0
+	}{
+		{"postgres_cpu_us_per_event", r.PostgresCPUMicrosPerEvent, r.Store == "postgres"},
+		{"postgres_cpu_us_per_delivery", r.PostgresCPUMicrosPerDelivery, r.Store == "postgres"},
+		{"workers_cpu_us_per_event", r.WorkersCPUMicrosPerEvent, workerProcesses > 0},
+		{"workers_cpu_us_per_delivery", r.WorkersCPUMicrosPerDelivery, workerProcesses > 0},
+	} {
+		if got := c.v > 0; got != c.want || c.v < 0 || math.IsInf(c.v, 0) {
+			t.Errorf("%s = %v on %s with %d worker processes: want > 0: %v", c.name, c.v, r.Store, workerProcesses, c.want)
+		}
 	}
 	if r.P50MS < 0 || r.P50MS > r.P99MS {
 		t.Errorf("p50 %v ms, p99 %v ms: want 0 <= p50 <= p99", r.P50MS, r.P99MS)

@@ -75,8 +75,19 @@ type Result struct {
 	P99MS          float64 `json:"p99_ms"`
 	PeakRSSMB      float64 `json:"peak_rss_mb"`
 
-	WorkerProcesses  int     `json:"worker_processes"`    // --worker-processes
-	WorkersPeakRSSMB float64 `json:"workers_peak_rss_mb"` // the sum of the worker processes' peak RSS (0 without)
+	// The CPU (user and system) spent per event of the end-to-end phase
+	// and per delivery of the drain, in µs rounded to 0.1: this process's,
+	// the local PostgreSQL server's (0 on SQLite), the worker processes'
+	// (0 without), so that progress reads apart from the host's speed.
+	CPUMicrosPerEvent            float64 `json:"cpu_us_per_event"`
+	CPUMicrosPerDelivery         float64 `json:"cpu_us_per_delivery"`
+	PostgresCPUMicrosPerEvent    float64 `json:"postgres_cpu_us_per_event"`
+	PostgresCPUMicrosPerDelivery float64 `json:"postgres_cpu_us_per_delivery"`
+
+	WorkerProcesses             int     `json:"worker_processes"`    // --worker-processes
+	WorkersPeakRSSMB            float64 `json:"workers_peak_rss_mb"` // the sum of the worker processes' peak RSS (0 without)
+	WorkersCPUMicrosPerEvent    float64 `json:"workers_cpu_us_per_event"`
+	WorkersCPUMicrosPerDelivery float64 `json:"workers_cpu_us_per_delivery"`
 }
 
 // Server is the agenthooks under test, running in this process.
@@ -344,15 +355,22 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		RawPostsPerS:   round(raw, 1),
 		IngestPerS:     round(e2e.ingest, 1),
 		DeliveriesPerS: round(e2e.deliveries, 1),
-		DrainPerS:      round(drain, 1),
+		DrainPerS:      round(drain.rate, 1),
 		Ratio:          round(e2e.deliveries/raw, 4),
-		DrainRatio:     round(drain/raw, 4),
+		DrainRatio:     round(drain.rate/raw, 4),
 		P50MS:          round(e2e.p50.Seconds()*1000, 2),
 		P99MS:          round(e2e.p99.Seconds()*1000, 2),
 		PeakRSSMB:      round(peakRSSMB(), 1),
 
-		WorkerProcesses:  o.WorkerProcesses,
-		WorkersPeakRSSMB: round(workersRSS, 1),
+		CPUMicrosPerEvent:            e2e.cpu.perMicros(e2e.cpu.self),
+		CPUMicrosPerDelivery:         drain.cpu.perMicros(drain.cpu.self),
+		PostgresCPUMicrosPerEvent:    e2e.cpu.perMicros(e2e.cpu.postgres),
+		PostgresCPUMicrosPerDelivery: drain.cpu.perMicros(drain.cpu.postgres),
+
+		WorkerProcesses:             o.WorkerProcesses,
+		WorkersPeakRSSMB:            round(workersRSS, 1),
+		WorkersCPUMicrosPerEvent:    e2e.cpu.perMicros(e2e.cpu.workers),
+		WorkersCPUMicrosPerDelivery: drain.cpu.perMicros(drain.cpu.workers),
 	}
 	b.progress("done: %d duplicate arrivals, %d requests to hanging endpoints", b.recv.duplicates.Load(), b.recv.hung.Load())
 	return res, nil

@@ -4,10 +4,12 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The whole run is tested through the command (cmd/agenthooks TestBench, on
-// both engines); these are the checks of the options it refuses.
+// both engines); these are the checks of the options it refuses, and of the
+// CPU figures' arithmetic.
 func TestValidate(t *testing.T) {
 	t.Parallel()
 	ok := func() Options { return Options{Events: 10, Webhooks: 2, Clients: 4} }
@@ -47,5 +49,29 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("Validate = %v, want an error naming %s", err, tt.flag)
 			}
 		})
+	}
+}
+
+// The progress line and the Result read the same per-event figures,
+// rounded to 0.1 µs.
+func TestBenchCPUCost(t *testing.T) {
+	t.Parallel()
+	c := cpuCost{events: 3, withPostgres: true, self: 1000 * time.Microsecond, postgres: 2 * time.Millisecond, other: 5 * time.Millisecond}
+	for _, tt := range []struct {
+		name string
+		d    time.Duration
+		want float64
+	}{
+		{"Self", c.self, 333.3},
+		{"Postgres", c.postgres, 666.7},
+		{"Workers", c.workers, 0},
+	} {
+		if got := c.perMicros(tt.d); got != tt.want {
+			t.Errorf("%s: perMicros = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	want := "CPU 333.3µs per event (0.10 cores), postgres 666.7µs per event (0.20 cores); other processes 0.50 cores"
+	if got := c.String(10 * time.Millisecond); got != want {
+		t.Errorf("String = %q, want %q", got, want)
 	}
 }

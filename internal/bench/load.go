@@ -344,6 +344,12 @@ func (b *bench) wait(ctx context.Context, name string, p *arrivals, closeDone <-
 type e2eFigures struct {
 	ingest, deliveries float64
 	p50, p99           time.Duration
+	cpu                cpuCost
+}
+
+type drainFigures struct {
+	rate float64 // deliveries per second
+	cpu  cpuCost
 }
 
 // endToEnd closes N conversations through the API and waits for their events.
@@ -381,12 +387,13 @@ func (b *bench) endToEnd(ctx context.Context) (*e2eFigures, error) {
 		return nil, closeErr
 	}
 	lastReturn := slices.Max(returned)
-	cpu := use.String(n, time.Duration(p.last.Load()-start))
+	cpu := use.cost(n)
 	stopProfile()
 	last := p.last.Load()
 	f := &e2eFigures{
 		ingest:     float64(len(items)) / time.Duration(lastReturn-start).Seconds(),
 		deliveries: float64(n) / time.Duration(last-start).Seconds(),
+		cpu:        cpu,
 	}
 	lat := make([]int64, n)
 	for i := range lat {
@@ -397,16 +404,16 @@ func (b *bench) endToEnd(ctx context.Context) (*e2eFigures, error) {
 	f.p99 = time.Duration(lat[(len(lat)-1)*99/100])
 	commits, _ := b.commits(ws0)
 	b.progress("end to end: %.0f closes/s, %.0f deliveries/s, latency p50 %s p99 %s; %s%s",
-		f.ingest, f.deliveries, f.p50, f.p99, cpu, commits)
+		f.ingest, f.deliveries, f.p50, f.p99, cpu.String(time.Duration(last-start)), commits)
 	return f, nil
 }
 
 // drain accepts N events with delivery paused, then times their delivery.
-func (b *bench) drain(ctx context.Context) (float64, error) {
+func (b *bench) drain(ctx context.Context) (*drainFigures, error) {
 	n := b.o.Events
 	items, err := b.createConversations(ctx, n)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	p := phaseIndex(items, n)
 	b.recv.phase.Store(p)
@@ -415,15 +422,15 @@ func (b *bench) drain(ctx context.Context) (float64, error) {
 	b.progress("drain: accepting %d events with delivery paused", len(items))
 	if err := b.closeAll(ctx, items, 0, make([]int64, n)); err != nil {
 		b.srv.Delivery.Resume()
-		return 0, err
+		return nil, err
 	}
 	if got := p.count.Load(); got > 0 {
-		return 0, fmt.Errorf("%d events arrived while delivery was paused", got)
+		return nil, fmt.Errorf("%d events arrived while delivery was paused", got)
 	}
 	b.progress("drain: resuming delivery")
 	stopProfile, err := b.profile("drain")
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer stopProfile()
 	start := int64(time.Since(b.base))
@@ -431,13 +438,13 @@ func (b *bench) drain(ctx context.Context) (float64, error) {
 	_, ws0 := b.commits(sqlite.Stats{})
 	b.srv.Delivery.Resume()
 	if err := b.wait(ctx, "drain", p, nil, nil); err != nil {
-		return 0, err
+		return nil, err
 	}
 	elapsed := time.Duration(p.last.Load() - start)
-	cpu := use.String(n, elapsed)
+	f := &drainFigures{cpu: use.cost(n)}
 	stopProfile()
-	rate := float64(n) / elapsed.Seconds()
+	f.rate = float64(n) / elapsed.Seconds()
 	commits, _ := b.commits(ws0)
-	b.progress("drain: %.0f deliveries/s; %s%s", rate, cpu, commits)
-	return rate, nil
+	b.progress("drain: %.0f deliveries/s; %s%s", f.rate, f.cpu.String(elapsed), commits)
+	return f, nil
 }

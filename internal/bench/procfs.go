@@ -35,9 +35,8 @@ func machineBusy() time.Duration {
 	return time.Duration(busy) * 10 * time.Millisecond // USER_HZ is 100 on Linux
 }
 
-// cpuUsage describes the CPU a phase used: this process's, the worker
-// processes', the local PostgreSQL server's, per event, and other
-// processes'.
+// cpuUsage holds the CPU counters at the start of a phase: this process's,
+// the worker processes', the local PostgreSQL server's and the machine's.
 type cpuUsage struct {
 	w                      *workers // nil with workers in process
 	self, workers, pg, all time.Duration
@@ -54,24 +53,57 @@ func (b *bench) startUsage() cpuUsage {
 	return u
 }
 
-func (u cpuUsage) String(events int, elapsed time.Duration) string {
-	self, all := cpuTime()-u.self, machineBusy()-u.all
-	per := func(d time.Duration) time.Duration { return (d / time.Duration(events)).Round(100 * time.Nanosecond) }
-	cores := func(d time.Duration) float64 { return d.Seconds() / elapsed.Seconds() }
-	s := fmt.Sprintf("CPU %s per event (%.2f cores)", per(self), cores(self))
-	known := self
+// cpuCost is the CPU a phase of events used, in total: this process's, the
+// worker processes' (0 without), the local PostgreSQL server's (0 on SQLite
+// or when the server is not on this machine) and the machine's other
+// processes'. Its per-event figures feed both the phase's progress line and
+// the Result.
+type cpuCost struct {
+	events                         int
+	withWorkers, withPostgres      bool
+	self, workers, postgres, other time.Duration
+}
+
+// cost reads the CPU used since u was taken by a phase of events.
+func (u cpuUsage) cost(events int) cpuCost {
+	c := cpuCost{events: events, self: cpuTime() - u.self}
+	known := c.self
 	if u.w != nil {
-		workers := u.w.cpu() - u.workers
-		known += workers
-		s += fmt.Sprintf(", worker processes %s per event (%.2f cores)", per(workers), cores(workers))
+		c.withWorkers = true
+		c.workers = u.w.cpu() - u.workers
+		known += c.workers
 	}
 	if u.pg > 0 {
-		pg := max(0, postgresCPU()-u.pg)
-		known += pg
-		s += fmt.Sprintf(", postgres %s per event (%.2f cores)", per(pg), cores(pg))
+		c.withPostgres = true
+		c.postgres = max(0, postgresCPU()-u.pg)
+		known += c.postgres
 	}
-	other := max(0, all-known)
-	return s + fmt.Sprintf("; other processes %.2f cores", cores(other))
+	c.other = max(0, machineBusy()-u.all-known)
+	return c
+}
+
+// per is d per event, rounded to 0.1 µs.
+func (c cpuCost) per(d time.Duration) time.Duration {
+	return (d / time.Duration(c.events)).Round(100 * time.Nanosecond)
+}
+
+// perMicros is d per event in microseconds (one decimal), the Result's unit.
+func (c cpuCost) perMicros(d time.Duration) float64 {
+	return float64(c.per(d)) / float64(time.Microsecond)
+}
+
+// String is the progress line's account of the cost of a phase that
+// lasted elapsed.
+func (c cpuCost) String(elapsed time.Duration) string {
+	cores := func(d time.Duration) float64 { return d.Seconds() / elapsed.Seconds() }
+	s := fmt.Sprintf("CPU %s per event (%.2f cores)", c.per(c.self), cores(c.self))
+	if c.withWorkers {
+		s += fmt.Sprintf(", worker processes %s per event (%.2f cores)", c.per(c.workers), cores(c.workers))
+	}
+	if c.withPostgres {
+		s += fmt.Sprintf(", postgres %s per event (%.2f cores)", c.per(c.postgres), cores(c.postgres))
+	}
+	return s + fmt.Sprintf("; other processes %.2f cores", cores(c.other))
 }
 
 // cpuTime is the process's CPU time so far (user and system).
