@@ -3,7 +3,9 @@
 // it returns. Workers of any number of processes claim due deliveries with
 // FOR UPDATE SKIP LOCKED under a lease (a crashed process's claims come back
 // when the lease runs out), and LISTEN/NOTIFY wakes them when deliveries are
-// stored; a short poll is the fallback.
+// stored; a short poll is the fallback. The deliveries by status, for the
+// metrics, are totals plus deltas that triggers append and each store folds
+// every second (counts.go).
 package postgres
 
 import (
@@ -61,7 +63,8 @@ var dialect = &sqlstore.Dialect{
 			JOIN pg_class p ON p.oid = k.confrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE k.contype = 'f' AND n.nspname = current_schema()`,
 	},
-	BatchByValues: true,
+	BatchByValues:     true,
+	DeliveryCountsSQL: deliveryCountsSQL,
 	DeliveryCreated: func(ctx context.Context, q sqlstore.Querier) error {
 		// Sent at commit, to every listening process.
 		_, err := q.ExecContext(ctx, "SELECT pg_notify('"+channel+"', '')")
@@ -79,6 +82,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Keyring seals webhook secrets at rest (nil: stored as they are).
 	Keyring *sqlstore.Keyring
+	// FoldCountsEvery is how often the store folds the delivery count
+	// deltas into their totals (postgres/counts.go; default 1s). Negative:
+	// never by itself, only when FoldDeliveryCounts is called (tests).
+	FoldCountsEvery time.Duration
 }
 
 // Store is the PostgreSQL implementation of agenthooks.Store.
@@ -108,7 +115,8 @@ func ParseConfig(databaseURL string) (*pgx.ConnConfig, error) {
 }
 
 // Open connects, applies migrations (serialised across processes by an
-// advisory lock) and starts listening for wake-ups.
+// advisory lock), starts listening for wake-ups and folding the delivery
+// count deltas.
 func Open(ctx context.Context, databaseURL string, o Options) (*Store, error) {
 	cfg, err := ParseConfig(databaseURL)
 	if err != nil {
@@ -122,6 +130,9 @@ func Open(ctx context.Context, databaseURL string, o Options) (*Store, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.FoldCountsEvery == 0 {
+		o.FoldCountsEvery = defaultFoldEvery
 	}
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(o.MaxConns)
@@ -139,6 +150,10 @@ func Open(ctx context.Context, databaseURL string, o Options) (*Store, error) {
 	s := &Store{db: db, cfg: cfg, now: o.Now, keys: o.Keyring, wake: make(chan struct{}, 1), log: o.Logger, cancel: cancel}
 	s.wg.Add(1)
 	go s.listen(lctx)
+	if o.FoldCountsEvery > 0 {
+		s.wg.Add(1)
+		go s.foldLoop(lctx, o.FoldCountsEvery)
+	}
 	return s, nil
 }
 
@@ -306,7 +321,7 @@ func (s *Store) run(ctx context.Context, fn func(agenthooks.Tx) error, mode int)
 	return nil
 }
 
-// Close stops the listener and closes the pool.
+// Close stops the listener and the folds and closes the pool.
 func (s *Store) Close() error {
 	s.cancel()
 	s.wg.Wait()

@@ -24,15 +24,23 @@ func (tx *Tx) Heartbeat(process, role string, at time.Time) error {
 	return nil
 }
 
-// QueueStats reads the delivery counters (maintained by triggers, see the
-// migration 007_operations.sql of each engine) and the first due pending
-// delivery of an enabled webhook through the deliveries_due index: the walk
-// skips only the overdue deliveries of disabled webhooks, which wait with no
-// time limit and are no backlog.
+// deliveryCounts is Dialect.DeliveryCountsSQL's default: the sums of the
+// counter rows.
+const deliveryCounts = "SELECT COALESCE(SUM(pending), 0), COALESCE(SUM(succeeded), 0), COALESCE(SUM(failed), 0) FROM delivery_counts"
+
+// QueueStats reads the delivery counters (Dialect.DeliveryCountsSQL; kept by
+// the SQLite writer, sqlite/counts.go, and by PostgreSQL's triggers,
+// postgres/counts.go) and the first due pending delivery of an enabled
+// webhook through the deliveries_due index: the walk skips only the overdue
+// deliveries of disabled webhooks, which wait with no time limit and are no
+// backlog.
 func (tx *Tx) QueueStats(now time.Time) (*agenthooks.QueueStats, error) {
+	counts := tx.d.DeliveryCountsSQL
+	if counts == "" {
+		counts = deliveryCounts
+	}
 	var pending, succeeded, failed int64
-	if err := tx.queryRow("SELECT COALESCE(SUM(pending), 0), COALESCE(SUM(succeeded), 0), COALESCE(SUM(failed), 0) FROM delivery_counts").
-		Scan(&pending, &succeeded, &failed); err != nil {
+	if err := tx.queryRow(counts).Scan(&pending, &succeeded, &failed); err != nil {
 		return nil, fmt.Errorf("queue stats: %w", err)
 	}
 	st := &agenthooks.QueueStats{Deliveries: map[string]int64{

@@ -53,6 +53,12 @@ type Dialect struct {
 	// the engine overwrites the space the old values free (SQLite: PRAGMA
 	// secure_delete; PostgreSQL leaves old tuples to VACUUM).
 	SecureDelete string
+	// DeliveryCountsSQL is the one statement that reads the deliveries by
+	// status (pending, succeeded, failed) for QueueStats, without counting
+	// the deliveries. Empty: the sums of delivery_counts (SQLite, whose
+	// writer adds to the row as it commits). PostgreSQL adds the deltas not
+	// yet folded into delivery_counts (postgres/counts.go).
+	DeliveryCountsSQL string
 	// DeliveryCreated runs after a delivery insert in a write transaction
 	// (PostgreSQL: pg_notify, sent at commit). May be nil.
 	DeliveryCreated func(ctx context.Context, q Querier) error

@@ -1,16 +1,62 @@
 package storetest
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/agenthooks/agenthooks"
 )
 
+// countFolder is a store whose delivery counters take deltas that a fold
+// moves into their totals, now and then by itself (PostgreSQL,
+// postgres/counts.go). The suite also folds when it checks the counters:
+// they must equal a count before a fold and after it.
+type countFolder interface {
+	FoldDeliveryCounts(ctx context.Context) (int64, error)
+}
+
+// checkCounts fails t unless the store's counters (QueueStats) equal a count
+// of the deliveries, read in one transaction, and, for a countFolder, again
+// after a fold. It returns the first reading.
+func (b *testBundle) checkCounts(t testing.TB, step string) *agenthooks.QueueStats {
+	t.Helper()
+	read := func(step string) *agenthooks.QueueStats {
+		t.Helper()
+		var st *agenthooks.QueueStats
+		var counts map[string]int
+		b.read(t, func(tx agenthooks.Tx) error {
+			var err error
+			if st, err = tx.QueueStats(b.clock.Now()); err != nil {
+				return err
+			}
+			counts, err = tx.CountDeliveries()
+			return err
+		})
+		for _, s := range []string{agenthooks.DeliveryPending, agenthooks.DeliverySucceeded, agenthooks.DeliveryFailed} {
+			if st.Deliveries[s] != int64(counts[s]) {
+				t.Errorf("%s: QueueStats %s = %d, want %d (the count)", step, s, st.Deliveries[s], counts[s])
+			}
+		}
+		return st
+	}
+	st := read(step)
+	if f, ok := b.store.(countFolder); ok {
+		if _, err := f.FoldDeliveryCounts(t.Context()); err != nil {
+			t.Fatalf("%s: FoldDeliveryCounts: %v", step, err)
+		}
+		read(step + ", after a fold")
+	}
+	return st
+}
+
 // exerciseOps checks the operations of readiness and metrics: a heartbeat is
 // a write that can be repeated, and the delivery counters the store maintains
-// always equal a count of the deliveries, whatever statement changed them.
+// always equal a count of the deliveries, whatever statement changed them,
+// however many wrote at once.
 func exerciseOps(t *testing.T, setup setupFunc) {
 	t.Run("Heartbeat", func(t *testing.T) {
 		t.Parallel()
@@ -25,25 +71,7 @@ func exerciseOps(t *testing.T, setup setupFunc) {
 		t.Parallel()
 		b := setup(t)
 		now := b.clock.Now()
-		stats := func(t *testing.T, step string) *agenthooks.QueueStats {
-			t.Helper()
-			var st *agenthooks.QueueStats
-			var counts map[string]int
-			b.read(t, func(tx agenthooks.Tx) error {
-				var err error
-				if st, err = tx.QueueStats(b.clock.Now()); err != nil {
-					return err
-				}
-				counts, err = tx.CountDeliveries()
-				return err
-			})
-			for _, s := range []string{agenthooks.DeliveryPending, agenthooks.DeliverySucceeded, agenthooks.DeliveryFailed} {
-				if st.Deliveries[s] != int64(counts[s]) {
-					t.Errorf("%s: QueueStats %s = %d, want %d (the count)", step, s, st.Deliveries[s], counts[s])
-				}
-			}
-			return st
-		}
+		stats := b.checkCounts
 		if st := stats(t, "empty"); !st.OldestDue.IsZero() {
 			t.Errorf("empty store: OldestDue = %v, want zero", st.OldestDue)
 		}
@@ -105,4 +133,116 @@ func exerciseOps(t *testing.T, setup setupFunc) {
 			t.Errorf("after the sweep: %d pending, want 1 (the disabled webhook's)", st.Deliveries[agenthooks.DeliveryPending])
 		}
 	})
+
+	// Writers store, claim, complete and fail deliveries at once while
+	// readers read the counters and, on an engine that folds, folders fold
+	// (as the stores of several processes do): no change is lost or
+	// counted twice.
+	t.Run("QueueStatsConcurrent", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		const writers, rounds = 8, 12
+		now := b.clock.Now()
+		w := b.webhook(t, b.acct)
+		done := make(chan struct{})
+		var bg sync.WaitGroup // readers and folders, until the writers are done
+		loop := func(what string, fn func() error) {
+			bg.Add(1)
+			go func() {
+				defer bg.Done()
+				for {
+					select {
+					case <-done:
+						return
+					default:
+					}
+					if err := fn(); err != nil {
+						t.Errorf("%s: %v", what, err)
+						return
+					}
+				}
+			}()
+		}
+		loop("QueueStats", func() error {
+			return b.store.Read(t.Context(), func(tx agenthooks.Tx) error { _, err := tx.QueueStats(now); return err })
+		})
+		if f, ok := b.store.(countFolder); ok {
+			for range 2 {
+				loop("FoldDeliveryCounts", func() error { _, err := f.FoldDeliveryCounts(t.Context()); return err })
+			}
+		}
+
+		var wg sync.WaitGroup
+		for g := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for r := range rounds {
+					if err := b.concurrentRound(t.Context(), w, now, g, r); err != nil {
+						t.Errorf("writer %d, round %d: %v", g, r, err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(done)
+		bg.Wait()
+		st := b.checkCounts(t, "after concurrent writers")
+		if total := st.Deliveries[agenthooks.DeliveryPending] + st.Deliveries[agenthooks.DeliverySucceeded] + st.Deliveries[agenthooks.DeliveryFailed]; total != 2*writers*rounds {
+			t.Errorf("%d deliveries counted, want %d", total, 2*writers*rounds)
+		}
+	})
+}
+
+// concurrentRound is round r of writer g of QueueStatsConcurrent: two
+// deliveries stored in one transaction, as a close stores its event's, then
+// a claim of a few due ones and their outcomes (succeeded or failed, by
+// round); every fourth round of writer 0 fails the webhook's pending
+// deliveries in one statement.
+func (b *testBundle) concurrentRound(ctx context.Context, w *agenthooks.Webhook, now time.Time, g, r int) error {
+	err := b.store.Write(ctx, func(tx agenthooks.Tx) error {
+		for range 2 {
+			e := b.newEvent(&agenthooks.Account{ID: w.AccountID}, agenthooks.EventConversationClosed)
+			if err := tx.CreateEvent(e); err != nil {
+				return err
+			}
+			if err := tx.CreateDelivery(b.newDelivery(w, e, now.Add(-time.Minute))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	var jobs []*agenthooks.Job
+	if err := b.store.WriteRelaxed(ctx, func(tx agenthooks.Tx) error {
+		var err error
+		jobs, err = tx.ClaimDeliveries(3, now.Add(time.Hour))
+		return err
+	}); err != nil {
+		return fmt.Errorf("claim: %w", err)
+	}
+	status := agenthooks.DeliverySucceeded
+	if r%3 == 2 {
+		status = agenthooks.DeliveryFailed
+	}
+	if err := b.store.WriteRelaxed(ctx, func(tx agenthooks.Tx) error {
+		for _, j := range jobs {
+			if err := tx.CompleteDelivery(&agenthooks.Outcome{DeliveryID: j.Delivery.ID, Lease: j.Lease, Status: status,
+				Attempt: b.newAttempt(&j.Delivery, 200, "")}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("complete: %w", err)
+	}
+	if g == 0 && r%4 == 3 {
+		if err := b.store.Write(ctx, func(tx agenthooks.Tx) error { _, err := tx.FailPendingDeliveries(w.ID, "gone"); return err }); err != nil {
+			return fmt.Errorf("fail pending: %w", err)
+		}
+	}
+	return nil
 }
