@@ -34,6 +34,9 @@ type slots struct {
 	reserved int
 	stopping bool
 	gate     *gate
+	// leasedAt is the last hand-off's reservation (reserveOne): while they
+	// go on, claims leave a share of the workers to them.
+	leasedAt time.Time
 	wg       sync.WaitGroup
 }
 
@@ -59,7 +62,13 @@ func (s *slots) reserve(now time.Time, limit int) claimSize {
 		return claimSize{}
 	}
 	n, allowance := s.gate.capacity(now)
-	c := claimSize{n: max(0, min(s.workers-s.busy-s.reserved, s.batch, limit, n-s.reserved)), allowance: allowance}
+	free := s.workers - s.busy - s.reserved
+	if now.Sub(s.leasedAt) < handoffActive {
+		// Fresh deliveries are being handed over: leave them workers
+		// while this claim's transaction runs (reserveOne).
+		free -= s.workers / handoffShare
+	}
+	c := claimSize{n: max(0, min(free, s.batch, limit, n-s.reserved)), allowance: allowance}
 	if allowance {
 		c.room = n - 2*s.gate.maxFlight - s.reserved
 	}
@@ -73,12 +82,23 @@ func (s *slots) reserve(now time.Time, limit int) claimSize {
 func (s *slots) reserveOne(webhookID string, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.leasedAt = now
 	if s.stopping || s.workers-s.busy-s.reserved < 1 || !s.gate.room(webhookID, now) {
 		return false
 	}
 	s.reserved++
 	return true
 }
+
+// While hand-offs happen (one within handoffActive), a claim leaves
+// 1/handoffShare of the workers free: a claim reserves every free worker
+// for its transaction's length, and a fresh delivery that finds none free
+// is stored due, which wakes the dispatcher, whose claim reserves them
+// all again.
+const (
+	handoffActive = time.Second
+	handoffShare  = 8
+)
 
 // cancel gives back the reservation of a claim that took nothing.
 func (s *slots) cancel(c claimSize) {
