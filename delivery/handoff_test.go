@@ -15,6 +15,16 @@ import (
 	"github.com/agenthooks/agenthooks/service"
 )
 
+// countedFixture is a fixture whose endpoint answers 200 and counts the
+// requests it got.
+func countedFixture(t *testing.T, e testdb.Engine) (*fixture, *atomic.Int64) {
+	t.Helper()
+	arrived := new(atomic.Int64)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { arrived.Add(1) }))
+	t.Cleanup(srv.Close)
+	return newFixture(t, e, srv.URL), arrived
+}
+
 // A delivery stored by a service whose Handoff is the pool goes to a worker
 // from the transaction that stored it: it arrives with no claim of it, and
 // the stored row is leased until the outcome is written.
@@ -23,10 +33,7 @@ func TestHandoff(t *testing.T) {
 	for _, e := range testdb.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
-			var arrived atomic.Int64
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { arrived.Add(1) }))
-			t.Cleanup(srv.Close)
-			f := newFixture(t, e, srv.URL)
+			f, arrived := countedFixture(t, e)
 			// A poll far slower than the test: a delivery that arrives in
 			// time was handed over, not claimed by a poll.
 			p := startPoolPolling(t, f, delivery.Options{}, time.Hour)
@@ -114,10 +121,7 @@ func TestHandoffRolledBack(t *testing.T) {
 	for _, e := range testdb.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
-			var arrived atomic.Int64
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { arrived.Add(1) }))
-			t.Cleanup(srv.Close)
-			f := newFixture(t, e, srv.URL)
+			f, arrived := countedFixture(t, e)
 			p := startPoolPolling(t, f, delivery.Options{Workers: 1}, time.Hour)
 			errRefused := errors.New("refused after the delivery was stored")
 			// The dispatcher's first claim may hold the one worker a moment.
