@@ -201,7 +201,7 @@ func (p *Pool) complete(batch []result, claim bool) error {
 	var c claimSize
 	maybe, gen := p.dueMaybe()
 	if claim && maybe && !p.paused.Load() {
-		c = p.slots.reserve(p.o.Now(), p.o.Batch)
+		c = p.slots.reserve(p.o.Now())
 	}
 	var jobs []*agenthooks.Job
 	err := p.o.Store.WriteRelaxed(context.Background(), func(tx agenthooks.Tx) error {

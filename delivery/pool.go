@@ -383,7 +383,7 @@ func (p *Pool) claimedAll(gen int64) { p.dueSeen.Store(gen) }
 // batch, in which case more may be due at once.
 func (p *Pool) claim() (bool, error) {
 	_, gen := p.dueMaybe()
-	c := p.slots.reserve(p.o.Now(), p.o.Batch)
+	c := p.slots.reserve(p.o.Now())
 	if c.n == 0 {
 		return false, nil
 	}

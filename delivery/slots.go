@@ -34,8 +34,8 @@ type slots struct {
 	reserved int
 	stopping bool
 	gate     *gate
-	// leasedAt is the last hand-off's reservation (reserveOne): while they
-	// go on, claims leave a share of the workers to them.
+	// leasedAt is when reserveOne was last asked for a worker: while
+	// hand-offs go on, claims leave a share of the workers to them.
 	leasedAt time.Time
 	wg       sync.WaitGroup
 }
@@ -50,12 +50,11 @@ type claimSize struct {
 }
 
 // reserve sizes a claim and reserves its workers: as many deliveries as
-// there are free workers not reserved by other claims, up to the batch and
-// to limit, and
+// there are free workers not reserved by other claims, up to the batch, and
 // no more than the webhooks can take (a claim beyond their in-flight caps
 // and parks would only hand deliveries back); none once stopping. The claim
 // then runs its transaction and ends with settle, or cancel if it failed.
-func (s *slots) reserve(now time.Time, limit int) claimSize {
+func (s *slots) reserve(now time.Time) claimSize {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopping {
@@ -68,7 +67,7 @@ func (s *slots) reserve(now time.Time, limit int) claimSize {
 		// while this claim's transaction runs (reserveOne).
 		free -= s.workers / handoffShare
 	}
-	c := claimSize{n: max(0, min(free, s.batch, limit, n-s.reserved)), allowance: allowance}
+	c := claimSize{n: max(0, min(free, s.batch, n-s.reserved)), allowance: allowance}
 	if allowance {
 		c.room = n - 2*s.gate.maxFlight - s.reserved
 	}

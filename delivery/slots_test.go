@@ -15,7 +15,7 @@ func TestSlotsLeaveWorkersToTheHandoff(t *testing.T) {
 	}
 
 	s := newSlots()
-	if c := s.reserve(now, 256); c.n != 64 {
+	if c := s.reserve(now); c.n != 64 {
 		t.Errorf("a claim with no hand-off under way reserved %d of 64 free workers, want 64", c.n)
 	}
 	if s.reserveOne("w", now) {
@@ -26,7 +26,7 @@ func TestSlotsLeaveWorkersToTheHandoff(t *testing.T) {
 	if !s.reserveOne("w", now) {
 		t.Fatal("reserveOne on idle slots failed")
 	}
-	c := s.reserve(now.Add(10*time.Millisecond), 256)
+	c := s.reserve(now.Add(10 * time.Millisecond))
 	if want := 64 - 1 - 64/handoffShare; c.n != want {
 		t.Errorf("a claim while hand-offs go on reserved %d workers, want %d (leaving %d)", c.n, want, 64/handoffShare)
 	}
@@ -37,7 +37,7 @@ func TestSlotsLeaveWorkersToTheHandoff(t *testing.T) {
 	}
 	s.cancel(c)
 	// Nine hand-offs still hold their workers; the rest is the claim's.
-	if c := s.reserve(now.Add(10*time.Millisecond+handoffActive), 256); c.n != 64-1-64/handoffShare {
+	if c := s.reserve(now.Add(10*time.Millisecond + handoffActive)); c.n != 64-1-64/handoffShare {
 		t.Errorf("a claim once hand-offs stopped reserved %d, want every free worker (%d)", c.n, 64-1-64/handoffShare)
 	}
 }
