@@ -86,18 +86,7 @@ func exerciseHandoff(t *testing.T, setup setupFunc) {
 		t.Parallel()
 		b := setup(t)
 		w := b.webhook(t, b.acct)
-		e := b.newEvent(b.acct, agenthooks.EventConversationClosed)
-		d := b.newDelivery(w, e, b.clock.Now())
-		until := b.clock.Now().Add(15 * time.Second)
-		var lease int64
-		b.write(t, func(tx agenthooks.Tx) error {
-			if err := tx.CreateEvent(e); err != nil {
-				return err
-			}
-			var err error
-			lease, err = tx.CreateLeasedDelivery(d, until)
-			return err
-		})
+		_, d, lease := b.leased(t, w, b.clock.Now().Add(15*time.Second))
 		// Leased: no claim takes it while the lease holds.
 		if jobs := b.claim(t, 10, b.clock.Now().Add(time.Minute)); len(jobs) != 0 {
 			t.Fatalf("claimed %d deliveries while the leased one's lease holds, want 0", len(jobs))
@@ -105,31 +94,15 @@ func exerciseHandoff(t *testing.T, setup setupFunc) {
 		// Its outcome under the returned lease is recorded.
 		b.complete(t, &agenthooks.Outcome{DeliveryID: d.ID, Lease: lease, Status: agenthooks.DeliverySucceeded,
 			Attempt: b.newAttempt(d, 200, "")})
-		b.read(t, func(tx agenthooks.Tx) error {
-			got, err := tx.FindDelivery(b.acct.ID, d.ID)
-			if err != nil {
-				return err
-			}
-			if got.Status != agenthooks.DeliverySucceeded || got.AttemptCount != 1 {
-				t.Errorf("leased delivery after its outcome: status %s, %d attempts; want succeeded, 1", got.Status, got.AttemptCount)
-			}
-			return nil
-		})
+		got := b.storedDelivery(t, d)
+		if got.Status != agenthooks.DeliverySucceeded || got.AttemptCount != 1 {
+			t.Errorf("leased delivery after its outcome: status %s, %d attempts; want succeeded, 1", got.Status, got.AttemptCount)
+		}
 
 		// A leased delivery whose worker never reports comes due when its
 		// lease runs out, and is claimed under a new lease; the old lease's
 		// outcome then changes nothing.
-		e2 := b.newEvent(b.acct, agenthooks.EventConversationClosed)
-		d2 := b.newDelivery(w, e2, b.clock.Now())
-		var lease2 int64
-		b.write(t, func(tx agenthooks.Tx) error {
-			if err := tx.CreateEvent(e2); err != nil {
-				return err
-			}
-			var err error
-			lease2, err = tx.CreateLeasedDelivery(d2, b.clock.Now().Add(15*time.Second))
-			return err
-		})
+		e2, d2, lease2 := b.leased(t, w, b.clock.Now().Add(15*time.Second))
 		b.clock.Add(16 * time.Second)
 		jobs := b.claim(t, 10, b.clock.Now().Add(time.Minute))
 		if len(jobs) != 1 || jobs[0].Delivery.ID != d2.ID || jobs[0].Lease == lease2 {
@@ -140,15 +113,39 @@ func exerciseHandoff(t *testing.T, setup setupFunc) {
 		}
 		b.complete(t, &agenthooks.Outcome{DeliveryID: d2.ID, Lease: lease2, Status: agenthooks.DeliveryFailed,
 			Attempt: b.newAttempt(d2, 500, "")})
-		b.read(t, func(tx agenthooks.Tx) error {
-			got, err := tx.FindDelivery(b.acct.ID, d2.ID)
-			if err != nil {
-				return err
-			}
-			if got.Status != agenthooks.DeliveryPending || got.AttemptCount != 0 {
-				t.Errorf("a stale lease's outcome was recorded: status %s, %d attempts", got.Status, got.AttemptCount)
-			}
-			return nil
-		})
+		got = b.storedDelivery(t, d2)
+		if got.Status != agenthooks.DeliveryPending || got.AttemptCount != 0 {
+			t.Errorf("a stale lease's outcome was recorded: status %s, %d attempts", got.Status, got.AttemptCount)
+		}
 	})
+}
+
+// leased stores an event and its delivery to w, leased until until, and
+// returns them with the lease number.
+func (b *testBundle) leased(t testing.TB, w *agenthooks.Webhook, until time.Time) (*agenthooks.Event, *agenthooks.Delivery, int64) {
+	t.Helper()
+	e := b.newEvent(b.acct, agenthooks.EventConversationClosed)
+	d := b.newDelivery(w, e, b.clock.Now())
+	var lease int64
+	b.write(t, func(tx agenthooks.Tx) error {
+		if err := tx.CreateEvent(e); err != nil {
+			return err
+		}
+		var err error
+		lease, err = tx.CreateLeasedDelivery(d, until)
+		return err
+	})
+	return e, d, lease
+}
+
+// stored reads the account's delivery d as stored now.
+func (b *testBundle) storedDelivery(t testing.TB, d *agenthooks.Delivery) *agenthooks.Delivery {
+	t.Helper()
+	var got *agenthooks.Delivery
+	b.read(t, func(tx agenthooks.Tx) error {
+		var err error
+		got, err = tx.FindDelivery(b.acct.ID, d.ID)
+		return err
+	})
+	return got
 }
