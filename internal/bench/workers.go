@@ -225,35 +225,47 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // procCPU is process pid's CPU time so far (user and system, from
 // /proc/PID/stat; 0 where it cannot be read).
 func procCPU(pid int) time.Duration {
+	own, _ := procTimes(pid)
+	return own
+}
+
+// procTimes reads process pid's CPU time so far (user and system) and the
+// CPU time of its children that it has waited for (cutime and cstime),
+// from /proc/PID/stat; 0, 0 where it cannot be read.
+func procTimes(pid int) (own, reaped time.Duration) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	// The command name, in parentheses, may hold spaces: fields count
 	// from after its closing parenthesis (state is field 3, utime 14,
-	// stime 15).
+	// stime 15, cutime 16, cstime 17).
 	i := strings.LastIndexByte(string(b), ')')
 	if i < 0 {
-		return 0
+		return 0, 0
 	}
 	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0
+	if len(f) < 15 {
+		return 0, 0
 	}
-	var ticks int64
-	for _, v := range f[11:13] {
+	var ticks [4]int64
+	for j, v := range f[11:15] {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return 0
+			return 0, 0
 		}
-		ticks += n
+		ticks[j] = n
 	}
-	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	return time.Duration(ticks[0]+ticks[1]) * tick, time.Duration(ticks[2]+ticks[3]) * tick
 }
 
 // postgresCPU is the CPU time so far of the processes named postgres that
 // this user can read (the database server's, when it runs on this machine;
-// 0 otherwise).
+// 0 otherwise), with the time of the children they have reaped: a backend
+// that exits (a connection closed, by this bench or by anyone else using
+// the server) moves its time into the postmaster's, so the sum never drops
+// while a phase runs.
 func postgresCPU() time.Duration {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
@@ -269,7 +281,8 @@ func postgresCPU() time.Duration {
 		if err != nil || strings.TrimSpace(string(comm)) != "postgres" {
 			continue
 		}
-		sum += procCPU(pid)
+		own, reaped := procTimes(pid)
+		sum += own + reaped
 	}
 	return sum
 }
