@@ -18,7 +18,13 @@ const renewChunk = 256
 // says BatchByValues, else one per claim.
 // A claim holds while the delivery is claimed under the same lease number:
 // a claim superseded by a retry, a failure or another worker's claim after
-// expiry is left alone.
+// expiry is left alone. The batched statement passes over deliveries that
+// another transaction is changing (Dialect.SkipLocked): those are having
+// their outcome written, which ends the claim, and should that transaction
+// roll back, the next renewal (a third of a lease later) takes them. It
+// never waits for a completion writer: waiting for one while holding other
+// claims' rows, which that writer's batch may name too, deadlocked them on
+// PostgreSQL (docs/benchmarks.md, "The drain's slow runs").
 func (tx *Tx) RenewLeases(claims []agenthooks.Claim, leaseUntil time.Time) (int, error) {
 	total := 0
 	if !tx.d.BatchByValues {
@@ -43,8 +49,8 @@ func (tx *Tx) RenewLeases(claims []agenthooks.Claim, leaseUntil time.Time) (int,
 		for _, c := range claims[:n] {
 			args = append(args, c.DeliveryID, c.Lease)
 		}
-		res, err := tx.exec("UPDATE deliveries SET next_attempt_at = ?, updated_at = ? WHERE claimed = 1 AND status = 'pending' AND (id, lease) IN (VALUES "+
-			strings.TrimSuffix(strings.Repeat("(CAST(? AS TEXT), CAST(? AS BIGINT)),", n), ",")+")", args...)
+		res, err := tx.exec("UPDATE deliveries SET next_attempt_at = ?, updated_at = ? WHERE id IN (SELECT id FROM deliveries WHERE claimed = 1 AND status = 'pending' AND (id, lease) IN (VALUES "+
+			strings.TrimSuffix(strings.Repeat("(CAST(? AS TEXT), CAST(? AS BIGINT)),", n), ",")+")"+tx.d.SkipLocked+")", args...)
 		if err != nil {
 			return total, fmt.Errorf("renew leases: %w", err)
 		}

@@ -34,6 +34,12 @@ type Dialect struct {
 	// LockSuffix is appended to finders used to modify a row in a write
 	// transaction (" FOR UPDATE" on PostgreSQL; SQLite has one writer).
 	LockSuffix string
+	// SkipLocked is appended to a subquery that chooses rows to change
+	// where rows another transaction is changing may be passed over
+	// (" FOR UPDATE SKIP LOCKED" on PostgreSQL; SQLite has one writer).
+	// A statement that takes its rows this way never waits for another
+	// transaction, so it can never be one side of a deadlock.
+	SkipLocked string
 	// ClaimSQL is the one statement that claims due deliveries: an UPDATE
 	// of the chosen rows RETURNING claimCols. Args: (leaseUntil, now, now,
 	// limit). PostgreSQL chooses them FOR UPDATE SKIP LOCKED, so that
