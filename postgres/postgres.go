@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -77,7 +78,8 @@ var dialect = &sqlstore.Dialect{
 type Options struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// MaxConns is the pool size (default 32).
+	// MaxConns is the pool size (default: the URL's pool_max_conns, else
+	// 32).
 	MaxConns int
 	// Logger receives listener errors (default slog.Default()).
 	Logger *slog.Logger
@@ -103,25 +105,55 @@ type Store struct {
 
 var _ agenthooks.Store = (*Store)(nil)
 
+// poolMaxConnsParam is the URL parameter that sizes a process's pool of
+// connections (pgxpool's name for it). It is ours, not a setting of the
+// server's: it is taken out of the URL before connecting.
+const poolMaxConnsParam = "pool_max_conns"
+
 // ParseConfig parses a postgres:// URL and fixes the durability settings.
+// A pool_max_conns parameter is checked and left out of the connection's
+// settings.
 func ParseConfig(databaseURL string) (*pgx.ConnConfig, error) {
+	cfg, _, err := parseURL(databaseURL)
+	return cfg, err
+}
+
+// parseURL is ParseConfig that also returns the URL's pool_max_conns (0
+// when it has none).
+func parseURL(databaseURL string) (*pgx.ConnConfig, int, error) {
 	cfg, err := pgx.ParseConfig(databaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("parse database url: %w", err)
+		return nil, 0, fmt.Errorf("parse database url: %w", err)
+	}
+	maxConns := 0
+	if v, ok := cfg.RuntimeParams[poolMaxConnsParam]; ok {
+		delete(cfg.RuntimeParams, poolMaxConnsParam)
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPoolSize {
+			return nil, 0, fmt.Errorf("parse database url: %s=%q: want a whole number from 1 to %d", poolMaxConnsParam, v, maxPoolSize)
+		}
+		maxConns = n
 	}
 	// Durable commits whatever the server's default says (docs/guarantees.md).
 	cfg.RuntimeParams["synchronous_commit"] = "on"
 	cfg.RuntimeParams["application_name"] = "agenthooks"
-	return cfg, nil
+	return cfg, maxConns, nil
 }
+
+// maxPoolSize bounds pool_max_conns (PostgreSQL's max_connections is
+// 100 by default).
+const maxPoolSize = 10_000
 
 // Open connects, applies migrations (serialised across processes by an
 // advisory lock), starts listening for wake-ups and folding the delivery
 // count deltas.
 func Open(ctx context.Context, databaseURL string, o Options) (*Store, error) {
-	cfg, err := ParseConfig(databaseURL)
+	cfg, urlMaxConns, err := parseURL(databaseURL)
 	if err != nil {
 		return nil, err
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = urlMaxConns
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -342,7 +374,7 @@ func (s *Store) Setting(ctx context.Context, name string) (string, error) {
 // CreateDatabase creates database name on the server of serverURL and returns
 // the URL of the new database. Tests and the benchmark use it.
 func CreateDatabase(ctx context.Context, serverURL, name string) (string, error) {
-	conn, err := pgx.Connect(ctx, serverURL)
+	conn, err := connect(ctx, serverURL)
 	if err != nil {
 		return "", fmt.Errorf("connect to postgres: %w", err)
 	}
@@ -358,9 +390,18 @@ func CreateDatabase(ctx context.Context, serverURL, name string) (string, error)
 	return u.String(), nil
 }
 
+// connect opens one connection on a URL as Open reads it.
+func connect(ctx context.Context, databaseURL string) (*pgx.Conn, error) {
+	cfg, err := ParseConfig(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.ConnectConfig(ctx, cfg)
+}
+
 // DropDatabase drops database name, ending its sessions first.
 func DropDatabase(ctx context.Context, serverURL, name string) error {
-	conn, err := pgx.Connect(ctx, serverURL)
+	conn, err := connect(ctx, serverURL)
 	if err != nil {
 		return fmt.Errorf("connect to postgres: %w", err)
 	}
