@@ -15,8 +15,9 @@ import (
 // passes over the deliveries whose outcome is being written and renews the
 // others. When it waited, it could hold rows that the writer's batch named
 // too, and the two deadlocked: PostgreSQL broke the cycle after its
-// deadlock_timeout (1 s), the batch was retried, and the bench's drain ran
-// at half speed (docs/benchmarks.md, "The drain's slow runs").
+// deadlock_timeout (1 s) by aborting the writer's batch, which was retried
+// (docs/benchmarks.md, "Deadlocks between lease renewals and completion
+// writers").
 func TestRenewLeasesPassesOverOutcomesBeingWritten(t *testing.T) {
 	t.Parallel()
 	clock := storetest.NewClock(base)

@@ -24,7 +24,8 @@ const renewChunk = 256
 // roll back, the next renewal (a third of a lease later) takes them. It
 // never waits for a completion writer: waiting for one while holding other
 // claims' rows, which that writer's batch may name too, deadlocked them on
-// PostgreSQL (docs/benchmarks.md, "The drain's slow runs").
+// PostgreSQL (docs/benchmarks.md, "Deadlocks between lease renewals and
+// completion writers").
 func (tx *Tx) RenewLeases(claims []agenthooks.Claim, leaseUntil time.Time) (int, error) {
 	total := 0
 	if !tx.d.BatchByValues {
