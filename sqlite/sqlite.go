@@ -40,7 +40,7 @@ func Migrations() []sqlstore.Migration {
 // process, so outcomes are completed one by one.
 var dialect = &sqlstore.Dialect{
 	ClaimSQL: `UPDATE deliveries SET claimed = 1, lease = lease + 1, next_attempt_at = ?, updated_at = ?
-		WHERE id IN (SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+		WHERE id IN (SELECT d.id FROM deliveries d
 		WHERE ` + sqlstore.ClaimWhere + ` ORDER BY d.next_attempt_at LIMIT ?)
 		RETURNING ` + sqlstore.ClaimCols,
 	SecureDelete: "PRAGMA secure_delete = ON",

@@ -45,6 +45,11 @@ type Dialect struct {
 	// limit). PostgreSQL chooses them FOR UPDATE SKIP LOCKED, so that
 	// workers of several processes never take the same delivery.
 	ClaimSQL string
+	// ClaimPlan, if set, runs in the claim's transaction before ClaimSQL
+	// (PostgreSQL: sorts off for the rest of the transaction, so that the
+	// only plan left reads the due index in order and stops at the limit,
+	// whatever the table's statistics say; postgres/claim_test.go).
+	ClaimPlan string
 	// BatchByValues writes a batch of rows (outcomes, lease renewals) with
 	// statements joined to a VALUES list of the batch (for outcomes: an
 	// UPDATE, then one INSERT of the attempts) instead of one statement per
