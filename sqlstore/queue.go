@@ -164,10 +164,10 @@ const ClaimCols = "id, account_id, event_id, webhook_id, conversation_id, status
 // (in flight or waiting for its retry), so that the conversation's events
 // arrive in order. Its one argument is now. It names deliveries d alone:
 // the webhook's rules are a subquery per delivery, which the planner
-// cannot turn into a join, so that a claim reads the due index in order
-// and stops at its limit however little the planner knows of the tables
-// (joined, PostgreSQL planned a read and a sort of every pending delivery
-// on tables not yet analysed: postgres/claim_test.go).
+// cannot turn into a join (joined, PostgreSQL planned a read and a sort of
+// every pending delivery on tables not yet analysed), and with
+// Dialect.ClaimPlan the ordered scan of the due index, which stops at the
+// limit, is the only plan left (postgres/claim_test.go).
 const ClaimWhere = `d.status = 'pending' AND d.next_attempt_at <= ? AND (SELECT w.enabled = 1
 		AND (w.ordering <> 'conversation' OR d.conversation_id = '' OR NOT EXISTS (
 			SELECT 1 FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
