@@ -71,7 +71,6 @@ var dialect = &sqlstore.Dialect{
 			JOIN pg_class p ON p.oid = k.confrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE k.contype = 'f' AND n.nspname = current_schema()`,
 	},
-	SkipLocked:        " FOR UPDATE SKIP LOCKED",
 	BatchByValues:     true,
 	DeliveryCountsSQL: deliveryCountsSQL,
 	DeliveryCreated: func(ctx context.Context, q sqlstore.Querier) error {

@@ -19,7 +19,7 @@ const renewChunk = 256
 // A claim holds while the delivery is claimed under the same lease number:
 // a claim superseded by a retry, a failure or another worker's claim after
 // expiry is left alone. The batched statement passes over deliveries that
-// another transaction is changing (Dialect.SkipLocked): those are having
+// another transaction is changing (Tx.skipLocked): those are having
 // their outcome written, which ends the claim, and should that transaction
 // roll back, the next renewal (a third of a lease later) takes them. It
 // never waits for a completion writer: waiting for one while holding other
@@ -51,7 +51,7 @@ func (tx *Tx) RenewLeases(claims []agenthooks.Claim, leaseUntil time.Time) (int,
 			args = append(args, c.DeliveryID, c.Lease)
 		}
 		res, err := tx.exec("UPDATE deliveries SET next_attempt_at = ?, updated_at = ? WHERE id IN (SELECT id FROM deliveries WHERE claimed = 1 AND status = 'pending' AND (id, lease) IN (VALUES "+
-			strings.TrimSuffix(strings.Repeat("(CAST(? AS TEXT), CAST(? AS BIGINT)),", n), ",")+")"+tx.d.SkipLocked+")", args...)
+			strings.TrimSuffix(strings.Repeat("(CAST(? AS TEXT), CAST(? AS BIGINT)),", n), ",")+")"+tx.skipLocked()+")", args...)
 		if err != nil {
 			return total, fmt.Errorf("renew leases: %w", err)
 		}

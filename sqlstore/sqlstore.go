@@ -34,12 +34,6 @@ type Dialect struct {
 	// LockSuffix is appended to finders used to modify a row in a write
 	// transaction (" FOR UPDATE" on PostgreSQL; SQLite has one writer).
 	LockSuffix string
-	// SkipLocked is appended to a subquery that chooses rows to change
-	// where rows another transaction is changing may be passed over
-	// (" FOR UPDATE SKIP LOCKED" on PostgreSQL; SQLite has one writer).
-	// A statement that takes its rows this way never waits for another
-	// transaction, so it can never be one side of a deadlock.
-	SkipLocked string
 	// ClaimSQL is the one statement that claims due deliveries: an UPDATE
 	// of the chosen rows RETURNING claimCols. Args: (leaseUntil, now, now,
 	// limit). PostgreSQL chooses them FOR UPDATE SKIP LOCKED, so that
@@ -165,6 +159,19 @@ func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
 func (tx *Tx) lock() string {
 	if tx.write {
 		return tx.d.LockSuffix
+	}
+	return ""
+}
+
+// skipLocked is appended to a subquery that chooses rows to change where
+// rows another transaction is changing may be passed over: the lock
+// suffix with SKIP LOCKED (PostgreSQL), "" where there are no row locks
+// (SQLite has one writer). A statement that takes its rows this way never
+// waits for another transaction, so it can never be one side of a
+// deadlock.
+func (tx *Tx) skipLocked() string {
+	if l := tx.lock(); l != "" {
+		return l + " SKIP LOCKED"
 	}
 	return ""
 }
