@@ -65,6 +65,10 @@ type Webhook struct {
 	FailingSince        time.Time // zero unless every delivery since then failed
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
+
+	// Destination is the broker the deliveries go to; nil for HTTP to
+	// Endpoint (destination.go).
+	Destination *Destination
 }
 
 // Subscribed reports whether the webhook receives events of type t: those

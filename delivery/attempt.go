@@ -84,7 +84,7 @@ func (p *Pool) attempt(j *agenthooks.Job) result {
 	start := p.o.Now()
 	res := result{accountID: d.AccountID, webhookID: d.WebhookID}
 	a := &agenthooks.Attempt{ID: newID(), DeliveryID: d.ID, AccountID: d.AccountID, CreatedAt: start}
-	status, retryAfter, err := p.post(j, start, a)
+	status, retryAfter, err := p.deliver(j, start, a)
 	if err != nil && p.attemptCtx.Err() != nil {
 		// Cancelled by shutdown: release without counting an attempt.
 		res.outcome = agenthooks.Outcome{DeliveryID: d.ID, Lease: j.Lease, Status: agenthooks.DeliveryPending, NextAttemptAt: p.o.Now()}
@@ -100,7 +100,7 @@ func (p *Pool) attempt(j *agenthooks.Job) result {
 	res.attempted = true
 	o := agenthooks.Outcome{DeliveryID: d.ID, Lease: j.Lease, Attempt: a}
 	switch {
-	case err == nil && status >= 200 && status < 300:
+	case err == nil && (status >= 200 && status < 300 || status == 0): // 0: a broker confirmed
 		o.Status = agenthooks.DeliverySucceeded
 		res.ok = true
 		p.delivered.Add(1)

@@ -27,7 +27,10 @@ import (
 type Options struct {
 	Store  agenthooks.Store
 	Client *http.Client
-	Policy *Policy
+	// Senders publishes to broker destinations (RabbitMQ, NATS, Redis);
+	// nil fails a broker webhook's attempts.
+	Senders Sender
+	Policy  *Policy
 	// Workers is the most attempts in flight in this process (default 512).
 	Workers int
 	// MaxInFlightPerWebhook caps attempts in flight to one webhook (default 32).

@@ -60,28 +60,29 @@ func (tx *Tx) CountAccounts() (int, error) {
 	return n, nil
 }
 
-const webhookCols = "id, account_id, name, endpoint, enabled, disabled_reason, events, ordering, headers, rate_limit, secret, previous_secret, previous_secret_until, failing_since, created_at, updated_at"
+const webhookCols = "id, account_id, name, endpoint, enabled, disabled_reason, events, ordering, headers, rate_limit, secret, previous_secret, previous_secret_until, failing_since, created_at, updated_at, destination, destination_url"
 
 // scanWebhookRow reads a webhook row as stored; tx.scanWebhook also opens
 // its secrets.
-func scanWebhookRow(s scanner) (*agenthooks.Webhook, error) {
+func scanWebhookRow(s scanner) (*agenthooks.Webhook, storedDestinationColumns, error) {
 	var w agenthooks.Webhook
+	var dest storedDestinationColumns
 	var enabled int
 	var events, headers string
 	var prevUntil, failing, created, updated int64
 	var rate *float64
 	if err := s.Scan(&w.ID, &w.AccountID, &w.Name, &w.Endpoint, &enabled, &w.DisabledReason, &events, &w.Ordering, &headers, &rate,
-		&w.Secret, &w.PreviousSecret, &prevUntil, &failing, &created, &updated); err != nil {
-		return nil, err
+		&w.Secret, &w.PreviousSecret, &prevUntil, &failing, &created, &updated, &dest.settings, &dest.sealedURL); err != nil {
+		return nil, dest, err
 	}
 	w.Enabled = enabled == 1
 	w.RateLimit = rate
 	if err := unmarshalWebhookJSON(&w, events, headers); err != nil {
-		return nil, err
+		return nil, dest, err
 	}
 	w.PreviousSecretUntil, w.FailingSince = FromMicros(prevUntil), FromMicros(failing)
 	w.CreatedAt, w.UpdatedAt = FromMicros(created), FromMicros(updated)
-	return &w, nil
+	return &w, dest, nil
 }
 
 func unmarshalWebhookJSON(w *agenthooks.Webhook, events, headers string) error {
@@ -169,9 +170,13 @@ func (tx *Tx) CreateWebhook(w *agenthooks.Webhook) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.exec("INSERT INTO webhooks ("+webhookCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	dest, destURL, err := tx.destinationColumns(w)
+	if err != nil {
+		return err
+	}
+	_, err = tx.exec("INSERT INTO webhooks ("+webhookCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		w.ID, w.AccountID, w.Name, w.Endpoint, b2i(w.Enabled), w.DisabledReason, jsonList(w.Events), w.Ordering, jsonMap(w.Headers), w.RateLimit,
-		secret, previous, Micros(w.PreviousSecretUntil), Micros(w.FailingSince), Micros(w.CreatedAt), Micros(w.UpdatedAt))
+		secret, previous, Micros(w.PreviousSecretUntil), Micros(w.FailingSince), Micros(w.CreatedAt), Micros(w.UpdatedAt), dest, destURL)
 	if err != nil {
 		return fmt.Errorf("insert webhook: %w", err)
 	}
@@ -234,10 +239,15 @@ func (tx *Tx) UpdateWebhook(w *agenthooks.Webhook) error {
 	if err != nil {
 		return err
 	}
+	dest, destURL, err := tx.destinationColumns(w)
+	if err != nil {
+		return err
+	}
 	res, err := tx.exec(`UPDATE webhooks SET name = ?, endpoint = ?, enabled = ?, disabled_reason = ?, events = ?, ordering = ?, headers = ?, rate_limit = ?,
-		secret = ?, previous_secret = ?, previous_secret_until = ?, failing_since = ?, updated_at = ? WHERE id = ? AND account_id = ?`,
+		secret = ?, previous_secret = ?, previous_secret_until = ?, failing_since = ?, updated_at = ?,
+		destination = ?, destination_url = ? WHERE id = ? AND account_id = ?`,
 		w.Name, w.Endpoint, b2i(w.Enabled), w.DisabledReason, jsonList(w.Events), w.Ordering, jsonMap(w.Headers), w.RateLimit,
-		secret, previous, Micros(w.PreviousSecretUntil), Micros(w.FailingSince), Micros(w.UpdatedAt), w.ID, w.AccountID)
+		secret, previous, Micros(w.PreviousSecretUntil), Micros(w.FailingSince), Micros(w.UpdatedAt), dest, destURL, w.ID, w.AccountID)
 	if err != nil {
 		return fmt.Errorf("update webhook: %w", err)
 	}

@@ -132,8 +132,11 @@ func (tx *Tx) WithKeyring(k *Keyring) *Tx {
 // scanWebhook reads a webhook row (webhookCols) and opens its secrets. Every
 // read of webhookCols goes through it, the claim query's included.
 func (tx *Tx) scanWebhook(s scanner) (*agenthooks.Webhook, error) {
-	w, err := scanWebhookRow(s)
+	w, dest, err := scanWebhookRow(s)
 	if err != nil {
+		return nil, err
+	}
+	if err := tx.openDestination(w, dest.settings, dest.sealedURL); err != nil {
 		return nil, err
 	}
 	if w.Secret, err = tx.keys.Open(w.ID, w.Secret); err != nil {
@@ -222,14 +225,19 @@ func (tx *Tx) ReencryptSecrets(afterID string, limit int) (int, string, error) {
 			return 0, "", fmt.Errorf("reencrypt webhook %s: %w", r.id, err)
 		}
 	}
-	return len(stale), last, nil
+	nd, err := tx.reencryptDestinationURLs(afterID, last)
+	if err != nil {
+		return 0, "", err
+	}
+	return len(stale) + nd, last, nil
 }
 
 // SecretKeyIDs returns the key ids of the sealed secrets in store, "" for
 // plain ones: the prefix "enc:v1:<8 hex digits>:" is 16 characters.
 func (tx *Tx) SecretKeyIDs() ([]string, error) {
 	rows, err := tx.query(`SELECT substr(secret, 1, 16) FROM webhooks WHERE secret <> ''
-		UNION SELECT substr(previous_secret, 1, 16) FROM webhooks WHERE previous_secret <> ''`)
+		UNION SELECT substr(previous_secret, 1, 16) FROM webhooks WHERE previous_secret <> ''
+		UNION SELECT substr(destination_url, 1, 16) FROM webhooks WHERE destination_url <> ''`)
 	if err != nil {
 		return nil, fmt.Errorf("select secret key ids: %w", err)
 	}
