@@ -31,8 +31,9 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, a acct) e
 	}
 	var in service.WebhookInput
 	in.Name, _ = b.str("name", true)
-	in.Endpoint, _ = b.str("endpoint", true)
+	in.Endpoint, _ = b.str("endpoint", !b.brokerDestination())
 	in.Endpoint = trimmed(in.Endpoint)
+	_, in.Destination = b.destination()
 	in.Enabled = b.optBool("enabled")
 	var events []string
 	if get(b, "events", false, kList, &events) {
@@ -92,6 +93,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, a acct) e
 		p.Endpoint = &e
 	}
 	p.Enabled = b.optBool("enabled")
+	p.Destination.Set, p.Destination.Value = b.destination()
 	var events []string
 	if get(b, "events", false, kList, &events) {
 		p.Events = &events

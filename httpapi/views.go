@@ -38,6 +38,8 @@ type webhookView struct {
 	CreatedAt      *string           `json:"created_at"`
 	UpdatedAt      *string           `json:"updated_at"`
 	Secret         string            `json:"secret,omitempty"`
+
+	Destination *destinationView `json:"destination"` // destination.go
 }
 
 func newWebhookView(w *agenthooks.Webhook, withSecret bool) webhookView {
@@ -54,6 +56,7 @@ func newWebhookView(w *agenthooks.Webhook, withSecret bool) webhookView {
 	if withSecret {
 		v.Secret = w.Secret
 	}
+	v.Destination = newDestinationView(w.Destination)
 	return v
 }
 

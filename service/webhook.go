@@ -29,6 +29,10 @@ type WebhookInput struct {
 	Ordering  string
 	Headers   map[string]string
 	RateLimit *float64
+
+	// Destination is a broker to deliver to instead of Endpoint; nil or
+	// type http for HTTP (destination.go).
+	Destination *agenthooks.Destination
 }
 
 // WebhookPatch updates a webhook; nil fields are left as they are.
@@ -40,6 +44,10 @@ type WebhookPatch struct {
 	Ordering  *string
 	Headers   *map[string]string
 	RateLimit Nullable[float64]
+
+	// Destination replaces the webhook's destination when set (null or
+	// type http: HTTP to the endpoint).
+	Destination Nullable[agenthooks.Destination]
 }
 
 // reservedHeaders cannot be set per webhook: the signature headers, the body's
@@ -156,7 +164,13 @@ func (s *Service) CreateWebhook(ctx context.Context, accountID string, in Webhoo
 	if err := checkName("name", in.Name); err != nil {
 		return nil, err
 	}
-	if err := s.checkEndpoint(ctx, in.Endpoint); err != nil {
+	dest, err := s.checkDestination(ctx, in.Destination)
+	if err != nil {
+		return nil, err
+	}
+	if dest.Broker() {
+		in.Endpoint = dest.RedactedURL() // what the webhook's endpoint reads (docs/destinations.md)
+	} else if err := s.checkEndpoint(ctx, in.Endpoint); err != nil {
 		return nil, err
 	}
 	if in.Events != nil {
@@ -196,7 +210,7 @@ func (s *Service) CreateWebhook(ctx context.Context, accountID string, in Webhoo
 		w := &agenthooks.Webhook{
 			ID: NewID(), AccountID: accountID, Name: strings.TrimSpace(in.Name), Endpoint: in.Endpoint, Enabled: enabled,
 			Events: normaliseEvents(in.Events), Ordering: in.Ordering, Headers: in.Headers, RateLimit: in.RateLimit,
-			Secret: secret, CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
+			Secret: secret, CreatedAt: tx.Now(), UpdatedAt: tx.Now(), Destination: dest,
 		}
 		if !enabled {
 			w.DisabledReason = agenthooks.DisabledManual
@@ -248,6 +262,13 @@ func (s *Service) UpdateWebhook(ctx context.Context, accountID, id string, p Web
 			return nil, err
 		}
 	}
+	if p.Destination.Set {
+		d, err := s.checkDestination(ctx, p.Destination.Value)
+		if err != nil {
+			return nil, err
+		}
+		p.Destination.Value = d
+	}
 	disabled := false
 	w, err := write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Webhook, error) {
 		disabled = false
@@ -260,6 +281,9 @@ func (s *Service) UpdateWebhook(ctx context.Context, accountID, id string, p Web
 		}
 		if p.Endpoint != nil {
 			w.Endpoint = *p.Endpoint
+		}
+		if err := applyDestination(w, &p); err != nil {
+			return nil, err
 		}
 		if p.Events != nil {
 			w.Events = normaliseEvents(*p.Events)

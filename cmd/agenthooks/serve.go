@@ -14,6 +14,7 @@ import (
 
 	"github.com/agenthooks/agenthooks"
 	"github.com/agenthooks/agenthooks/delivery"
+	"github.com/agenthooks/agenthooks/destination"
 	"github.com/agenthooks/agenthooks/egress"
 	"github.com/agenthooks/agenthooks/httpapi"
 	"github.com/agenthooks/agenthooks/metrics"
@@ -93,8 +94,10 @@ type app struct {
 	svc   *service.Service
 	api   *httpapi.Server
 	pool  *delivery.Pool
-	srv   *http.Server
-	ln    net.Listener
+	// senders publishes to broker destinations (destination package).
+	senders *destination.Senders
+	srv     *http.Server
+	ln      net.Listener
 
 	serveErr  chan error
 	sweepStop chan struct{}
@@ -207,9 +210,11 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 			MaxIdleConnsPerHost: max(cfg.Workers, 64),
 			UserAgent:           "agenthooks/" + version(),
 		})
+		a.senders = destination.New(destination.Options{Policy: policy, Timeout: cfg.DeliveryTimeout, Log: log})
 		a.pool = delivery.New(delivery.Options{
 			Store:                 store,
 			Client:                client,
+			Senders:               a.senders,
 			Policy:                &delivery.Policy{Schedule: cfg.RetrySchedule, Jitter: 0.2, RetryAfterMax: cfg.RetryAfterMax},
 			Workers:               cfg.Workers,
 			MaxInFlightPerWebhook: cfg.WebhookMaxInFlight,
@@ -332,6 +337,9 @@ func (a *app) stop() {
 			a.log.Warn("delivery workers stopped with attempts cut short; they will be retried", slog.Any("error", err))
 		}
 		cancel()
+		if err := a.senders.Close(); err != nil {
+			a.log.Warn("close broker connections", slog.Any("error", err))
+		}
 	}
 	close(a.sweepStop)
 	a.sweeps.Wait()

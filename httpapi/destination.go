@@ -1,0 +1,87 @@
+package httpapi
+
+import (
+	"encoding/json"
+
+	"github.com/agenthooks/agenthooks"
+)
+
+// kInt is the kind of an integer field.
+var kInt = kind{"Input should be a valid integer", "int_type"}
+
+// destination reads the optional destination object of a webhook's body:
+// absent (set false), null (set, nil: HTTP), or an object whose type
+// errors are reported at ["body", "destination", field]. The values
+// themselves are checked by the service.
+func (b *body) destination() (set bool, d *agenthooks.Destination) {
+	raw, ok := b.fields["destination"]
+	if !ok {
+		return false, nil
+	}
+	if isNull(raw) {
+		return true, nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		b.fail("destination", kDict.msg, kDict.typ)
+		return true, nil
+	}
+	sub := &body{fields: fields}
+	d = &agenthooks.Destination{}
+	d.Type, _ = sub.str("type", true)
+	d.URL, _ = sub.str("url", false)
+	d.Exchange, _ = sub.str("exchange", false)
+	d.RoutingKey, _ = sub.str("routing_key", false)
+	d.Subject, _ = sub.str("subject", false)
+	d.Stream, _ = sub.str("stream", false)
+	get(sub, "maxlen", false, kInt, &d.MaxLen)
+	for _, e := range sub.errs {
+		e.Loc = append([]any{"destination"}, e.Loc...)
+		b.errs = append(b.errs, e)
+	}
+	return true, d
+}
+
+// brokerDestination reports whether the body names a broker destination,
+// in which case endpoint is not required.
+func (b *body) brokerDestination() bool {
+	var probe struct {
+		Type string `json:"type"`
+	}
+	raw, ok := b.fields["destination"]
+	return ok && json.Unmarshal(raw, &probe) == nil && probe.Type != "" && probe.Type != agenthooks.DestinationHTTP
+}
+
+// destinationView is a webhook's destination as reads show it: the URL
+// without its credentials, and whether it has any.
+type destinationView struct {
+	Type           string `json:"type"`
+	URL            string `json:"url,omitempty"`
+	CredentialsSet *bool  `json:"credentials_set,omitempty"`
+	Exchange       string `json:"exchange,omitempty"`
+	RoutingKey     string `json:"routing_key,omitempty"`
+	Subject        string `json:"subject,omitempty"`
+	Stream         string `json:"stream,omitempty"`
+	MaxLen         *int64 `json:"maxlen,omitempty"`
+}
+
+func newDestinationView(d *agenthooks.Destination) *destinationView {
+	if !d.Broker() {
+		return &destinationView{Type: agenthooks.DestinationHTTP}
+	}
+	creds := d.CredentialsSet()
+	v := &destinationView{Type: d.Type, URL: d.RedactedURL(), CredentialsSet: &creds}
+	switch d.Type {
+	case agenthooks.DestinationRabbitMQ:
+		v.RoutingKey = d.RoutingKey
+		v.Exchange = d.Exchange
+	case agenthooks.DestinationNATS:
+		v.Subject = d.Subject
+	case agenthooks.DestinationRedis:
+		v.Stream = d.Stream
+		if d.MaxLen > 0 {
+			v.MaxLen = &d.MaxLen
+		}
+	}
+	return v
+}
