@@ -99,7 +99,9 @@ var brokerCases = map[string]brokerCase{
 	"nats": {
 		addr: "127.0.0.1:4222",
 		destination: func(t *testing.T, name string) map[string]any {
-			t.Cleanup(func() { withJetStream(t, func(js jetstream.JetStream) error { return js.DeleteStream(context.Background(), name) }) })
+			t.Cleanup(func() {
+				withJetStream(t, func(js jetstream.JetStream) error { return js.DeleteStream(context.Background(), name) })
+			})
 			return map[string]any{"type": "nats", "url": "nats://127.0.0.1:4222", "subject": name + ".{event}"}
 		},
 		fix: func(t *testing.T, name string) { // the stream does not exist until now
