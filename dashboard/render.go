@@ -51,14 +51,15 @@ var flashes = map[string]string{
 }
 
 var funcs = template.FuncMap{
-	"time":        fmtTime,
-	"ago":         ago,
-	"short":       shortID,
-	"widgetName":  widgetName,
-	"operational": agenthooks.IsOperational,
-	"pct":         pct,
-	"json":        prettyJSON,
-	"join":        strings.Join,
+	"time":             fmtTime,
+	"ago":              ago,
+	"short":            shortID,
+	"widgetName":       widgetName,
+	"operational":      agenthooks.IsOperational,
+	"destinationKinds": func() any { return destinationKinds }, // destination.go
+	"pct":              pct,
+	"json":             prettyJSON,
+	"join":             strings.Join,
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {

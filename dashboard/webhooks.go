@@ -57,15 +57,21 @@ type webhookForm struct {
 	Return    string // where to go after Submit (an assistant's or a form's page)
 	Errors    map[string]string
 	EventList []string
+
+	Destination destinationForm // destination.go
 }
 
 func newWebhookForm() webhookForm {
-	return webhookForm{Ordering: agenthooks.OrderingNone, EventList: agenthooks.EventTypes}
+	return webhookForm{Ordering: agenthooks.OrderingNone, EventList: agenthooks.EventTypes,
+		Destination: destinationForm{Kind: agenthooks.DestinationHTTP}}
 }
 
 func webhookFormOf(wh *agenthooks.Webhook) webhookForm {
 	f := newWebhookForm()
 	f.ID, f.Name, f.Endpoint, f.Events, f.Ordering = wh.ID, wh.Name, wh.Endpoint, wh.Events, wh.Ordering
+	if f.Destination = destinationFormOf(wh.Destination); wh.Destination.Broker() {
+		f.Endpoint = "" // the endpoint reads the broker's URL: not an HTTP endpoint to edit
+	}
 	names := make([]string, 0, len(wh.Headers))
 	for k := range wh.Headers {
 		names = append(names, k)
@@ -84,7 +90,7 @@ func webhookFormOf(wh *agenthooks.Webhook) webhookForm {
 
 // parse reads the form; errors of its own (header lines, rate limit) go to
 // f.Errors like the service's.
-func (f *webhookForm) parse(v url.Values) (events []string, headers map[string]string, rate *float64) {
+func (f *webhookForm) parse(v url.Values) (events []string, headers map[string]string, rate *float64, dest *agenthooks.Destination) {
 	f.Errors = map[string]string{}
 	f.Name, f.Endpoint = v.Get("name"), strings.TrimSpace(v.Get("endpoint"))
 	f.Ordering, f.Headers, f.RateLimit = v.Get("ordering"), v.Get("headers"), strings.TrimSpace(v.Get("rate_limit"))
@@ -114,7 +120,8 @@ func (f *webhookForm) parse(v url.Values) (events []string, headers map[string]s
 			rate = &n
 		}
 	}
-	return f.Events, headers, rate
+	dest = f.Destination.parse(v, f.Errors)
+	return f.Events, headers, rate, dest
 }
 
 // allowedReturn keeps a return path only if it is an assistant's operations
@@ -136,9 +143,10 @@ func (d *Dashboard) newWebhook(w http.ResponseWriter, r *http.Request, s *sessio
 
 func (d *Dashboard) createWebhook(w http.ResponseWriter, r *http.Request, s *session) error {
 	f := newWebhookForm()
-	events, headers, rate := f.parse(r.PostForm)
+	events, headers, rate, dest := f.parse(r.PostForm)
 	if len(f.Errors) == 0 {
-		in := service.WebhookInput{Name: f.Name, Endpoint: f.Endpoint, Events: events, Ordering: f.Ordering, Headers: headers, RateLimit: rate}
+		in := service.WebhookInput{Name: f.Name, Endpoint: f.Endpoint, Events: events, Ordering: f.Ordering, Headers: headers, RateLimit: rate,
+			Destination: dest}
 		wh, err := d.svc.CreateWebhook(r.Context(), s.account.ID, in)
 		if err == nil {
 			if f.Return != "" {
@@ -220,11 +228,14 @@ func (d *Dashboard) showWebhook(w http.ResponseWriter, r *http.Request, s *sessi
 func (d *Dashboard) updateWebhook(w http.ResponseWriter, r *http.Request, s *session) error {
 	id := r.PathValue("id")
 	f := newWebhookForm()
-	events, headers, rate := f.parse(r.PostForm)
+	events, headers, rate, dest := f.parse(r.PostForm)
 	f.ID = id
 	if len(f.Errors) == 0 {
 		p := service.WebhookPatch{Name: &f.Name, Endpoint: &f.Endpoint, Ordering: &f.Ordering, Headers: &headers,
-			RateLimit: service.Nullable[float64]{Set: true, Value: rate}}
+			RateLimit: service.Nullable[float64]{Set: true, Value: rate}, Destination: service.Nullable[agenthooks.Destination]{Set: true, Value: dest}}
+		if dest.Broker() {
+			p.Endpoint = nil // a broker webhook's endpoint reads its URL
+		}
 		if events != nil {
 			p.Events = &events
 		}
