@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/agenthooks/agenthooks/internal/bench"
+	"github.com/agenthooks/agenthooks/internal/destbench"
 )
 
 // benchHelp is bench's --help.
@@ -26,7 +27,11 @@ AGENTHOOKS_WEBHOOK_MAX_IN_FLIGHT, AGENTHOOKS_DELIVERY_TIMEOUT, ...) apply.
 With --worker-processes K (PostgreSQL only) the server in this process is
 the API alone and K child processes of this binary ('serve --role worker'
 on the bench's database, each on its own loopback port) deliver; they are
-stopped at the end, and the JSON gains their summed peak RSS.`}
+stopped at the end, and the JSON gains their summed peak RSS.
+With --destination rabbitmq|nats|redis it drains N events to that broker
+instead (a consumer of its own counts them) and, in the same run, measures
+a plain publisher that waits for each confirmation: the JSON line has
+drain_per_s and broker_publish_per_s.`}
 
 // benchCmd runs internal/bench against an agenthooks of its own.
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -45,8 +50,16 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write an allocation profile (all allocations of the run) to this file at the end")
 	fs.IntVar(&o.WorkerProcesses, "worker-processes", 0, "run the delivery workers as this many 'serve --role worker' child processes (PostgreSQL only; 0: in this process)")
 	fs.StringVar(&o.PprofAddr, "pprof", "", "serve net/http/pprof on this loopback address while running (e.g. 127.0.0.1:6060)")
+	// bench_destination.go
+	var dest destbench.Options
+	fs.StringVar(&dest.Destination, "destination", "", "drain to a broker instead: rabbitmq, nats or redis (docs/destinations.md)")
+	fs.StringVar(&dest.BrokerURL, "broker-url", "", "the broker's URL with --destination (default: the local server)")
 	if code, done := parseFlags(fs, args, benchHelp, stdout, stderr); done {
 		return code
+	}
+	if dest.Destination != "" {
+		dest.Events, dest.Webhooks, dest.Progress = o.Events, o.Webhooks, stderr
+		return benchDestination(ctx, dest, stdout, stderr, getenv)
 	}
 	if err := o.Validate(); err != nil {
 		fmt.Fprintf(stderr, "agenthooks bench: %v\n", err)
