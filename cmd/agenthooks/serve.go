@@ -201,12 +201,17 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 		// service's): keep a warm connection for every attempt that can be
 		// in flight, or each one past the pool's size pays for a new
 		// connection (and leaves a socket in TIME_WAIT).
-		client := egress.NewClient(egress.Options{
+		clientOptions := egress.Options{
 			Policy:              policy,
 			Timeout:             cfg.DeliveryTimeout,
 			MaxIdleConnsPerHost: max(cfg.Workers, 64),
 			UserAgent:           "agenthooks/" + version(),
-		})
+			Proxy:               cfg.EgressProxy,
+		}
+		if cfg.EgressProxy != nil {
+			log.Info("deliveries go through the egress proxy (AGENTHOOKS_EGRESS_PROXY)", slog.String("proxy", proxyForLog(cfg.EgressProxy)))
+		}
+		client := egress.NewClient(clientOptions)
 		a.pool = delivery.New(delivery.Options{
 			Store:                 store,
 			Client:                client,

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/agenthooks/agenthooks/egress"
+)
+
+// egressSettings are the settings of issue 22 (egress proxy, traceparent),
+// appended to settings in init so that they stay in a block of their own.
+var egressSettings = []setting{
+	{"AGENTHOOKS_EGRESS_PROXY", "", "forward proxy (http:// or https://) every delivery goes through (empty: none)", func(c *Config, v string) error {
+		if _, err := egress.ParseProxy(v, ""); err != nil {
+			return err
+		}
+		c.egressProxyRaw = strings.TrimSpace(v)
+		return nil
+	}},
+	{"AGENTHOOKS_EGRESS_PROXY_FILE", "", "file holding the proxy's user:password (or its whole URL)", func(c *Config, v string) error {
+		c.egressProxyFile = strings.TrimSpace(v)
+		return nil
+	}},
+	{"AGENTHOOKS_TRACEPARENT", "false", "send a W3C traceparent header with each delivery", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("must be true or false")
+		}
+		c.Traceparent = b
+		return nil
+	}},
+}
+
+func init() {
+	settings = append(settings, egressSettings...)
+	settingKinds["AGENTHOOKS_EGRESS_PROXY"] = "url"
+	settingKinds["AGENTHOOKS_EGRESS_PROXY_FILE"] = "path"
+	settingKinds["AGENTHOOKS_TRACEPARENT"] = "bool"
+	secretSettings["AGENTHOOKS_EGRESS_PROXY"] = true // its URL may carry the proxy's password
+}
+
+// resolveEgressProxy builds c.EgressProxy from AGENTHOOKS_EGRESS_PROXY and
+// the credentials file, once every setting is read. The file is read here,
+// not by the generic _FILE rule, because it may hold only the credentials
+// beside a URL given in the variable.
+func resolveEgressProxy(c *Config) error {
+	creds := ""
+	if c.egressProxyFile != "" {
+		b, err := os.ReadFile(c.egressProxyFile)
+		if err != nil {
+			return fmt.Errorf("AGENTHOOKS_EGRESS_PROXY_FILE: %w", err)
+		}
+		creds = string(b)
+	}
+	u, err := egress.ParseProxy(c.egressProxyRaw, creds)
+	if err != nil {
+		return fmt.Errorf("invalid AGENTHOOKS_EGRESS_PROXY (with AGENTHOOKS_EGRESS_PROXY_FILE): %w", err)
+	}
+	c.EgressProxy = u
+	return nil
+}
+
+// proxyForLog names the proxy without its credentials.
+func proxyForLog(u *url.URL) string {
+	return u.Scheme + "://" + u.Host
+}
