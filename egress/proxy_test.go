@@ -1,110 +1,22 @@
 package egress
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
-	"fmt"
+	"github.com/agenthooks/agenthooks/internal/testproxy"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
-
-// tinyproxyConfig is what a test's own tinyproxy allows.
-type tinyproxyConfig struct {
-	connectPorts []int  // ports CONNECT may reach (none: tinyproxy allows every port)
-	basicAuth    string // "user password", or empty for none
-}
-
-// tinyproxy is a real forward proxy (Debian's tinyproxy) on a free loopback
-// port, with a config file of the test's own; it is stopped at the test's
-// end. Under CI=true a missing tinyproxy fails the test (.ci/run installs
-// it); elsewhere it skips.
-type tinyproxy struct {
-	url *url.URL
-	log string // the proxy's log file
-}
-
-func startTinyproxy(t *testing.T, c tinyproxyConfig) *tinyproxy {
-	t.Helper()
-	bin, err := exec.LookPath("tinyproxy")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("tinyproxy is not installed (apt-get install tinyproxy; .ci/run does): %v", err)
-		}
-		t.Skipf("tinyproxy is not installed: %v", err)
-	}
-	dir := t.TempDir()
-	port := freePort(t)
-	logFile := filepath.Join(dir, "tinyproxy.log")
-	var b strings.Builder
-	fmt.Fprintf(&b, "Port %d\nListen 127.0.0.1\nTimeout 10\nMaxClients 64\nLogLevel Info\nLogFile %q\nDisableViaHeader No\n", port, logFile)
-	for _, p := range c.connectPorts {
-		fmt.Fprintf(&b, "ConnectPort %d\n", p)
-	}
-	if c.basicAuth != "" {
-		fmt.Fprintf(&b, "BasicAuth %s\n", c.basicAuth)
-	}
-	conf := filepath.Join(dir, "tinyproxy.conf")
-	if err := os.WriteFile(conf, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-d", "-c", conf)
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start tinyproxy: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			_ = conn.Close()
-			break
-		}
-		select {
-		case err := <-exited:
-			logged, _ := os.ReadFile(logFile)
-			t.Fatalf("tinyproxy exited: %v\n%s", err, logged)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("tinyproxy does not listen on %s: %v", addr, err)
-		}
-	}
-	return &tinyproxy{url: &url.URL{Scheme: "http", Host: addr}, log: logFile}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
 
 func portOf(t *testing.T, rawURL string) int {
 	t.Helper()
@@ -117,36 +29,6 @@ func portOf(t *testing.T, rawURL string) int {
 		t.Fatal(err)
 	}
 	return p
-}
-
-// certPEM makes a self-signed certificate (its own CA) and its key, PEM.
-func certPEM(t *testing.T, cn string, ext x509.ExtKeyUsage) (certPEM, keyPEM string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: cn},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{ext},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}))
 }
 
 // tlsReceiver is an https receiver on loopback; with clientCA set it
@@ -202,13 +84,13 @@ func TestProxy(t *testing.T) {
 
 	t.Run("PlainHTTPAbsoluteForm", func(t *testing.T) {
 		t.Parallel()
-		p := startTinyproxy(t, tinyproxyConfig{})
+		p := testproxy.Start(t, testproxy.Config{})
 		var via string
 		b := setup(t, func(w http.ResponseWriter, r *http.Request) {
 			via = r.Header.Get("Via")
 			_, _ = io.WriteString(w, "ok")
 		})
-		resp, err := post(t, proxyClient(t, p.url, allow, TLS{}), b.srv.URL+"/hook")
+		resp, err := post(t, proxyClient(t, p.URL, allow, TLS{}), b.srv.URL+"/hook")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -219,29 +101,29 @@ func TestProxy(t *testing.T) {
 
 	t.Run("HTTPSThroughCONNECT", func(t *testing.T) {
 		t.Parallel()
-		clientCert, clientKey := certPEM(t, "agenthooks-client", x509.ExtKeyUsageClientAuth)
+		clientCert, clientKey := testproxy.CertPEM(t, "agenthooks-client", x509.ExtKeyUsageClientAuth)
 		srv, ca := tlsReceiver(t, clientCert)
-		p := startTinyproxy(t, tinyproxyConfig{connectPorts: []int{portOf(t, srv.URL)}})
+		p := testproxy.Start(t, testproxy.Config{ConnectPorts: []int{portOf(t, srv.URL)}})
 
-		resp, err := post(t, proxyClient(t, p.url, allow, TLS{ClientCertificate: clientCert, ClientKey: clientKey, CACertificates: ca}), srv.URL+"/hook")
+		resp, err := post(t, proxyClient(t, p.URL, allow, TLS{ClientCertificate: clientCert, ClientKey: clientKey, CACertificates: ca}), srv.URL+"/hook")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if resp.StatusCode != 200 || resp.Header.Get("X-Client") != "agenthooks-client" {
 			t.Fatalf("status %d, client %q: want 200 with the client certificate", resp.StatusCode, resp.Header.Get("X-Client"))
 		}
-		logged, _ := os.ReadFile(p.log)
+		logged, _ := os.ReadFile(p.Log)
 		if !strings.Contains(string(logged), "CONNECT") {
 			t.Fatalf("the proxy's log shows no CONNECT:\n%s", logged)
 		}
 
 		// Without the certificate the receiver refuses the handshake.
-		_, err = post(t, proxyClient(t, p.url, allow, TLS{CACertificates: ca}), srv.URL+"/hook")
+		_, err = post(t, proxyClient(t, p.URL, allow, TLS{CACertificates: ca}), srv.URL+"/hook")
 		if err == nil {
 			t.Fatal("accepted without a client certificate")
 		}
 		// Without the CA the receiver's certificate is not trusted.
-		_, err = post(t, proxyClient(t, p.url, allow, TLS{ClientCertificate: clientCert, ClientKey: clientKey}), srv.URL+"/hook")
+		_, err = post(t, proxyClient(t, p.URL, allow, TLS{ClientCertificate: clientCert, ClientKey: clientKey}), srv.URL+"/hook")
 		var ue x509.UnknownAuthorityError
 		if !errors.As(err, &ue) {
 			t.Fatalf("err = %v, want the receiver's certificate refused", err)
@@ -251,8 +133,8 @@ func TestProxy(t *testing.T) {
 	t.Run("CONNECTRefused", func(t *testing.T) {
 		t.Parallel()
 		srv, ca := tlsReceiver(t, "")
-		p := startTinyproxy(t, tinyproxyConfig{connectPorts: []int{freePort(t)}}) // not the receiver's
-		_, err := post(t, proxyClient(t, p.url, allow, TLS{CACertificates: ca}), srv.URL+"/hook")
+		p := testproxy.Start(t, testproxy.Config{ConnectPorts: []int{testproxy.FreePort(t)}}) // not the receiver's
+		_, err := post(t, proxyClient(t, p.URL, allow, TLS{CACertificates: ca}), srv.URL+"/hook")
 		assertProxyError(t, err, "refused: 403")
 	})
 
@@ -260,9 +142,9 @@ func TestProxy(t *testing.T) {
 		t.Parallel()
 		srv, ca := tlsReceiver(t, "")
 		b := setup(t, nil)
-		p := startTinyproxy(t, tinyproxyConfig{connectPorts: []int{portOf(t, srv.URL)}, basicAuth: "agent s3cret"})
+		p := testproxy.Start(t, testproxy.Config{ConnectPorts: []int{portOf(t, srv.URL)}, BasicAuth: "agent s3cret"})
 		for _, target := range []string{srv.URL, b.srv.URL} {
-			_, err := post(t, proxyClient(t, p.url, allow, TLS{CACertificates: ca}), target)
+			_, err := post(t, proxyClient(t, p.URL, allow, TLS{CACertificates: ca}), target)
 			assertProxyError(t, err, "refused: 40")
 
 			if target == srv.URL {
@@ -270,13 +152,13 @@ func TestProxy(t *testing.T) {
 				// to a CONNECT any answer but 200 is the proxy's. To a
 				// plain request it is indistinguishable from the
 				// endpoint's 401, and recorded as its status.
-				wrong := *p.url
+				wrong := *p.URL
 				wrong.User = url.UserPassword("agent", "secret")
 				_, err = post(t, proxyClient(t, &wrong, allow, TLS{CACertificates: ca}), target)
 				assertProxyError(t, err, "refused: 401")
 			}
 
-			withCreds, err := ParseProxy(p.url.String(), "agent:s3cret")
+			withCreds, err := ParseProxy(p.URL.String(), "agent:s3cret")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -290,7 +172,7 @@ func TestProxy(t *testing.T) {
 	t.Run("ProxyDown", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, nil)
-		down := &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))}
+		down := &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(testproxy.FreePort(t)))}
 		for _, target := range []string{b.srv.URL, "https://" + b.srv.Listener.Addr().String()} {
 			_, err := post(t, proxyClient(t, down, allow, TLS{}), target)
 			assertProxyError(t, err, "unreachable")
@@ -304,9 +186,9 @@ func TestProxy(t *testing.T) {
 		t.Parallel()
 		// The proxy is on loopback (allowed: it is the operator's); a
 		// loopback endpoint is refused before anything reaches the proxy.
-		p := startTinyproxy(t, tinyproxyConfig{})
+		p := testproxy.Start(t, testproxy.Config{})
 		b := setup(t, nil)
-		c := proxyClient(t, p.url, Policy{}, TLS{})
+		c := proxyClient(t, p.URL, Policy{}, TLS{})
 		for _, target := range []string{b.srv.URL, strings.Replace(b.srv.URL, "127.0.0.1", "localhost", 1)} {
 			_, err := post(t, c, target)
 			assertForbidden(t, err)
@@ -314,7 +196,7 @@ func TestProxy(t *testing.T) {
 		if n := b.hits.Load(); n != 0 {
 			t.Fatalf("receiver got %d requests, want 0", n)
 		}
-		logged, _ := os.ReadFile(p.log)
+		logged, _ := os.ReadFile(p.Log)
 		if strings.Contains(string(logged), "Request (file descriptor") {
 			t.Fatalf("the proxy saw a request:\n%s", logged)
 		}
@@ -322,11 +204,11 @@ func TestProxy(t *testing.T) {
 
 	t.Run("NoRedirects", func(t *testing.T) {
 		t.Parallel()
-		p := startTinyproxy(t, tinyproxyConfig{})
+		p := testproxy.Start(t, testproxy.Config{})
 		b := setup(t, func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/elsewhere", http.StatusFound)
 		})
-		resp, err := post(t, proxyClient(t, p.url, allow, TLS{}), b.srv.URL+"/hook")
+		resp, err := post(t, proxyClient(t, p.URL, allow, TLS{}), b.srv.URL+"/hook")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,12 +6,14 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/agenthooks/agenthooks/internal/testproxy"
 )
 
 func TestParseTLS(t *testing.T) {
 	t.Parallel()
-	cert, key := certPEM(t, "client", x509.ExtKeyUsageClientAuth)
-	otherCert, otherKey := certPEM(t, "other", x509.ExtKeyUsageClientAuth)
+	cert, key := testproxy.CertPEM(t, "client", x509.ExtKeyUsageClientAuth)
+	otherCert, otherKey := testproxy.CertPEM(t, "other", x509.ExtKeyUsageClientAuth)
 	_ = otherCert
 	tests := []struct {
 		name  string
@@ -54,7 +56,7 @@ func TestParseTLS(t *testing.T) {
 
 func TestClients(t *testing.T) {
 	t.Parallel()
-	clientCert, clientKey := certPEM(t, "agenthooks-client", x509.ExtKeyUsageClientAuth)
+	clientCert, clientKey := testproxy.CertPEM(t, "agenthooks-client", x509.ExtKeyUsageClientAuth)
 	srv, ca := tlsReceiver(t, clientCert)
 	cs := NewClients(Options{Policy: Policy{AllowPrivate: true}}, 2)
 	withCert := TLS{ClientCertificate: clientCert, ClientKey: clientKey, CACertificates: ca}

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"net/http"
+
 	"fmt"
+	"github.com/agenthooks/agenthooks"
+	"github.com/agenthooks/agenthooks/delivery"
 	"net/url"
 	"os"
 	"strconv"
@@ -66,4 +70,13 @@ func resolveEgressProxy(c *Config) error {
 // proxyForLog names the proxy without its credentials.
 func proxyForLog(u *url.URL) string {
 	return u.Scheme + "://" + u.Host
+}
+
+// webhookClients is the pool's ClientFor: a bounded cache of clients for
+// webhooks with TLS settings of their own, built like the shared client.
+func webhookClients(o egress.Options) delivery.ClientForFunc {
+	cs := egress.NewClients(o, egress.DefaultMaxClients)
+	return func(w *agenthooks.Webhook) (*http.Client, error) {
+		return cs.Client(w.ID, egress.TLS{ClientCertificate: w.TLS.ClientCertificate, ClientKey: w.TLS.ClientKey, CACertificates: w.TLS.CACertificates})
+	}
 }

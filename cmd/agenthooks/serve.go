@@ -223,6 +223,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 			Logger:                log,
 			Notifier:              svc,
 			Observer:              a.metrics,
+			ClientFor:             webhookClients(clientOptions),
 		})
 		// Deliveries stored by this process go straight to its workers
 		// when one is free (service/handoff.go).
