@@ -56,3 +56,7 @@ func (p *Pool) traceAttempt(j *agenthooks.Job) (AttemptSpan, func(ok bool, statu
 		span.End(attemptOutcome(ok, err), status, p.o.Now().Sub(start), err)
 	}
 }
+
+// TracerSet reports whether attempts are traced (for tests: off must cost
+// nothing, so no tracer at all).
+func (p *Pool) TracerSet() bool { return p.o.Tracer != nil }

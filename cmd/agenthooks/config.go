@@ -47,6 +47,7 @@ type Config struct {
 	Traceparent     bool     // AGENTHOOKS_TRACEPARENT, default false: send W3C traceparent to receivers
 	egressProxyRaw  string
 	egressProxyFile string
+	getenv          func(string) string // the environment the settings were read from (OTEL_* too)
 }
 
 // setting is one configuration entry: its variable, default and parser.
@@ -243,7 +244,7 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string, only ...string) f
 	return func() (*Config, error) {
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		c := &Config{}
+		c := &Config{getenv: getenv}
 		var errs []error
 		for i, s := range settings {
 			name := flagName(s.env)

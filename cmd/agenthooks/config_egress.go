@@ -1,6 +1,11 @@
 package main
 
 import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/agenthooks/agenthooks/tracing"
 	"net/http"
 
 	"fmt"
@@ -78,5 +83,31 @@ func webhookClients(o egress.Options) delivery.ClientForFunc {
 	cs := egress.NewClients(o, egress.DefaultMaxClients)
 	return func(w *agenthooks.Webhook) (*http.Client, error) {
 		return cs.Client(w.ID, egress.TLS{ClientCertificate: w.TLS.ClientCertificate, ClientKey: w.TLS.ClientKey, CACertificates: w.TLS.CACertificates})
+	}
+}
+
+// startTracing starts OpenTelemetry traces when the OTEL_* variables ask
+// for them (tracing.Enabled), else returns nil (and nothing is traced).
+func startTracing(ctx context.Context, cfg *Config, log *slog.Logger) (*tracing.Tracing, error) {
+	getenv := cfg.getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	t, err := tracing.New(ctx, tracing.Options{Getenv: getenv, Role: cfg.Role, Version: version(), Traceparent: cfg.Traceparent})
+	if err != nil {
+		return nil, fmt.Errorf("OpenTelemetry (OTEL_*): %w", err)
+	}
+	if t != nil {
+		log.Info("OpenTelemetry traces on (OTEL_EXPORTER_OTLP_*)")
+	}
+	return t, nil
+}
+
+// stopTracing flushes the spans still batched.
+func (a *app) stopTracing() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.tracing.Shutdown(ctx); err != nil {
+		a.log.Warn("flush traces", slog.Any("error", err))
 	}
 }
