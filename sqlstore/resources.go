@@ -735,7 +735,8 @@ func scanEvent(s scanner) (*agenthooks.Event, error) {
 
 // CreateEvent stores an event.
 func (tx *Tx) CreateEvent(e *agenthooks.Event) error {
-	_, err := tx.exec("INSERT INTO events ("+eventCols+") VALUES (?, ?, ?, ?, ?, ?)", e.ID, e.AccountID, e.Type, e.ConversationID, string(e.Payload), Micros(e.CreatedAt))
+	_, err := tx.exec("INSERT INTO events ("+eventCols+", traceparent) VALUES (?, ?, ?, ?, ?, ?, ?)", e.ID, e.AccountID, e.Type, e.ConversationID, string(e.Payload), Micros(e.CreatedAt),
+		tx.traceparent) // sqlstore/trace.go
 	if err != nil {
 		return fmt.Errorf("insert event: %w", err)
 	}

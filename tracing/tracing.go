@@ -125,6 +125,14 @@ func (t *Tracing) ForceFlush(ctx context.Context) error {
 	return t.tp.ForceFlush(ctx)
 }
 
+// Tracer is the provider's tracer (service.Service.Tracer), nil when t is.
+func (t *Tracing) Tracer() trace.Tracer {
+	if t == nil {
+		return nil
+	}
+	return t.tracer
+}
+
 // Handler wraps next in a server span per request: "METHOD route" with the
 // method, the route pattern and the status. A traceparent the client sent
 // is continued.
@@ -191,7 +199,14 @@ type attemptTracer struct{ t *Tracing }
 
 // StartAttempt starts a client span for one attempt of j.
 func (a attemptTracer) StartAttempt(j *agenthooks.Job) delivery.AttemptSpan {
-	_, span := a.t.tracer.Start(context.Background(), "delivery attempt", trace.WithSpanKind(trace.SpanKindClient),
+	// The event's trace context, stored with it (sqlstore/trace.go): the
+	// attempt is a child of the span that stored the event, whichever
+	// process stored it.
+	ctx := context.Background()
+	if j.Traceparent != "" {
+		ctx = a.t.prop.Extract(ctx, propagation.MapCarrier{"traceparent": j.Traceparent})
+	}
+	_, span := a.t.tracer.Start(ctx, "delivery attempt", trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(
 			attribute.String("agenthooks.webhook.id", j.Delivery.WebhookID),
 			attribute.String("agenthooks.delivery.id", j.Delivery.ID),

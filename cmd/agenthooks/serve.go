@@ -160,6 +160,9 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 	if a.tracing, err = startTracing(ctx, cfg, log); err != nil {
 		return nil, err
 	}
+	if tr := a.tracing.Tracer(); tr != nil {
+		svc.Tracer = tr
+	}
 	svc.Events = a.metrics
 	var handler http.Handler
 	if cfg.Role == "worker" {

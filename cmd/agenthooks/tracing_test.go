@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/hex"
 	"io"
 	"net/http"
@@ -15,6 +17,8 @@ import (
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/agenthooks/agenthooks/internal/testdb"
 )
 
 // otlpSink is an OTLP/HTTP trace receiver: POST /v1/traces with a protobuf
@@ -23,12 +27,13 @@ type otlpSink struct {
 	srv   *httptest.Server
 	mu    sync.Mutex
 	spans []*tracepb.Span
-	attrs map[string]string // resource attributes seen
+	attrs map[string]string        // resource attributes seen
+	roles map[*tracepb.Span]string // each span's process (resource attribute agenthooks.role)
 }
 
 func newOTLPSink(t *testing.T) *otlpSink {
 	t.Helper()
-	s := &otlpSink{attrs: map[string]string{}}
+	s := &otlpSink{attrs: map[string]string{}, roles: map[*tracepb.Span]string{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.URL.Path != "/v1/traces" || r.Header.Get("Content-Type") != "application/x-protobuf" {
 			http.Error(w, "want POST /v1/traces (protobuf)", http.StatusBadRequest)
@@ -42,11 +47,18 @@ func newOTLPSink(t *testing.T) *otlpSink {
 		}
 		s.mu.Lock()
 		for _, rs := range req.ResourceSpans {
+			role := ""
 			for _, kv := range rs.GetResource().GetAttributes() {
 				s.attrs[kv.Key] = kv.GetValue().GetStringValue()
+				if kv.Key == "agenthooks.role" {
+					role = kv.GetValue().GetStringValue()
+				}
 			}
 			for _, ss := range rs.ScopeSpans {
 				s.spans = append(s.spans, ss.Spans...)
+				for _, sp := range ss.Spans {
+					s.roles[sp] = role
+				}
 			}
 		}
 		s.mu.Unlock()
@@ -147,6 +159,7 @@ func TestTracing(t *testing.T) {
 	if len(parts) != 4 || parts[1] != hex.EncodeToString(at.TraceId) || parts[2] != hex.EncodeToString(at.SpanId) {
 		t.Errorf("receiver's traceparent %q, want the attempt span's trace %x and span %x", tp, at.TraceId, at.SpanId)
 	}
+	checkLinked(t, sink, api[0], at)
 	sink.mu.Lock()
 	defer sink.mu.Unlock()
 	if sink.attrs["service.name"] != "agenthooks-test" || sink.attrs["deployment.environment"] != "test" {
@@ -177,4 +190,71 @@ func TestTracingOff(t *testing.T) {
 	if tp := <-got; tp != "" {
 		t.Fatalf("traceparent %q sent with tracing off", tp)
 	}
+}
+
+// checkLinked checks that attempt continues api's trace through the span
+// that stored the event: api → store write → delivery attempt.
+func checkLinked(t *testing.T, sink *otlpSink, api, attempt *tracepb.Span) {
+	t.Helper()
+	if !bytes.Equal(api.TraceId, attempt.TraceId) {
+		t.Fatalf("the attempt's trace %x is not the API call's %x", attempt.TraceId, api.TraceId)
+	}
+	for _, w := range sink.find("store write") {
+		if bytes.Equal(w.SpanId, attempt.ParentSpanId) {
+			if !bytes.Equal(w.ParentSpanId, api.SpanId) {
+				t.Fatalf("the store write %x is not the API span's child", w.SpanId)
+			}
+			return
+		}
+	}
+	t.Fatalf("the attempt's parent %x is no store write span", attempt.ParentSpanId)
+}
+
+// TestTracingAcrossRoles: on PostgreSQL, the API call in a --role api
+// process and the attempt in a --role worker process are one trace (the
+// trace context stored with the event), both exported over OTLP.
+func TestTracingAcrossRoles(t *testing.T) {
+	t.Parallel()
+	sink := newOTLPSink(t)
+	recv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer recv.Close()
+	e := env{"AGENTHOOKS_DATABASE_URL": testdb.PostgresURL(t), "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": sink.srv.URL + "/v1/traces"}
+	api, key := startApp(t, e, "--role", "api")
+	worker, _ := startAppQuiet(t, e, "--role", "worker")
+	c := &client{t: t, base: api.URL(), key: key}
+	w := c.must(http.StatusCreated, "POST", "/outbound_webhook", map[string]any{"name": "split", "endpoint": recv.URL})
+	if att := testAttempt(t, c, w["id"].(string)); att["status_code"] != 200.0 {
+		t.Fatalf("test attempt: %v", att)
+	}
+	for _, a := range []*app{api, worker} {
+		if err := a.tracing.ForceFlush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apiSpans := sink.find("POST /api/v1/outbound_webhook/{id}/test")
+	attempts := sink.find("delivery attempt")
+	if len(apiSpans) != 1 || len(attempts) != 1 {
+		t.Fatalf("%d API spans, %d attempt spans: want one of each", len(apiSpans), len(attempts))
+	}
+	sink.mu.Lock()
+	apiRole, attemptRole := sink.roles[apiSpans[0]], sink.roles[attempts[0]]
+	sink.mu.Unlock()
+	if apiRole != "api" || attemptRole != "worker" {
+		t.Fatalf("API span from %q, attempt from %q: want api and worker", apiRole, attemptRole)
+	}
+	checkLinked(t, sink, apiSpans[0], attempts[0])
+}
+
+// startAppQuiet is startApp for a process that prints nothing (a worker).
+func startAppQuiet(t *testing.T, e env, args ...string) (*app, string) {
+	t.Helper()
+	e = mergeEnv(env{"AGENTHOOKS_ADDR": "127.0.0.1:0", "AGENTHOOKS_ALLOW_PRIVATE_ENDPOINTS": "true", "AGENTHOOKS_LOG_LEVEL": "warn"}, e)
+	cfg := testConfig(t, e, args...)
+	a, err := newApp(context.Background(), cfg, newLogger(cfg, testWriter{t}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.start()
+	t.Cleanup(a.stop)
+	return a, ""
 }
