@@ -111,3 +111,13 @@ func (a *app) stopTracing() {
 		a.log.Warn("flush traces", slog.Any("error", err))
 	}
 }
+
+// withEnv is getenv with name set to value (bench's --egress-proxy).
+func withEnv(getenv func(string) string, name, value string) func(string) string {
+	return func(k string) string {
+		if k == name {
+			return value
+		}
+		return getenv(k)
+	}
+}
