@@ -69,6 +69,7 @@ type Webhook struct {
 	// Destination is the broker the deliveries go to; nil for HTTP to
 	// Endpoint (destination.go).
 	Destination *Destination
+	TLS         *WebhookTLS // nil: system roots, no client certificate (webhooktls.go)
 }
 
 // Subscribed reports whether the webhook receives events of type t: those

@@ -59,6 +59,7 @@ type webhookForm struct {
 	EventList []string
 
 	Destination destinationForm // destination.go
+	TLS         webhookTLSForm  // dashboard/webhooktls.go
 }
 
 func newWebhookForm() webhookForm {
@@ -85,6 +86,7 @@ func webhookFormOf(wh *agenthooks.Webhook) webhookForm {
 	if wh.RateLimit != nil {
 		f.RateLimit = strconv.FormatFloat(*wh.RateLimit, 'f', -1, 64)
 	}
+	f.TLS = webhookTLSFormOf(wh.TLS)
 	return f
 }
 
@@ -144,9 +146,11 @@ func (d *Dashboard) newWebhook(w http.ResponseWriter, r *http.Request, s *sessio
 func (d *Dashboard) createWebhook(w http.ResponseWriter, r *http.Request, s *session) error {
 	f := newWebhookForm()
 	events, headers, rate, dest := f.parse(r.PostForm)
+	tls := f.parseTLS(r.PostForm)
 	if len(f.Errors) == 0 {
 		in := service.WebhookInput{Name: f.Name, Endpoint: f.Endpoint, Events: events, Ordering: f.Ordering, Headers: headers, RateLimit: rate,
 			Destination: dest}
+		in.TLS = tls
 		wh, err := d.svc.CreateWebhook(r.Context(), s.account.ID, in)
 		if err == nil {
 			if f.Return != "" {
@@ -229,6 +233,7 @@ func (d *Dashboard) updateWebhook(w http.ResponseWriter, r *http.Request, s *ses
 	id := r.PathValue("id")
 	f := newWebhookForm()
 	events, headers, rate, dest := f.parse(r.PostForm)
+	tls := f.parseTLS(r.PostForm)
 	f.ID = id
 	if len(f.Errors) == 0 {
 		p := service.WebhookPatch{Name: &f.Name, Endpoint: &f.Endpoint, Ordering: &f.Ordering, Headers: &headers,
@@ -236,6 +241,7 @@ func (d *Dashboard) updateWebhook(w http.ResponseWriter, r *http.Request, s *ses
 		if dest.Broker() {
 			p.Endpoint = nil // a broker webhook's endpoint reads its URL
 		}
+		p.TLS = tlsPatch(tls)
 		if events != nil {
 			p.Events = &events
 		}
@@ -263,6 +269,7 @@ func (d *Dashboard) updateWebhook(w http.ResponseWriter, r *http.Request, s *ses
 	if err != nil {
 		return err
 	}
+	f.TLS.KeySet = webhookTLSFormOf(data.Webhook.TLS).KeySet
 	data.Form = f
 	d.render(w, r, http.StatusUnprocessableEntity, "webhook.html", s, view{Title: data.Webhook.Name, Nav: "webhooks", D: data})
 	return nil

@@ -23,9 +23,9 @@ var errNoSender = errors.New("broker destinations are not configured in this pro
 // deliver makes the attempt the webhook's destination calls for: an HTTP
 // POST to its endpoint, or a publish to its broker. A publish has no status
 // code: it returns 0 and a nil error only when the broker confirmed.
-func (p *Pool) deliver(j *agenthooks.Job, start time.Time, a *agenthooks.Attempt) (int, time.Duration, error) {
+func (p *Pool) deliver(j *agenthooks.Job, start time.Time, a *agenthooks.Attempt, span AttemptSpan) (int, time.Duration, error) {
 	if !j.Webhook.Destination.Broker() {
-		return p.post(j, start, a)
+		return p.post(j, start, a, span)
 	}
 	return 0, 0, p.publish(j, start, a)
 }

@@ -40,6 +40,7 @@ type webhookView struct {
 	Secret         string            `json:"secret,omitempty"`
 
 	Destination *destinationView `json:"destination"` // destination.go
+	TLS         *webhookTLSView  `json:"tls"`         // httpapi/webhooktls.go
 }
 
 func newWebhookView(w *agenthooks.Webhook, withSecret bool) webhookView {
@@ -53,6 +54,7 @@ func newWebhookView(w *agenthooks.Webhook, withSecret bool) webhookView {
 	}
 	v := webhookView{ID: w.ID, Name: w.Name, Endpoint: w.Endpoint, Enabled: w.Enabled, DisabledReason: nullable(w.DisabledReason),
 		Events: events, Ordering: w.Ordering, Headers: headers, RateLimit: w.RateLimit, CreatedAt: rfc3339(w.CreatedAt), UpdatedAt: rfc3339(w.UpdatedAt)}
+	v.TLS = newWebhookTLSView(w.TLS)
 	if withSecret {
 		v.Secret = w.Secret
 	}

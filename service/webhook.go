@@ -33,6 +33,7 @@ type WebhookInput struct {
 	// Destination is a broker to deliver to instead of Endpoint; nil or
 	// type http for HTTP (destination.go).
 	Destination *agenthooks.Destination
+	TLS         *agenthooks.WebhookTLS // nil: none (service/webhooktls.go)
 }
 
 // WebhookPatch updates a webhook; nil fields are left as they are.
@@ -48,6 +49,7 @@ type WebhookPatch struct {
 	// Destination replaces the webhook's destination when set (null or
 	// type http: HTTP to the endpoint).
 	Destination Nullable[agenthooks.Destination]
+	TLS         Nullable[agenthooks.WebhookTLS] // null removes; an empty client_key keeps the stored one (service/webhooktls.go)
 }
 
 // reservedHeaders cannot be set per webhook: the signature headers, the body's
@@ -190,6 +192,12 @@ func (s *Service) CreateWebhook(ctx context.Context, accountID string, in Webhoo
 	if err := checkRateLimit(in.RateLimit); err != nil {
 		return nil, err
 	}
+	if err := checkTLS(in.TLS); err != nil {
+		return nil, err
+	}
+	if in.TLS.IsZero() {
+		in.TLS = nil
+	}
 	secret, err := signature.NewSecret()
 	if err != nil {
 		return nil, fmt.Errorf("new secret: %w", err)
@@ -212,6 +220,7 @@ func (s *Service) CreateWebhook(ctx context.Context, accountID string, in Webhoo
 			Events: normaliseEvents(in.Events), Ordering: in.Ordering, Headers: in.Headers, RateLimit: in.RateLimit,
 			Secret: secret, CreatedAt: tx.Now(), UpdatedAt: tx.Now(), Destination: dest,
 		}
+		w.TLS = in.TLS
 		if !enabled {
 			w.DisabledReason = agenthooks.DisabledManual
 		}
@@ -296,6 +305,11 @@ func (s *Service) UpdateWebhook(ctx context.Context, accountID, id string, p Web
 		}
 		if p.RateLimit.Set {
 			w.RateLimit = p.RateLimit.Value
+		}
+		if p.TLS.Set {
+			if w.TLS, err = patchTLS(w.TLS, p.TLS); err != nil {
+				return nil, err
+			}
 		}
 		if p.Enabled != nil && *p.Enabled != w.Enabled {
 			w.Enabled = *p.Enabled

@@ -54,12 +54,16 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	var dest destbench.Options
 	fs.StringVar(&dest.Destination, "destination", "", "drain to a broker instead: rabbitmq, nats or redis (docs/destinations.md)")
 	fs.StringVar(&dest.BrokerURL, "broker-url", "", "the broker's URL with --destination (default: the local server)")
+	egressProxy := fs.String("egress-proxy", "", "send every delivery through this forward proxy (AGENTHOOKS_EGRESS_PROXY), to measure its hop")
 	if code, done := parseFlags(fs, args, benchHelp, stdout, stderr); done {
 		return code
 	}
 	if dest.Destination != "" {
 		dest.Events, dest.Webhooks, dest.Progress = o.Events, o.Webhooks, stderr
 		return benchDestination(ctx, dest, stdout, stderr, getenv)
+	}
+	if *egressProxy != "" {
+		o.Getenv = withEnv(getenv, "AGENTHOOKS_EGRESS_PROXY", *egressProxy)
 	}
 	if err := o.Validate(); err != nil {
 		fmt.Fprintf(stderr, "agenthooks bench: %v\n", err)
