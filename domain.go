@@ -65,6 +65,8 @@ type Webhook struct {
 	FailingSince        time.Time // zero unless every delivery since then failed
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
+
+	TLS *WebhookTLS // nil: system roots, no client certificate (webhooktls.go)
 }
 
 // Subscribed reports whether the webhook receives events of type t: those

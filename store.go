@@ -70,6 +70,9 @@ type Job struct {
 	Lease    int64
 	Payload  []byte
 	Webhook  Webhook
+	// Traceparent is the W3C trace context its event was stored under
+	// ("" when traces are off): the attempt's span continues it.
+	Traceparent string
 }
 
 // Outcome is the result of working a claimed delivery. Attempt is nil when the

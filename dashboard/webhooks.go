@@ -57,6 +57,8 @@ type webhookForm struct {
 	Return    string // where to go after Submit (an assistant's or a form's page)
 	Errors    map[string]string
 	EventList []string
+
+	TLS webhookTLSForm // dashboard/webhooktls.go
 }
 
 func newWebhookForm() webhookForm {
@@ -79,6 +81,7 @@ func webhookFormOf(wh *agenthooks.Webhook) webhookForm {
 	if wh.RateLimit != nil {
 		f.RateLimit = strconv.FormatFloat(*wh.RateLimit, 'f', -1, 64)
 	}
+	f.TLS = webhookTLSFormOf(wh.TLS)
 	return f
 }
 
@@ -137,8 +140,10 @@ func (d *Dashboard) newWebhook(w http.ResponseWriter, r *http.Request, s *sessio
 func (d *Dashboard) createWebhook(w http.ResponseWriter, r *http.Request, s *session) error {
 	f := newWebhookForm()
 	events, headers, rate := f.parse(r.PostForm)
+	tls := f.parseTLS(r.PostForm)
 	if len(f.Errors) == 0 {
 		in := service.WebhookInput{Name: f.Name, Endpoint: f.Endpoint, Events: events, Ordering: f.Ordering, Headers: headers, RateLimit: rate}
+		in.TLS = tls
 		wh, err := d.svc.CreateWebhook(r.Context(), s.account.ID, in)
 		if err == nil {
 			if f.Return != "" {
@@ -221,10 +226,12 @@ func (d *Dashboard) updateWebhook(w http.ResponseWriter, r *http.Request, s *ses
 	id := r.PathValue("id")
 	f := newWebhookForm()
 	events, headers, rate := f.parse(r.PostForm)
+	tls := f.parseTLS(r.PostForm)
 	f.ID = id
 	if len(f.Errors) == 0 {
 		p := service.WebhookPatch{Name: &f.Name, Endpoint: &f.Endpoint, Ordering: &f.Ordering, Headers: &headers,
 			RateLimit: service.Nullable[float64]{Set: true, Value: rate}}
+		p.TLS = tlsPatch(tls)
 		if events != nil {
 			p.Events = &events
 		}
@@ -252,6 +259,7 @@ func (d *Dashboard) updateWebhook(w http.ResponseWriter, r *http.Request, s *ses
 	if err != nil {
 		return err
 	}
+	f.TLS.KeySet = webhookTLSFormOf(data.Webhook.TLS).KeySet
 	data.Form = f
 	d.render(w, r, http.StatusUnprocessableEntity, "webhook.html", s, view{Title: data.Webhook.Name, Nav: "webhooks", D: data})
 	return nil

@@ -84,7 +84,9 @@ func (p *Pool) attempt(j *agenthooks.Job) result {
 	start := p.o.Now()
 	res := result{accountID: d.AccountID, webhookID: d.WebhookID}
 	a := &agenthooks.Attempt{ID: newID(), DeliveryID: d.ID, AccountID: d.AccountID, CreatedAt: start}
-	status, retryAfter, err := p.post(j, start, a)
+	span, finish := p.traceAttempt(j)
+	status, retryAfter, err := p.post(j, start, a, span)
+	defer func() { finish(res.ok, status, err) }()
 	if err != nil && p.attemptCtx.Err() != nil {
 		// Cancelled by shutdown: release without counting an attempt.
 		res.outcome = agenthooks.Outcome{DeliveryID: d.ID, Lease: j.Lease, Status: agenthooks.DeliveryPending, NextAttemptAt: p.o.Now()}
@@ -171,7 +173,7 @@ func (p *Pool) logFailed(j *agenthooks.Job, o *agenthooks.Outcome) {
 
 // post sends the request; it returns the status code (0 if none), the
 // Retry-After floor of a 429 or 503, and the transport error if any.
-func (p *Pool) post(j *agenthooks.Job, start time.Time, a *agenthooks.Attempt) (int, time.Duration, error) {
+func (p *Pool) post(j *agenthooks.Job, start time.Time, a *agenthooks.Attempt, span AttemptSpan) (int, time.Duration, error) {
 	ks, err := keys(&j.Webhook, start)
 	if err != nil {
 		return 0, 0, err
@@ -196,7 +198,12 @@ func (p *Pool) post(j *agenthooks.Job, start time.Time, a *agenthooks.Attempt) (
 	h["webhook-id"] = []string{j.Delivery.EventID}
 	h["webhook-timestamp"] = []string{itoa(ts)}
 	h["webhook-signature"] = []string{signature.Header(ks, j.Delivery.EventID, ts, j.Payload)}
-	resp, err := p.o.Client.Do(req)
+	client, err := p.client(&j.Webhook)
+	if err != nil {
+		return 0, 0, err
+	}
+	span.Inject(h)
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -77,6 +77,13 @@ type Options struct {
 	Observer Observer
 	// Notifier raises the operational events (nil: none are raised).
 	Notifier Notifier
+
+	// ClientFor, when set, returns the client of a webhook with TLS
+	// settings of its own (delivery/transport.go); nil sends every
+	// delivery with Client.
+	ClientFor ClientForFunc
+	// Tracer, when set, wraps each attempt in a span (delivery/transport.go).
+	Tracer AttemptTracer
 }
 
 // Pool delivers events. Start it once; Stop it once (more calls of either

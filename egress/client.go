@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"syscall"
 	"time"
 )
@@ -36,6 +37,18 @@ type Options struct {
 	// UserAgent is set on every request that has no User-Agent header
 	// (docs/wire-format.md: "agenthooks/VERSION"). Empty leaves Go's default.
 	UserAgent string
+
+	// Proxy, when set, is the forward proxy every request goes through
+	// (AGENTHOOKS_EGRESS_PROXY, see ParseProxy): CONNECT for https
+	// endpoints, the absolute-form request for http ones. Policy then
+	// applies to each request's endpoint, resolved and checked before the
+	// request goes to the proxy; the proxy's own address is allowed.
+	Proxy *url.URL
+	// TLSConfig, when set, is the TLS configuration for the endpoints
+	// (a webhook's client certificate and CA bundle, see ParseTLS); nil
+	// means the system roots and no client certificate. MinVersion is
+	// raised to TLS 1.2 when lower.
+	TLSConfig *tls.Config
 }
 
 // NewClient returns the HTTP client that delivers webhooks.
@@ -104,10 +117,10 @@ func NewClient(o Options) *http.Client {
 	}
 
 	t := &http.Transport{
-		Proxy:                  nil, // a proxy would be dialled instead of the endpoint, defeating the check
+		Proxy:                  nil, // a proxy would be dialled instead of the endpoint, defeating the check (see Options.Proxy)
 		DialContext:            dial,
 		ForceAttemptHTTP2:      true,
-		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSClientConfig:        endpointTLS(o.TLSConfig),
 		TLSHandshakeTimeout:    min(10*time.Second, o.Timeout),
 		ResponseHeaderTimeout:  o.Timeout,
 		ExpectContinueTimeout:  time.Second,
@@ -117,9 +130,20 @@ func NewClient(o Options) *http.Client {
 		MaxResponseHeaderBytes: 1 << 20,
 	}
 
+	if o.Proxy != nil {
+		useProxy(t, o.Proxy, dialer)
+		// The dialer now dials the proxy only: its address is the
+		// operator's, so the Control check is off and the endpoint is
+		// checked by proxyCheck instead.
+		dialer.ControlContext = nil
+	}
+
 	var rt http.RoundTripper = t
 	if o.UserAgent != "" {
 		rt = &userAgentTransport{base: t, userAgent: o.UserAgent}
+	}
+	if o.Proxy != nil {
+		rt = &proxyCheck{base: rt, policy: o.Policy, proxy: proxyHost(o.Proxy), resolver: net.DefaultResolver}
 	}
 	return &http.Client{
 		Transport: rt,
@@ -128,6 +152,18 @@ func NewClient(o Options) *http.Client {
 			return http.ErrUseLastResponse
 		},
 	}
+}
+
+// endpointTLS is the endpoints' TLS configuration: c's copy, at least TLS 1.2.
+func endpointTLS(c *tls.Config) *tls.Config {
+	if c == nil {
+		return &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	c = c.Clone()
+	if c.MinVersion < tls.VersionTLS12 {
+		c.MinVersion = tls.VersionTLS12
+	}
+	return c
 }
 
 // isIPLiteral reports whether a dialled host is an IP address as written.

@@ -52,6 +52,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, a acct) e
 	if get(b, "rate_limit", false, kNumber, &rate) {
 		in.RateLimit = &rate
 	}
+	_, in.TLS = b.webhookTLS()
 	if err := b.err(); err != nil {
 		return err
 	}
@@ -113,6 +114,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, a acct) e
 			p.RateLimit.Value = &rate
 		}
 	}
+	p.TLS.Set, p.TLS.Value = b.webhookTLS()
 	if err := b.err(); err != nil {
 		return err
 	}

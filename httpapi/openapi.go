@@ -178,6 +178,7 @@ func openAPISchemas() schema {
 			"rate_limit": schema{"type": []string{"number", "null"}, "description": "Requests per second, null for none."},
 			"created_at": jsTime(descTimeAPI),
 			"updated_at": jsTime(descTimeAPI),
+			"tls":        webhookTLSRead(), // openapi_webhooktls.go
 		}
 		if withSecret {
 			p["secret"] = schema{"type": "string", "pattern": "^whsec_[A-Za-z0-9+/]+=*$",
@@ -204,6 +205,7 @@ func openAPISchemas() schema {
 		"events":   events,
 		"ordering": withDefault(ordering, agenthooks.OrderingNone),
 		"headers":  headers, "rate_limit": rateLimit,
+		"tls": webhookTLSWrite(),
 	})
 	s["WebhookUpdate"] = jsObject(nil, schema{
 		"name": nameSchema(), "endpoint": endpoint,
@@ -211,6 +213,7 @@ func openAPISchemas() schema {
 		"events":   events,
 		"ordering": ordering,
 		"headers":  headers, "rate_limit": rateLimit,
+		"tls": webhookTLSWrite(),
 	})
 	s["WebhookRecover"] = jsObject([]string{"since"}, schema{
 		"since": jsTime("Failed deliveries of events created since then (RFC 3339) get a fresh schedule."),

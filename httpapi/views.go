@@ -38,6 +38,8 @@ type webhookView struct {
 	CreatedAt      *string           `json:"created_at"`
 	UpdatedAt      *string           `json:"updated_at"`
 	Secret         string            `json:"secret,omitempty"`
+
+	TLS *webhookTLSView `json:"tls"` // httpapi/webhooktls.go
 }
 
 func newWebhookView(w *agenthooks.Webhook, withSecret bool) webhookView {
@@ -51,6 +53,7 @@ func newWebhookView(w *agenthooks.Webhook, withSecret bool) webhookView {
 	}
 	v := webhookView{ID: w.ID, Name: w.Name, Endpoint: w.Endpoint, Enabled: w.Enabled, DisabledReason: nullable(w.DisabledReason),
 		Events: events, Ordering: w.Ordering, Headers: headers, RateLimit: w.RateLimit, CreatedAt: rfc3339(w.CreatedAt), UpdatedAt: rfc3339(w.UpdatedAt)}
+	v.TLS = newWebhookTLSView(w.TLS)
 	if withSecret {
 		v.Secret = w.Secret
 	}

@@ -47,6 +47,9 @@ func (s *Service) createDelivery(tx agenthooks.Tx, d *agenthooks.Delivery, w *ag
 		return err
 	}
 	j := &agenthooks.Job{Delivery: *d, Lease: lease, Payload: body, Webhook: *w}
+	if t, ok := tx.(interface{ Traceparent() string }); ok {
+		j.Traceparent = t.Traceparent() // the event's trace context (sqlstore/trace.go)
+	}
 	tx.OnCommit(func(committed bool) {
 		if committed {
 			s.Handoff.Handed(j)

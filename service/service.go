@@ -6,6 +6,8 @@
 package service
 
 import (
+	"go.opentelemetry.io/otel/trace"
+
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -46,6 +48,9 @@ type Service struct {
 	// worker for is stored already leased and handed to that worker when
 	// its transaction commits (handoff.go).
 	Handoff Handoff
+
+	// Tracer, when set, traces each store write (service/trace.go); nil: none.
+	Tracer trace.Tracer
 }
 
 // New returns a Service over store; validate checks endpoints.
@@ -196,11 +201,13 @@ func read[T any](ctx context.Context, s *Service, fn func(tx agenthooks.Tx) (T, 
 
 func write[T any](ctx context.Context, s *Service, fn func(tx agenthooks.Tx) (T, error)) (T, error) {
 	var v T
+	ctx, end := s.traceWrite(ctx) // service/trace.go
 	err := s.store.Write(ctx, func(tx agenthooks.Tx) error {
 		var err error
 		v, err = fn(tx)
 		return err
 	})
+	end(err)
 	return v, err
 }
 

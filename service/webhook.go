@@ -29,6 +29,8 @@ type WebhookInput struct {
 	Ordering  string
 	Headers   map[string]string
 	RateLimit *float64
+
+	TLS *agenthooks.WebhookTLS // nil: none (service/webhooktls.go)
 }
 
 // WebhookPatch updates a webhook; nil fields are left as they are.
@@ -40,6 +42,8 @@ type WebhookPatch struct {
 	Ordering  *string
 	Headers   *map[string]string
 	RateLimit Nullable[float64]
+
+	TLS Nullable[agenthooks.WebhookTLS] // null removes; an empty client_key keeps the stored one (service/webhooktls.go)
 }
 
 // reservedHeaders cannot be set per webhook: the signature headers, the body's
@@ -176,6 +180,12 @@ func (s *Service) CreateWebhook(ctx context.Context, accountID string, in Webhoo
 	if err := checkRateLimit(in.RateLimit); err != nil {
 		return nil, err
 	}
+	if err := checkTLS(in.TLS); err != nil {
+		return nil, err
+	}
+	if in.TLS.IsZero() {
+		in.TLS = nil
+	}
 	secret, err := signature.NewSecret()
 	if err != nil {
 		return nil, fmt.Errorf("new secret: %w", err)
@@ -198,6 +208,7 @@ func (s *Service) CreateWebhook(ctx context.Context, accountID string, in Webhoo
 			Events: normaliseEvents(in.Events), Ordering: in.Ordering, Headers: in.Headers, RateLimit: in.RateLimit,
 			Secret: secret, CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
 		}
+		w.TLS = in.TLS
 		if !enabled {
 			w.DisabledReason = agenthooks.DisabledManual
 		}
@@ -272,6 +283,11 @@ func (s *Service) UpdateWebhook(ctx context.Context, accountID, id string, p Web
 		}
 		if p.RateLimit.Set {
 			w.RateLimit = p.RateLimit.Value
+		}
+		if p.TLS.Set {
+			if w.TLS, err = patchTLS(w.TLS, p.TLS); err != nil {
+				return nil, err
+			}
 		}
 		if p.Enabled != nil && *p.Enabled != w.Enabled {
 			w.Enabled = *p.Enabled

@@ -479,7 +479,7 @@ func (s *Store) commit(ctx context.Context, batch []*writeReq) {
 		// Statements run under the batch's context, not the caller's: a
 		// caller whose context ends mid-statement would interrupt SQLite and
 		// roll back the whole batch, every other caller's work included.
-		t := sqlstore.NewTx(ctx, q, dialect, now, true).WithKeyring(s.keys)
+		t := sqlstore.NewTx(ctx, q, dialect, now, true).WithKeyring(s.keys).WithTraceFrom(r.ctx)
 		r.tx = t
 		err := runSafely(r.fn, t)
 		if err != nil {

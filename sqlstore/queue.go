@@ -155,7 +155,8 @@ func (tx *Tx) FailPendingDeliveries(webhookID, reason string) (int, error) {
 // both engines; the payload comes from a subquery, since SQLite's RETURNING
 // cannot name another table.
 const ClaimCols = "id, account_id, event_id, webhook_id, conversation_id, status, attempt_count, next_attempt_at, last_error, created_at, updated_at, " +
-	"lease, (SELECT e.payload FROM events e WHERE e.id = deliveries.event_id)"
+	"lease, (SELECT e.payload FROM events e WHERE e.id = deliveries.event_id)" +
+	", (SELECT e.traceparent FROM events e WHERE e.id = deliveries.event_id)" // sqlstore/trace.go
 
 // ClaimWhere chooses the deliveries a claim may take, both engines alike:
 // due pending deliveries of enabled webhooks (a disabled webhook's wait
@@ -230,7 +231,7 @@ func scanJob(s scanner) (*agenthooks.Job, error) {
 	var next, created, updated int64
 	var payload sql.NullString
 	if err := s.Scan(&d.ID, &d.AccountID, &d.EventID, &d.WebhookID, &d.ConversationID, &d.Status, &d.AttemptCount, &next, &d.LastError, &created, &updated,
-		&j.Lease, &payload); err != nil {
+		&j.Lease, &payload, &j.Traceparent); err != nil {
 		return nil, err
 	}
 	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = FromMicros(next), FromMicros(created), FromMicros(updated)

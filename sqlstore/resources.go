@@ -60,7 +60,8 @@ func (tx *Tx) CountAccounts() (int, error) {
 	return n, nil
 }
 
-const webhookCols = "id, account_id, name, endpoint, enabled, disabled_reason, events, ordering, headers, rate_limit, secret, previous_secret, previous_secret_until, failing_since, created_at, updated_at"
+const webhookCols = "id, account_id, name, endpoint, enabled, disabled_reason, events, ordering, headers, rate_limit, secret, previous_secret, previous_secret_until, failing_since, created_at, updated_at" +
+	", " + webhookTLSCols // sqlstore/webhooktls.go
 
 // scanWebhookRow reads a webhook row as stored; tx.scanWebhook also opens
 // its secrets.
@@ -70,9 +71,14 @@ func scanWebhookRow(s scanner) (*agenthooks.Webhook, error) {
 	var events, headers string
 	var prevUntil, failing, created, updated int64
 	var rate *float64
+	var t agenthooks.WebhookTLS
 	if err := s.Scan(&w.ID, &w.AccountID, &w.Name, &w.Endpoint, &enabled, &w.DisabledReason, &events, &w.Ordering, &headers, &rate,
-		&w.Secret, &w.PreviousSecret, &prevUntil, &failing, &created, &updated); err != nil {
+		&w.Secret, &w.PreviousSecret, &prevUntil, &failing, &created, &updated,
+		&t.ClientCertificate, &t.ClientKey, &t.CACertificates); err != nil {
 		return nil, err
+	}
+	if !t.IsZero() {
+		w.TLS = &t
 	}
 	w.Enabled = enabled == 1
 	w.RateLimit = rate
@@ -169,9 +175,14 @@ func (tx *Tx) CreateWebhook(w *agenthooks.Webhook) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.exec("INSERT INTO webhooks ("+webhookCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	cert, key, cas, err := tx.sealTLS(w)
+	if err != nil {
+		return err
+	}
+	_, err = tx.exec("INSERT INTO webhooks ("+webhookCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		w.ID, w.AccountID, w.Name, w.Endpoint, b2i(w.Enabled), w.DisabledReason, jsonList(w.Events), w.Ordering, jsonMap(w.Headers), w.RateLimit,
-		secret, previous, Micros(w.PreviousSecretUntil), Micros(w.FailingSince), Micros(w.CreatedAt), Micros(w.UpdatedAt))
+		secret, previous, Micros(w.PreviousSecretUntil), Micros(w.FailingSince), Micros(w.CreatedAt), Micros(w.UpdatedAt),
+		cert, key, cas)
 	if err != nil {
 		return fmt.Errorf("insert webhook: %w", err)
 	}
@@ -234,10 +245,16 @@ func (tx *Tx) UpdateWebhook(w *agenthooks.Webhook) error {
 	if err != nil {
 		return err
 	}
+	cert, key, cas, err := tx.sealTLS(w)
+	if err != nil {
+		return err
+	}
 	res, err := tx.exec(`UPDATE webhooks SET name = ?, endpoint = ?, enabled = ?, disabled_reason = ?, events = ?, ordering = ?, headers = ?, rate_limit = ?,
-		secret = ?, previous_secret = ?, previous_secret_until = ?, failing_since = ?, updated_at = ? WHERE id = ? AND account_id = ?`,
+		secret = ?, previous_secret = ?, previous_secret_until = ?, failing_since = ?, updated_at = ?,
+		tls_client_certificate = ?, tls_client_key = ?, tls_ca_certificates = ? WHERE id = ? AND account_id = ?`,
 		w.Name, w.Endpoint, b2i(w.Enabled), w.DisabledReason, jsonList(w.Events), w.Ordering, jsonMap(w.Headers), w.RateLimit,
-		secret, previous, Micros(w.PreviousSecretUntil), Micros(w.FailingSince), Micros(w.UpdatedAt), w.ID, w.AccountID)
+		secret, previous, Micros(w.PreviousSecretUntil), Micros(w.FailingSince), Micros(w.UpdatedAt),
+		cert, key, cas, w.ID, w.AccountID)
 	if err != nil {
 		return fmt.Errorf("update webhook: %w", err)
 	}
@@ -718,7 +735,8 @@ func scanEvent(s scanner) (*agenthooks.Event, error) {
 
 // CreateEvent stores an event.
 func (tx *Tx) CreateEvent(e *agenthooks.Event) error {
-	_, err := tx.exec("INSERT INTO events ("+eventCols+") VALUES (?, ?, ?, ?, ?, ?)", e.ID, e.AccountID, e.Type, e.ConversationID, string(e.Payload), Micros(e.CreatedAt))
+	_, err := tx.exec("INSERT INTO events ("+eventCols+", traceparent) VALUES (?, ?, ?, ?, ?, ?, ?)", e.ID, e.AccountID, e.Type, e.ConversationID, string(e.Payload), Micros(e.CreatedAt),
+		tx.traceparent) // sqlstore/trace.go
 	if err != nil {
 		return fmt.Errorf("insert event: %w", err)
 	}

@@ -142,6 +142,9 @@ func (tx *Tx) scanWebhook(s scanner) (*agenthooks.Webhook, error) {
 	if w.PreviousSecret, err = tx.keys.Open(w.ID, w.PreviousSecret); err != nil {
 		return nil, fmt.Errorf("webhook %s previous secret: %w", w.ID, err)
 	}
+	if err := tx.openTLS(w); err != nil {
+		return nil, err
+	}
 	return w, nil
 }
 
@@ -184,21 +187,21 @@ func (tx *Tx) ReencryptSecrets(afterID string, limit int) (int, string, error) {
 			return 0, "", fmt.Errorf("secure delete: %w", err)
 		}
 	}
-	rows, err := tx.query("SELECT id, secret, previous_secret FROM webhooks WHERE id > ? ORDER BY id LIMIT ?"+tx.lock(), afterID, limit)
+	rows, err := tx.query("SELECT id, secret, previous_secret, tls_client_key FROM webhooks WHERE id > ? ORDER BY id LIMIT ?"+tx.lock(), afterID, limit)
 	if err != nil {
 		return 0, "", fmt.Errorf("select webhook secrets: %w", err)
 	}
-	type row struct{ id, secret, previous string }
+	type row struct{ id, secret, previous, tlsKey string }
 	var stale []row
 	last := ""
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.id, &r.secret, &r.previous); err != nil {
+		if err := rows.Scan(&r.id, &r.secret, &r.previous, &r.tlsKey); err != nil {
 			rows.Close()
 			return 0, "", fmt.Errorf("scan webhook secrets: %w", err)
 		}
 		last = r.id
-		if !tx.keys.current(r.secret) || !tx.keys.current(r.previous) {
+		if !tx.keys.current(r.secret) || !tx.keys.current(r.previous) || !tx.keys.current(r.tlsKey) {
 			stale = append(stale, r)
 		}
 	}
@@ -218,7 +221,11 @@ func (tx *Tx) ReencryptSecrets(afterID string, limit int) (int, string, error) {
 		if err != nil {
 			return 0, "", err
 		}
-		if _, err := tx.exec("UPDATE webhooks SET secret = ?, previous_secret = ? WHERE id = ?", secret, previous, r.id); err != nil {
+		tlsKey, err := tx.reseal(tlsKeyID(r.id), r.tlsKey)
+		if err != nil {
+			return 0, "", fmt.Errorf("webhook %s tls client key: %w", r.id, err)
+		}
+		if _, err := tx.exec("UPDATE webhooks SET secret = ?, previous_secret = ?, tls_client_key = ? WHERE id = ?", secret, previous, tlsKey, r.id); err != nil {
 			return 0, "", fmt.Errorf("reencrypt webhook %s: %w", r.id, err)
 		}
 	}

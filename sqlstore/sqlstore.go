@@ -108,6 +108,8 @@ type Tx struct {
 	Delivered int
 	// onCommit are the fns of OnCommit, which the engine runs with End.
 	onCommit []func(bool)
+	// traceparent is stored with the transaction's events (sqlstore/trace.go).
+	traceparent string
 }
 
 var _ agenthooks.Tx = (*Tx)(nil)
@@ -117,7 +119,7 @@ var _ agenthooks.Tx = (*Tx)(nil)
 func NewTx(ctx context.Context, q Querier, d *Dialect, now time.Time, write bool) *Tx {
 	// Stored times have microsecond precision: take now at that precision so
 	// that what a call returns equals what a later read returns.
-	return &Tx{ctx: ctx, q: q, d: d, now: now.UTC().Truncate(time.Microsecond), write: write}
+	return &Tx{ctx: ctx, q: q, d: d, now: now.UTC().Truncate(time.Microsecond), write: write, traceparent: traceparentOf(ctx)}
 }
 
 // Now returns the transaction's clock reading.

@@ -30,6 +30,13 @@ func exerciseWebhooks(t *testing.T, setup setupFunc) {
 				want: func(w *agenthooks.Webhook) { w.Events, w.Headers = []string{}, map[string]string{} },
 			},
 			{
+				name: "TLS", // storetest/webhooktls.go
+				mod: func(w *agenthooks.Webhook) {
+					w.TLS = &agenthooks.WebhookTLS{ClientCertificate: "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n",
+						ClientKey: "-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n", CACertificates: "ca"}
+				},
+			},
+			{
 				name: "EmptyCollections",
 				mod:  func(w *agenthooks.Webhook) { w.Events, w.Headers = []string{}, map[string]string{} },
 			},

@@ -45,8 +45,12 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write an allocation profile (all allocations of the run) to this file at the end")
 	fs.IntVar(&o.WorkerProcesses, "worker-processes", 0, "run the delivery workers as this many 'serve --role worker' child processes (PostgreSQL only; 0: in this process)")
 	fs.StringVar(&o.PprofAddr, "pprof", "", "serve net/http/pprof on this loopback address while running (e.g. 127.0.0.1:6060)")
+	egressProxy := fs.String("egress-proxy", "", "send every delivery through this forward proxy (AGENTHOOKS_EGRESS_PROXY), to measure its hop")
 	if code, done := parseFlags(fs, args, benchHelp, stdout, stderr); done {
 		return code
+	}
+	if *egressProxy != "" {
+		o.Getenv = withEnv(getenv, "AGENTHOOKS_EGRESS_PROXY", *egressProxy)
 	}
 	if err := o.Validate(); err != nil {
 		fmt.Fprintf(stderr, "agenthooks bench: %v\n", err)

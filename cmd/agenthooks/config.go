@@ -41,6 +41,13 @@ type Config struct {
 	ShutdownGrace  time.Duration // AGENTHOOKS_SHUTDOWN_GRACE, default 5s: /readyz answers 503 this long on SIGTERM before the listener closes
 	MaxWebhooks    int           // AGENTHOOKS_MAX_WEBHOOKS, default 100 webhooks per account
 	EncryptionKeys [][]byte      // AGENTHOOKS_ENCRYPTION_KEY (or _FILE), default none: 32-byte AES-256-GCM keys, the first encrypts (secret)
+
+	// Issue 22 (config_egress.go).
+	EgressProxy     *url.URL // AGENTHOOKS_EGRESS_PROXY (+ AGENTHOOKS_EGRESS_PROXY_FILE), default none (secret: may carry a password)
+	Traceparent     bool     // AGENTHOOKS_TRACEPARENT, default false: send W3C traceparent to receivers
+	egressProxyRaw  string
+	egressProxyFile string
+	getenv          func(string) string // the environment the settings were read from (OTEL_* too)
 }
 
 // setting is one configuration entry: its variable, default and parser.
@@ -237,7 +244,7 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string, only ...string) f
 	return func() (*Config, error) {
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		c := &Config{}
+		c := &Config{getenv: getenv}
 		var errs []error
 		for i, s := range settings {
 			name := flagName(s.env)
@@ -271,6 +278,11 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string, only ...string) f
 			c.Role = *role
 		default:
 			errs = append(errs, fmt.Errorf("invalid --role %q: must be all, api or worker", *role))
+		}
+		if len(errs) == 0 {
+			if err := resolveEgressProxy(c); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		if len(errs) > 0 {
 			return nil, errors.Join(errs...)

@@ -18,6 +18,7 @@ import (
 	"github.com/agenthooks/agenthooks/httpapi"
 	"github.com/agenthooks/agenthooks/metrics"
 	"github.com/agenthooks/agenthooks/service"
+	"github.com/agenthooks/agenthooks/tracing"
 )
 
 func newLogger(cfg *Config, w io.Writer) *slog.Logger {
@@ -104,6 +105,8 @@ type app struct {
 	unlock   func() error // releases the SQLite database's lock (nil on PostgreSQL)
 	process  string       // this process in the heartbeats table
 	draining atomic.Bool  // set on SIGTERM: /readyz answers 503
+
+	tracing *tracing.Tracing // nil when OTEL_* leave traces off (cmd/agenthooks/config_egress.go)
 }
 
 // newApp binds the listener, takes the SQLite file's lock, opens the store
@@ -154,6 +157,12 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 	a := &app{cfg: cfg, log: log, store: store, svc: svc, serveErr: make(chan error, 1), sweepStop: make(chan struct{}),
 		ln: ln, unlock: unlock, process: processName()}
 	a.metrics = metrics.New(metrics.Options{Store: store, Version: version(), Role: cfg.Role, Logger: log})
+	if a.tracing, err = startTracing(ctx, cfg, log); err != nil {
+		return nil, err
+	}
+	if tr := a.tracing.Tracer(); tr != nil {
+		svc.Tracer = tr
+	}
 	svc.Events = a.metrics
 	var handler http.Handler
 	if cfg.Role == "worker" {
@@ -186,7 +195,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 		if err != nil {
 			return nil, err
 		}
-		handler = routeHandler(a.api, dash)
+		handler = routeHandler(a.tracing.Handler(a.api), dash)
 	}
 	a.srv = &http.Server{
 		Handler:           handler,
@@ -201,12 +210,17 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 		// service's): keep a warm connection for every attempt that can be
 		// in flight, or each one past the pool's size pays for a new
 		// connection (and leaves a socket in TIME_WAIT).
-		client := egress.NewClient(egress.Options{
+		clientOptions := egress.Options{
 			Policy:              policy,
 			Timeout:             cfg.DeliveryTimeout,
 			MaxIdleConnsPerHost: max(cfg.Workers, 64),
 			UserAgent:           "agenthooks/" + version(),
-		})
+			Proxy:               cfg.EgressProxy,
+		}
+		if cfg.EgressProxy != nil {
+			log.Info("deliveries go through the egress proxy (AGENTHOOKS_EGRESS_PROXY)", slog.String("proxy", proxyForLog(cfg.EgressProxy)))
+		}
+		client := egress.NewClient(clientOptions)
 		a.pool = delivery.New(delivery.Options{
 			Store:                 store,
 			Client:                client,
@@ -218,6 +232,8 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer
 			Logger:                log,
 			Notifier:              svc,
 			Observer:              a.metrics,
+			ClientFor:             webhookClients(clientOptions),
+			Tracer:                a.tracing.AttemptTracer(),
 		})
 		// Deliveries stored by this process go straight to its workers
 		// when one is free (service/handoff.go).
@@ -335,6 +351,7 @@ func (a *app) stop() {
 	}
 	close(a.sweepStop)
 	a.sweeps.Wait()
+	a.stopTracing()
 	if err := a.store.Close(); err != nil {
 		a.log.Warn("close store", slog.Any("error", err))
 	}

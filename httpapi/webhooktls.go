@@ -1,0 +1,54 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/agenthooks/agenthooks"
+)
+
+// webhookTLSView is a webhook's tls as read: the certificate and the CA
+// bundle, and whether a key is set; never the key.
+type webhookTLSView struct {
+	ClientCertificate *string `json:"client_certificate"`
+	CACertificates    *string `json:"ca_certificates"`
+	ClientKeySet      bool    `json:"client_key_set"`
+}
+
+// newWebhookTLSView is nil (JSON null) for a webhook without TLS settings.
+func newWebhookTLSView(t *agenthooks.WebhookTLS) *webhookTLSView {
+	if t.IsZero() {
+		return nil
+	}
+	return &webhookTLSView{ClientCertificate: nullable(t.ClientCertificate), CACertificates: nullable(t.CACertificates), ClientKeySet: t.ClientKey != ""}
+}
+
+// webhookTLS reads the body's tls: absent (set false), null (set, nil) or
+// an object of PEM strings, each optional; a wrong type fails on its own
+// field (["body", "tls", "client_key"]). Unknown keys are ignored, as
+// everywhere in a body.
+func (b *body) webhookTLS() (set bool, t *agenthooks.WebhookTLS) {
+	raw, ok := b.fields["tls"]
+	if !ok {
+		return false, nil
+	}
+	if isNull(raw) {
+		return true, nil
+	}
+	var fields map[string]json.RawMessage
+	if trimmed := bytes.TrimSpace(raw); len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &fields) != nil {
+		b.fail("tls", kDict.msg, kDict.typ)
+		return false, nil
+	}
+	t = &agenthooks.WebhookTLS{}
+	for name, dst := range map[string]*string{"client_certificate": &t.ClientCertificate, "client_key": &t.ClientKey, "ca_certificates": &t.CACertificates} {
+		v, ok := fields[name]
+		if !ok || isNull(v) {
+			continue
+		}
+		if err := json.Unmarshal(v, dst); err != nil {
+			b.errs = append(b.errs, agenthooks.FieldError{Loc: []any{"tls", name}, Msg: kString.msg, Type: kString.typ})
+		}
+	}
+	return true, t
+}
