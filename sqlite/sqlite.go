@@ -134,6 +134,10 @@ var pragmas = []string{
 	"busy_timeout(10000)",
 	"foreign_keys(ON)",
 	"temp_store(MEMORY)",
+	// secure_delete zeroes deleted content on every connection, so a deleted
+	// account's values and secrets sealed with a retired key are not left
+	// readable in free pages of the file.
+	"secure_delete(ON)",
 }
 
 func dsn(path string, readOnly bool) string {
