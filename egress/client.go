@@ -143,7 +143,19 @@ func NewClient(o Options) *http.Client {
 		rt = &userAgentTransport{base: t, userAgent: o.UserAgent}
 	}
 	if o.Proxy != nil {
-		rt = &proxyCheck{base: rt, policy: o.Policy, proxy: proxyHost(o.Proxy), resolver: net.DefaultResolver}
+		// Plain http endpoints go as absolute-form requests on connections
+		// to the proxy that are not kept alive: proxies close them after a
+		// response while announcing keep-alive (tinyproxy did on a quarter
+		// of the requests in docs/benchmarks.md's run), and Go cannot send
+		// a POST again on a fresh connection, so a reused one fails the
+		// attempt. A CONNECT tunnel is the endpoint's own connection, kept.
+		plain := t.Clone()
+		plain.DisableKeepAlives = true
+		var plainRT http.RoundTripper = plain
+		if o.UserAgent != "" {
+			plainRT = &userAgentTransport{base: plain, userAgent: o.UserAgent}
+		}
+		rt = &proxyCheck{base: rt, plain: plainRT, policy: o.Policy, proxy: proxyHost(o.Proxy), resolver: net.DefaultResolver}
 	}
 	return &http.Client{
 		Transport: rt,

@@ -121,7 +121,8 @@ func useProxy(t *http.Transport, proxy *url.URL, dialer *net.Dialer) {
 // to the proxy, which would otherwise resolve the name itself and connect to
 // whatever it answers.
 type proxyCheck struct {
-	base     http.RoundTripper
+	base     http.RoundTripper // https endpoints (CONNECT tunnels, kept alive)
+	plain    http.RoundTripper // http endpoints (absolute form, a connection each)
 	policy   Policy
 	proxy    string // host:port, for errors
 	resolver *net.Resolver
@@ -135,7 +136,11 @@ func (c *proxyCheck) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: err}
 	}
-	resp, err := c.base.RoundTrip(req)
+	rt := c.base
+	if req.URL.Scheme == "http" && c.plain != nil {
+		rt = c.plain
+	}
+	resp, err := rt.RoundTrip(req)
 	var oe *net.OpError
 	if err != nil && errors.As(err, &oe) && oe.Op == "proxyconnect" {
 		return nil, &ProxyError{Proxy: c.proxy, Err: oe.Err}
@@ -154,8 +159,10 @@ func (c *proxyCheck) RoundTrip(req *http.Request) (*http.Response, error) {
 // CloseIdleConnections lets http.Client.CloseIdleConnections reach the
 // transport's pools.
 func (c *proxyCheck) CloseIdleConnections() {
-	if ci, ok := c.base.(interface{ CloseIdleConnections() }); ok {
-		ci.CloseIdleConnections()
+	for _, rt := range []http.RoundTripper{c.base, c.plain} {
+		if ci, ok := rt.(interface{ CloseIdleConnections() }); ok {
+			ci.CloseIdleConnections()
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -96,6 +97,47 @@ func TestProxy(t *testing.T) {
 		}
 		if resp.StatusCode != 200 || !strings.Contains(via, "tinyproxy") {
 			t.Fatalf("status %d, Via %q: want 200 through tinyproxy", resp.StatusCode, via)
+		}
+	})
+
+	t.Run("ManyRequestsNoneLost", func(t *testing.T) {
+		t.Parallel()
+		// tinyproxy closes connections it announced as kept alive; a
+		// POST on such a reused connection would fail. None may.
+		srv, ca := tlsReceiver(t, "")
+		b := setup(t, nil)
+		p := testproxy.Start(t, testproxy.Config{ConnectPorts: []int{portOf(t, srv.URL)}})
+		c := proxyClient(t, p.URL, allow, TLS{CACertificates: ca})
+		for _, target := range []string{b.srv.URL, srv.URL} {
+			errs := make(chan error, 400)
+			var wg sync.WaitGroup
+			for g := 0; g < 16; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < 25; i++ {
+						req, _ := http.NewRequest(http.MethodPost, target, strings.NewReader(`{}`))
+						resp, err := c.Do(req)
+						if err != nil {
+							errs <- err
+							continue
+						}
+						_, _ = io.Copy(io.Discard, resp.Body)
+						_ = resp.Body.Close()
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			n := 0
+			for err := range errs {
+				if n++; n == 1 {
+					t.Errorf("%s: %v", target, err)
+				}
+			}
+			if n > 0 {
+				t.Errorf("%s: %d of 400 requests failed through the proxy", target, n)
+			}
 		}
 	})
 
