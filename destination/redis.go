@@ -16,8 +16,7 @@ import (
 // redisConn is a go-redis client: its own pool of connections to one
 // server, redialled by go-redis as they fail.
 type redisConn struct {
-	c      *redis.Client
-	closed bool
+	c *redis.Client
 }
 
 func dialRedis(ctx context.Context, rawURL string, dial egress.DialFunc, timeout time.Duration) (conn, error) {
