@@ -174,11 +174,12 @@ func openAPISchemas() schema {
 				"description": "The event types it receives (every type when it was created without a list)."},
 			"ordering": jsEnum([]string{agenthooks.OrderingNone, agenthooks.OrderingConversation},
 				"conversation delivers one conversation's events to this webhook strictly in creation order."),
-			"headers":    schema{"type": "object", "additionalProperties": jsString(""), "description": "Extra request headers sent with every delivery."},
-			"rate_limit": schema{"type": []string{"number", "null"}, "description": "Requests per second, null for none."},
-			"created_at": jsTime(descTimeAPI),
-			"updated_at": jsTime(descTimeAPI),
-			"tls":        webhookTLSRead(), // openapi_webhooktls.go
+			"headers":     schema{"type": "object", "additionalProperties": jsString(""), "description": "Extra request headers sent with every delivery."},
+			"rate_limit":  schema{"type": []string{"number", "null"}, "description": "Requests per second, null for none."},
+			"created_at":  jsTime(descTimeAPI),
+			"updated_at":  jsTime(descTimeAPI),
+			"tls":         webhookTLSRead(),  // openapi_webhooktls.go
+			"destination": destinationRead(), // openapi_destination.go
 		}
 		if withSecret {
 			p["secret"] = schema{"type": "string", "pattern": "^whsec_[A-Za-z0-9+/]+=*$",
@@ -199,13 +200,15 @@ func openAPISchemas() schema {
 		`"conversation" delivers one conversation's events to this webhook strictly in creation order (a failing event holds back only later events of the same conversation).`)
 	endpoint := schema{"type": "string", "format": "uri",
 		"description": "An http(s) URL. Unless AGENTHOOKS_ALLOW_PRIVATE_ENDPOINTS is set, one that is or resolves to a non-public address is 422."}
-	s["WebhookCreate"] = jsObject([]string{"name", "endpoint"}, schema{
+	// endpoint is required unless destination names a broker.
+	s["WebhookCreate"] = jsObject([]string{"name"}, schema{
 		"name": nameSchema(), "endpoint": endpoint,
 		"enabled":  schema{"type": "boolean", "default": true},
 		"events":   events,
 		"ordering": withDefault(ordering, agenthooks.OrderingNone),
 		"headers":  headers, "rate_limit": rateLimit,
-		"tls": webhookTLSWrite(),
+		"tls":         webhookTLSWrite(),
+		"destination": destinationWrite(),
 	})
 	s["WebhookUpdate"] = jsObject(nil, schema{
 		"name": nameSchema(), "endpoint": endpoint,
@@ -213,7 +216,8 @@ func openAPISchemas() schema {
 		"events":   events,
 		"ordering": ordering,
 		"headers":  headers, "rate_limit": rateLimit,
-		"tls": webhookTLSWrite(),
+		"tls":         webhookTLSWrite(),
+		"destination": destinationWrite(),
 	})
 	s["WebhookRecover"] = jsObject([]string{"since"}, schema{
 		"since": jsTime("Failed deliveries of events created since then (RFC 3339) get a fresh schedule."),
