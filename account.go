@@ -2,6 +2,13 @@ package agenthooks
 
 import "time"
 
+// Account owns every other resource. API keys are stored as hashes only.
+type Account struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
 // APIKey is one of an account's keys. The key itself is never stored: Hash
 // is its SHA-256 (service.HashAPIKey), Prefix its first characters, kept so
 // that a person can tell keys apart.
@@ -23,9 +30,14 @@ const APIKeyPrefixLen = 12
 // per key per minute, not once per request.
 const APIKeyTouchEvery = time.Minute
 
-// Operations on accounts and their API keys beyond the ones every request
-// needs (CreateAccount, FindAccountByKeyHash, ... in Tx). Part of Tx.
+// Operations on accounts and their API keys. Part of Tx.
 type accountTx interface {
+	CreateAccount(a *Account, keyHash string) error
+	FindAccountByKeyHash(keyHash string) (*Account, error)
+	FindAccountByID(id string) (*Account, error)
+	ReplaceAccountKey(accountID, keyHash string) error
+	CountAccounts() (int, error)
+
 	// CreateAccountWithKey stores an account and its first key k
 	// (k.AccountID is set to a.ID).
 	CreateAccountWithKey(a *Account, k *APIKey) error
@@ -60,4 +72,12 @@ type accountTx interface {
 	// CountTableRows returns the number of rows of every table of the
 	// schema, by table name, read from the catalogue (tests and diagnostics).
 	CountTableRows() (map[string]int, error)
+}
+
+// accountListTx lists accounts for the operator's `agenthooks account list`.
+// It is part of Tx.
+type accountListTx interface {
+	// ListAllAccounts returns every account, oldest first (by creation time,
+	// then id). It never returns a key.
+	ListAllAccounts() ([]*Account, error)
 }

@@ -1,5 +1,19 @@
 package agenthooks
 
+// Event types; EventTable (below) describes each.
+const (
+	EventCapturedFormCreated   = "captured_form.created"
+	EventCapturedFormUpdated   = "captured_form.updated"
+	EventCapturedIntentCreated = "captured_intent.created"
+	EventConversationClosed    = "conversation.closed"
+	EventConversationUpdated   = "conversation.updated"
+	EventWebhookTest           = "webhook.test"
+	// Operational events: sent only to the webhooks whose events list names
+	// them (IsOperational), about the account's other webhooks.
+	EventWebhookDisabled = "webhook.disabled"
+	EventDeliveryFailed  = "delivery.failed"
+)
+
 // EventKind says how a webhook comes to receive events of a type.
 type EventKind int
 

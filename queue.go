@@ -32,6 +32,30 @@ type queueStore interface {
 	Capabilities() Capabilities
 }
 
+// Job is a claimed delivery with what an attempt needs. Lease identifies this
+// claim: completing with a stale lease does nothing, so a worker whose lease
+// expired cannot overwrite the work of the one that claimed the delivery next.
+type Job struct {
+	Delivery Delivery
+	Lease    int64
+	Payload  []byte
+	Webhook  Webhook
+	// Traceparent is the W3C trace context its event was stored under
+	// ("" when traces are off): the attempt's span continues it.
+	Traceparent string
+}
+
+// Outcome is the result of working a claimed delivery. Attempt is nil when the
+// delivery is released without an attempt (shutdown); then Status stays
+// pending and NextAttemptAt says when it is due again.
+type Outcome struct {
+	DeliveryID    string
+	Lease         int64
+	Attempt       *Attempt
+	Status        string
+	NextAttemptAt time.Time
+}
+
 // Claim names one claim of a delivery: its lease number.
 type Claim struct {
 	DeliveryID string
@@ -39,9 +63,18 @@ type Claim struct {
 }
 
 // queueTx holds the Tx operations of the delivery workers and of the
-// operational events, besides the claim and completion of one delivery.
-// They are part of Tx.
+// operational events. They are part of Tx.
 type queueTx interface {
+	// ClaimDeliveries leases up to limit due pending deliveries of enabled
+	// webhooks until leaseUntil, the oldest due first, and returns them as
+	// jobs, in no particular order.
+	ClaimDeliveries(limit int, leaseUntil time.Time) ([]*Job, error)
+	// CompleteDelivery records an outcome; it is a no-op if the lease is stale.
+	CompleteDelivery(o *Outcome) error
+	// ReleaseClaims makes every leased delivery due now (a single-process
+	// engine calls it when the process that owns it opens it, when no claim
+	// can be alive).
+	ReleaseClaims() (int, error)
 	// CompleteDeliveries records many outcomes, each exactly as
 	// CompleteDelivery would.
 	CompleteDeliveries(os []*Outcome) error

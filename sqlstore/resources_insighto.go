@@ -6,8 +6,10 @@ import (
 	"github.com/agenthooks/agenthooks"
 )
 
-// The operations behind Insighto's own routes (agenthooks.insightoTx, in
-// insighto.go at the repository's root).
+// The operations behind Insighto's own routes (in agenthooks.widgetTx,
+// intentTx, contactTx, conversationTx and assistantTx, in widget.go,
+// intent.go, contact.go, conversation.go and assistant.go at the
+// repository's root).
 
 // UpdateWidget writes the widget's mutable fields.
 func (tx *Tx) UpdateWidget(w *agenthooks.Widget) error {

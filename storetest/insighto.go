@@ -15,7 +15,8 @@ import (
 // ---------------------------------------------------------------------------
 // Insighto's own routes: assistants' descriptive fields, widget and contact
 // updates, contact matching, transcripts and conversations by contact, the
-// intents an assistant uses (insighto.go at the repository's root).
+// intents an assistant uses (widget.go, contact.go, conversation.go and
+// assistant.go at the repository's root).
 
 func exerciseInsighto(t *testing.T, setup setupFunc) {
 	t.Run("AssistantFields", func(t *testing.T) {

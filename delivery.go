@@ -1,0 +1,71 @@
+package agenthooks
+
+import "time"
+
+// Delivery statuses.
+const (
+	DeliveryPending   = "pending"
+	DeliverySucceeded = "succeeded"
+	DeliveryFailed    = "failed"
+)
+
+// Delivery is one event on its way to one webhook.
+type Delivery struct {
+	ID             string
+	AccountID      string
+	EventID        string
+	WebhookID      string
+	ConversationID string
+	Status         string
+	AttemptCount   int
+	NextAttemptAt  time.Time // zero when the delivery has ended
+	LastError      string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Attempt is one HTTP request of a delivery. StatusCode is 0 when no response
+// came back; Error is "" when the request got a response.
+type Attempt struct {
+	ID           string
+	DeliveryID   string
+	AccountID    string
+	CreatedAt    time.Time
+	StatusCode   int
+	DurationMS   int64
+	Error        string
+	ResponseBody string
+}
+
+// DeliveryFilter narrows a delivery list.
+type DeliveryFilter struct {
+	WebhookID string
+	EventID   string
+	Status    string
+}
+
+// Operations on deliveries and their attempts; part of Tx. The claims and
+// outcomes of the delivery workers are in queueTx (queue.go).
+type deliveryTx interface {
+	// CreateDelivery stores a pending delivery and makes it visible to workers
+	// once the transaction commits.
+	CreateDelivery(d *Delivery) error
+	// CreateLeasedDelivery stores a pending delivery already claimed, under
+	// lease number 1 until leaseUntil, for a worker of this process that
+	// the caller reserved (the hand-off: no claim before its first attempt).
+	// If that worker never records an outcome, the delivery comes due when
+	// the lease runs out, as any claim's. It returns the job's lease number.
+	CreateLeasedDelivery(d *Delivery, leaseUntil time.Time) (int64, error)
+	FindDelivery(accountID, id string) (*Delivery, error)
+	// CountDeliveries returns the number of deliveries of every account by status.
+	CountDeliveries() (map[string]int, error)
+	// ListEventDeliveries returns the deliveries of the account's events
+	// among eventIDs, oldest first.
+	ListEventDeliveries(accountID string, eventIDs []string) ([]*Delivery, error)
+	ListDeliveries(accountID string, f DeliveryFilter, p Page) ([]*Delivery, int, error)
+	ListAttempts(deliveryID string) ([]*Attempt, error)
+	// RetryDelivery makes the delivery pending and due at due, keeping its attempts.
+	RetryDelivery(accountID, id string, due time.Time) error
+	// FailPendingDeliveries ends the webhook's pending deliveries as failed with reason.
+	FailPendingDeliveries(webhookID, reason string) (int, error)
+}

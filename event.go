@@ -1,0 +1,47 @@
+package agenthooks
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Event is one webhook event as sent: Payload holds the exact envelope bytes that are signed.
+type Event struct {
+	ID             string
+	AccountID      string
+	Type           string
+	ConversationID string // "" for events outside a conversation (webhook.test)
+	Payload        json.RawMessage
+	CreatedAt      time.Time
+}
+
+// EventFilter narrows an event list.
+type EventFilter struct {
+	Type string
+}
+
+// EventQuery narrows an event list for the dashboard. Empty fields do not
+// narrow; From and To bound created_at (From included, To excluded).
+type EventQuery struct {
+	Type           string
+	AssistantID    string // events of the assistant's conversations
+	ConversationID string
+	From, To       time.Time
+}
+
+// Operations on events; part of Tx. The lists of large events by id are in
+// listTx (list.go).
+type eventTx interface {
+	CreateEvent(e *Event) error
+	FindEvent(accountID, id string) (*Event, error)
+	ListEvents(accountID string, f EventFilter, p Page) ([]*Event, int, error)
+
+	// Reads of the dashboard, answered from an index on the account's rows,
+	// never by scanning other accounts'.
+
+	// QueryEvents returns one page of the account's events, newest first.
+	QueryEvents(accountID string, q EventQuery, p Page) ([]*Event, int, error)
+	// EventTypesByID returns the type of each of the account's events among
+	// ids (missing ones are left out).
+	EventTypesByID(accountID string, ids []string) (map[string]string, error)
+}

@@ -1,0 +1,75 @@
+package agenthooks
+
+import "time"
+
+// Reasons a webhook is disabled.
+const (
+	DisabledGone    = "gone"    // the endpoint answered 410 Gone
+	DisabledFailing = "failing" // every delivery failed for AGENTHOOKS_DISABLE_AFTER
+	DisabledManual  = "manual"  // a user set enabled=false
+)
+
+// Ordering modes of a webhook.
+const (
+	OrderingNone         = "none"
+	OrderingConversation = "conversation"
+)
+
+// Webhook is a named endpoint that receives events. Secret signs deliveries;
+// during a rotation PreviousSecret signs alongside until PreviousSecretUntil.
+type Webhook struct {
+	ID                  string
+	AccountID           string
+	Name                string
+	Endpoint            string
+	Enabled             bool
+	DisabledReason      string // "" when enabled or never disabled
+	Events              []string
+	Ordering            string
+	Headers             map[string]string
+	RateLimit           *float64
+	Secret              string
+	PreviousSecret      string
+	PreviousSecretUntil time.Time
+	FailingSince        time.Time // zero unless every delivery since then failed
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+
+	// Destination is the broker the deliveries go to; nil for HTTP to
+	// Endpoint (destination.go).
+	Destination *Destination
+	TLS         *WebhookTLS // nil: system roots, no client certificate (webhooktls.go)
+}
+
+// Subscribed reports whether the webhook receives events of type t: those
+// its events list names, or without a list, DefaultEventTypes.
+func (w *Webhook) Subscribed(t string) bool {
+	if len(w.Events) == 0 {
+		et, ok := LookupEventType(t)
+		return ok && et.Kind == KindConversation
+	}
+	for _, e := range w.Events {
+		if e == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Operations on webhooks; part of Tx.
+type webhookTx interface {
+	CreateWebhook(w *Webhook) error
+	FindWebhook(accountID, id string) (*Webhook, error)
+	ListWebhooks(accountID string, p Page) ([]*Webhook, int, error)
+	// UpdateWebhook writes every mutable field of w.
+	UpdateWebhook(w *Webhook) error
+	DeleteWebhook(accountID, id string) error
+	// FindWebhooksByID returns the account's webhooks among ids (missing ones are skipped).
+	FindWebhooksByID(accountID string, ids []string) ([]*Webhook, error)
+	// AssistantWebhook returns the webhook assigned to the account's
+	// assistant with only what routing needs (ID, AccountID, Enabled,
+	// Events), or nil when the assistant or its webhook does not exist.
+	AssistantWebhook(accountID, assistantID string) (*Webhook, error)
+	// UnassignWebhook clears webhookID from every assistant and form of the account.
+	UnassignWebhook(accountID, webhookID string) error
+}
