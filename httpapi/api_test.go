@@ -851,6 +851,12 @@ func TestCloseConversation(t *testing.T) {
 			t.Errorf("%s: 409 detail is not a string: %s", c.name, r.Raw)
 		}
 	}
+	// The world's captured form is final once its conversation closed.
+	r := b.expect(http.StatusConflict, b.keyA, "PATCH", "/api/v1/captured_form/"+w.capturedForm,
+		map[string]any{"field_values": map[string]any{"note": "late"}})
+	if _, ok := r.Body["detail"].(string); !ok {
+		t.Errorf("UpdateCapturedForm: 409 detail is not a string: %s", r.Raw)
+	}
 
 	evs := b.events(b.keyA, "conversation.closed")
 	if len(evs) != 1 {
@@ -859,7 +865,7 @@ func TestCloseConversation(t *testing.T) {
 	if got := deliveryWebhooks(t, evs[0]); len(got) != 1 || got[0] != w.webhook {
 		t.Errorf("conversation.closed delivered to %v, want [%s]", got, w.webhook)
 	}
-	for _, typ := range []string{"conversation.updated", "captured_intent.created"} {
+	for _, typ := range []string{"conversation.updated", "captured_intent.created", "captured_form.updated"} {
 		if n := len(b.events(b.keyA, typ)); n != 0 {
 			t.Errorf("%d %s events from refused requests", n, typ)
 		}
