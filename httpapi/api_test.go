@@ -461,7 +461,7 @@ func TestLists(t *testing.T) {
 		query                    string
 		items, page, size, pages int
 	}{
-		{"Default", "", 5, 1, 50, 1},
+		{"Default", "", 5, 1, 25, 1},
 		{"Size100", "?size=100", 5, 1, 100, 1},
 		{"Size2", "?size=2", 2, 1, 2, 3},
 		{"Page3Size2", "?page=3&size=2", 1, 3, 2, 3},

@@ -658,7 +658,7 @@ func buildOpenAPI() schema {
 			"page": schema{"name": "page", "in": "query", "required": false, "description": "The page, from 1.",
 				"schema": schema{"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}},
 			"size": schema{"name": "size", "in": "query", "required": false, "description": "Items per page.",
-				"schema": schema{"type": "integer", "minimum": 1, "maximum": 100, "default": 50}},
+				"schema": schema{"type": "integer", "minimum": 1, "maximum": 100, "default": 25}},
 			"Idempotency-Key": schema{"name": "Idempotency-Key", "in": "header", "required": false,
 				"description": "Per account: the same key, method, path and body within 24 h returns the first response and fires nothing again; " +
 					"the same key with anything else answers 422; the same key while the first request is still running answers 409. " +

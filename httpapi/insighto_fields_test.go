@@ -1,0 +1,35 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"testing"
+)
+
+// Every paged list defaults to size=25, as Insighto's (CONTRACT section 3). GET
+// /event_type is the catalogue in one page, not paged, and owned by the events work.
+func TestListsDefaultSize25(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	w := b.world(b.keyA)
+	for range 26 {
+		b.intent(b.keyA)
+	}
+	lists := []string{
+		"/api/v1/outbound_webhook", "/api/v1/assistant", "/api/v1/widget", "/api/v1/form",
+		"/api/v1/intent", "/api/v1/intent/list", "/api/v1/contact", "/api/v1/conversation",
+		"/api/v1/event", "/api/v1/api_key",
+		"/api/v1/conversation/" + w.conversation + "/transcript",
+		"/api/v1/conversation/by-contact/" + w.contact,
+		"/api/v1/outbound_webhook/" + w.webhook + "/deliveries",
+	}
+	for _, path := range lists {
+		r := b.expect(http.StatusOK, b.keyA, "GET", path, nil)
+		if got := r.num(t, "size"); got != 25 {
+			t.Errorf("GET %s: size %d, want 25", path, got)
+		}
+	}
+	r := b.expect(http.StatusOK, b.keyA, "GET", "/api/v1/intent", nil)
+	if n := len(r.items(t)); n != 25 || r.num(t, "pages") != 2 {
+		t.Errorf("GET /intent of 27: %d items, %d pages, want 25 and 2", n, r.num(t, "pages"))
+	}
+}
