@@ -133,7 +133,7 @@ var routes = []route{
 	// Insighto's own routes (insighto.go).
 	{"PUT", "/assistant/{id}", "assistant", func(*world) any { return map[string]any{"llm_model": "gpt-4o", "voice_languages": []string{"en-US"}} }, 200,
 		assistantKeys},
-	{"POST", "/assistant/{id}/intent/{intent_id}", "assistant", nil, 200, assistantKeys},
+	{"POST", "/assistant/{id}/intent/{intent_id}", "assistant", nil, 200, []string{"id", "assistant_id", "intent_id", "is_active", "attributes"}},
 	{"PUT", "/widget/{id}", "widget", func(*world) any { return map[string]any{"widget_type": "web_call"} }, 200, widgetKeys},
 	{"PATCH", "/widget/{id}", "widget", func(*world) any { return map[string]any{"name": "renamed"} }, 200, widgetKeys},
 	{"GET", "/intent/list", "", nil, 200, []string{"list"}},

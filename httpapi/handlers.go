@@ -240,7 +240,8 @@ func (s *Server) deleteAssistant(w http.ResponseWriter, r *http.Request, a acct)
 	if err := s.svc.DeleteAssistant(r.Context(), a.ID, id); err != nil {
 		return err
 	}
-	ok(w, http.StatusOK, "Assistant deleted", map[string]string{"id": id})
+	writeJSON(w, http.StatusOK, deletedWithDetails{Message: "Assistant deleted", Data: map[string]string{"id": id},
+		Details: "The assistant and its assistant-intent records were deleted; the intents themselves stay."})
 	return nil
 }
 

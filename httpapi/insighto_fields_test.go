@@ -33,3 +33,17 @@ func TestListsDefaultSize25(t *testing.T) {
 		t.Errorf("GET /intent of 27: %d items, %d pages, want 25 and 2", n, r.num(t, "pages"))
 	}
 }
+
+// DELETE /assistant/{id} answers {"message", "data", "details"}, as Insighto's.
+func TestAssistantDeleteDetails(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id := str(t, b.assistant(b.keyA, ""), "id")
+	r := b.expect(http.StatusOK, b.keyA, "DELETE", "/api/v1/assistant/"+id, nil)
+	if d, ok := r.Body["details"].(string); !ok || d == "" {
+		t.Errorf("details = %v, want a string: %s", r.Body["details"], r.Raw)
+	}
+	if r.data(t)["id"] != id {
+		t.Errorf("data = %v, want the id", r.Body["data"])
+	}
+}

@@ -234,6 +234,7 @@ func openAPISchemas() schema {
 
 	// Assistants, widgets, forms, intents, contacts.
 	insightoSchemas(s) // assistants, widgets, contact updates, transcripts
+	assistantIntentSchemas(s)
 	s["FormField"] = jsAll(schema{
 		"name": jsString(""), "type": jsEnum(agenthooks.FieldTypes, ""), "required": jsType("boolean", ""),
 	})
@@ -621,6 +622,7 @@ func buildOpenAPI() schema {
 		item[strings.ToLower(method)] = o.operation(path, method == http.MethodPost)
 	}
 	addAccountPaths(paths)
+	assistantDeletePath(paths)
 	public := func(id, summary, desc string, responses schema) schema {
 		return schema{"get": schema{"operationId": id, "tags": []string{"operations"}, "summary": summary, "description": desc,
 			"security": []schema{}, "responses": responses}}
