@@ -495,6 +495,9 @@ func (s *Server) listConversations(w http.ResponseWriter, r *http.Request, a acc
 	if f.To, err = dateParam(r, "date_to", true); err != nil {
 		return err
 	}
+	if err := s.conversationFilterParams(r, a); err != nil {
+		return err
+	}
 	f.AssistantID = r.URL.Query().Get("assistant_id")
 	return listOf(w, r, func(p agenthooks.Page) (*service.List[*agenthooks.Conversation], error) {
 		return s.svc.ListConversations(r.Context(), a.ID, f, p)

@@ -47,3 +47,39 @@ func TestAssistantDeleteDetails(t *testing.T) {
 		t.Errorf("data = %v, want the id", r.Body["data"])
 	}
 }
+
+// GET /conversation never ignores a filter: a value it cannot apply is a 422 on
+// that query parameter.
+func TestConversationFilterNeverIgnored(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	w := b.world(b.keyA)
+	theirs := b.world(b.keyB)
+	cases := []struct {
+		name, query string
+		loc         string
+	}{
+		{"AssistantMalformed", "assistant_id=nope", "assistant_id"},
+		{"IntentOtherAccount", "intent_id=" + theirs.intent, "intent_id"},
+		{"IntentMalformed", "intent_id=nope", "intent_id"},
+		{"IntentNotApplied", "intent_id=" + w.intent, "intent_id"},
+		{"VoiceMalformed", "includes_voice=maybe", "includes_voice"},
+		{"VoiceNotApplied", "includes_voice=true", "includes_voice"},
+		{"DateMalformed", "date_from=yesterday", "date_from"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := b.expect(http.StatusUnprocessableEntity, b.keyA, "GET", "/api/v1/conversation?"+c.query, nil)
+			checkLoc(t, r, "", "query", c.loc)
+		})
+	}
+	r := b.expect(http.StatusOK, b.keyA, "GET", "/api/v1/conversation?assistant_id="+w.assistant, nil)
+	if r.num(t, "total") != 1 {
+		t.Errorf("assistant_id of the account: total %d, want 1", r.num(t, "total"))
+	}
+	// Another account's assistant is applied and matches nothing.
+	r = b.expect(http.StatusOK, b.keyA, "GET", "/api/v1/conversation?assistant_id="+theirs.assistant, nil)
+	if r.num(t, "total") != 0 {
+		t.Errorf("another account's assistant_id: total %d, want 0", r.num(t, "total"))
+	}
+}

@@ -484,7 +484,9 @@ func apiOps() map[string]apiOp {
 			query: []schema{
 				queryParam("date_from", dateQuery(), "Only conversations created at or after this time (RFC 3339, or YYYY-MM-DD for the start of that day, UTC)."),
 				queryParam("date_to", dateQuery(), "Only conversations created at or before this time (RFC 3339, or YYYY-MM-DD for the whole of that day, UTC)."),
-				queryParam("assistant_id", jsID(""), "Only this assistant's conversations."),
+				queryParam("assistant_id", jsID(""), "Only this assistant's conversations (a malformed id answers 422; another account's matches nothing)."),
+				queryParam("intent_id", jsID(""), "Conversations that captured this intent. Not applied yet: a value answers 422 (never an unfiltered list)."),
+				queryParam("includes_voice", schema{"type": "boolean"}, "Conversations with (true) or without voice. Not applied yet: a value answers 422 (never an unfiltered list)."),
 			}},
 		"GET /conversation/{id}": {id: "getConversation", tag: "conversations", summary: "Read a conversation with its transcript", status: 200, data: "ConversationDetail"},
 		"POST /conversation/{id}/message": {id: "addMessage", tag: "conversations", summary: "Add a message",
