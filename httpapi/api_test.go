@@ -133,7 +133,7 @@ var routes = []route{
 	// Insighto's own routes (insighto.go).
 	{"PUT", "/assistant/{id}", "assistant", func(*world) any { return map[string]any{"llm_model": "gpt-4o", "voice_languages": []string{"en-US"}} }, 200,
 		assistantKeys},
-	{"POST", "/assistant/{id}/intent/{intent_id}", "assistant", nil, 200, assistantKeys},
+	{"POST", "/assistant/{id}/intent/{intent_id}", "assistant", nil, 200, []string{"id", "assistant_id", "intent_id", "is_active", "attributes"}},
 	{"PUT", "/widget/{id}", "widget", func(*world) any { return map[string]any{"widget_type": "web_call"} }, 200, widgetKeys},
 	{"PATCH", "/widget/{id}", "widget", func(*world) any { return map[string]any{"name": "renamed"} }, 200, widgetKeys},
 	{"GET", "/intent/list", "", nil, 200, []string{"list"}},
@@ -461,7 +461,7 @@ func TestLists(t *testing.T) {
 		query                    string
 		items, page, size, pages int
 	}{
-		{"Default", "", 5, 1, 50, 1},
+		{"Default", "", 5, 1, 25, 1},
 		{"Size100", "?size=100", 5, 1, 100, 1},
 		{"Size2", "?size=2", 2, 1, 2, 3},
 		{"Page3Size2", "?page=3&size=2", 1, 3, 2, 3},
@@ -851,6 +851,12 @@ func TestCloseConversation(t *testing.T) {
 			t.Errorf("%s: 409 detail is not a string: %s", c.name, r.Raw)
 		}
 	}
+	// The world's captured form is final once its conversation closed.
+	r := b.expect(http.StatusConflict, b.keyA, "PATCH", "/api/v1/captured_form/"+w.capturedForm,
+		map[string]any{"field_values": map[string]any{"note": "late"}})
+	if _, ok := r.Body["detail"].(string); !ok {
+		t.Errorf("UpdateCapturedForm: 409 detail is not a string: %s", r.Raw)
+	}
 
 	evs := b.events(b.keyA, "conversation.closed")
 	if len(evs) != 1 {
@@ -859,7 +865,7 @@ func TestCloseConversation(t *testing.T) {
 	if got := deliveryWebhooks(t, evs[0]); len(got) != 1 || got[0] != w.webhook {
 		t.Errorf("conversation.closed delivered to %v, want [%s]", got, w.webhook)
 	}
-	for _, typ := range []string{"conversation.updated", "captured_intent.created"} {
+	for _, typ := range []string{"conversation.updated", "captured_intent.created", "captured_form.updated"} {
 		if n := len(b.events(b.keyA, typ)); n != 0 {
 			t.Errorf("%d %s events from refused requests", n, typ)
 		}

@@ -240,7 +240,8 @@ func (s *Server) deleteAssistant(w http.ResponseWriter, r *http.Request, a acct)
 	if err := s.svc.DeleteAssistant(r.Context(), a.ID, id); err != nil {
 		return err
 	}
-	ok(w, http.StatusOK, "Assistant deleted", map[string]string{"id": id})
+	writeJSON(w, http.StatusOK, deletedWithDetails{Message: "Assistant deleted", Data: map[string]string{"id": id},
+		Details: "The assistant and its assistant-intent records were deleted; the intents themselves stay."})
 	return nil
 }
 
@@ -492,6 +493,9 @@ func (s *Server) listConversations(w http.ResponseWriter, r *http.Request, a acc
 		return err
 	}
 	if f.To, err = dateParam(r, "date_to", true); err != nil {
+		return err
+	}
+	if err := s.conversationFilterParams(r, a); err != nil {
 		return err
 	}
 	f.AssistantID = r.URL.Query().Get("assistant_id")

@@ -75,7 +75,7 @@ func (s *Server) addAssistantIntent(w http.ResponseWriter, r *http.Request, a ac
 	if err != nil {
 		return err
 	}
-	ok(w, http.StatusOK, "Intent added to the assistant", newAssistantView(as))
+	ok(w, http.StatusOK, "Intent added to the assistant", newAssistantIntentView(as.ID, r.PathValue("intent_id")))
 	return nil
 }
 

@@ -391,11 +391,25 @@ func TestInsightoAssistantIntents(t *testing.T) {
 		return b.expect(want, "", method, withKey("/api/v1/assistant/"+assistant+"/intent/"+intent, b.keyA), nil)
 	}
 
-	if got := intentIDs(t, link("POST", i2, http.StatusOK).data(t)); !slices.Equal(got, []string{i2}) {
+	// POST answers Insighto's assistant-intent record; the assistant reads the link back.
+	used := func() []string {
+		return intentIDs(t, b.expect(http.StatusOK, b.keyA, "GET", "/api/v1/assistant/"+assistant, nil).data(t))
+	}
+	rec := link("POST", i2, http.StatusOK).data(t)
+	if rec["assistant_id"] != assistant || rec["intent_id"] != i2 || rec["is_active"] != true || rec["id"] == "" {
+		t.Errorf("assistant-intent record: %v", rec)
+	}
+	if attrs, ok := rec["attributes"].(map[string]any); !ok || len(attrs) != 0 {
+		t.Errorf("record attributes = %v, want {}", rec["attributes"])
+	}
+	if got := used(); !slices.Equal(got, []string{i2}) {
 		t.Errorf("after adding i2: %v", got)
 	}
-	link("POST", i1, http.StatusOK)
-	if got := intentIDs(t, link("POST", i1, http.StatusOK).data(t)); !slices.Equal(got, []string{i1, i2}) {
+	first := link("POST", i1, http.StatusOK).data(t)
+	if again := link("POST", i1, http.StatusOK).data(t); again["id"] != first["id"] || first["id"] == rec["id"] {
+		t.Errorf("record ids: i1 %v then %v, i2 %v; want one stable id per pair", first["id"], again["id"], rec["id"])
+	}
+	if got := used(); !slices.Equal(got, []string{i1, i2}) {
 		t.Errorf("after adding i1 twice: %v, want [i1 i2] (creation order, once)", got)
 	}
 	read := b.expect(http.StatusOK, b.keyA, "GET", "/api/v1/assistant/"+assistant, nil).data(t)

@@ -234,6 +234,7 @@ func openAPISchemas() schema {
 
 	// Assistants, widgets, forms, intents, contacts.
 	insightoSchemas(s) // assistants, widgets, contact updates, transcripts
+	assistantIntentSchemas(s)
 	s["FormField"] = jsAll(schema{
 		"name": jsString(""), "type": jsEnum(agenthooks.FieldTypes, ""), "required": jsType("boolean", ""),
 	})
@@ -483,7 +484,9 @@ func apiOps() map[string]apiOp {
 			query: []schema{
 				queryParam("date_from", dateQuery(), "Only conversations created at or after this time (RFC 3339, or YYYY-MM-DD for the start of that day, UTC)."),
 				queryParam("date_to", dateQuery(), "Only conversations created at or before this time (RFC 3339, or YYYY-MM-DD for the whole of that day, UTC)."),
-				queryParam("assistant_id", jsID(""), "Only this assistant's conversations."),
+				queryParam("assistant_id", jsID(""), "Only this assistant's conversations (a malformed id answers 422; another account's matches nothing)."),
+				queryParam("intent_id", jsID(""), "Conversations that captured this intent. Not applied yet: a value answers 422 (never an unfiltered list)."),
+				queryParam("includes_voice", schema{"type": "boolean"}, "Conversations with (true) or without voice. Not applied yet: a value answers 422 (never an unfiltered list)."),
 			}},
 		"GET /conversation/{id}": {id: "getConversation", tag: "conversations", summary: "Read a conversation with its transcript", status: 200, data: "ConversationDetail"},
 		"POST /conversation/{id}/message": {id: "addMessage", tag: "conversations", summary: "Add a message",
@@ -621,6 +624,7 @@ func buildOpenAPI() schema {
 		item[strings.ToLower(method)] = o.operation(path, method == http.MethodPost)
 	}
 	addAccountPaths(paths)
+	assistantDeletePath(paths)
 	public := func(id, summary, desc string, responses schema) schema {
 		return schema{"get": schema{"operationId": id, "tags": []string{"operations"}, "summary": summary, "description": desc,
 			"security": []schema{}, "responses": responses}}
@@ -658,7 +662,7 @@ func buildOpenAPI() schema {
 			"page": schema{"name": "page", "in": "query", "required": false, "description": "The page, from 1.",
 				"schema": schema{"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}},
 			"size": schema{"name": "size", "in": "query", "required": false, "description": "Items per page.",
-				"schema": schema{"type": "integer", "minimum": 1, "maximum": 100, "default": 50}},
+				"schema": schema{"type": "integer", "minimum": 1, "maximum": 100, "default": 25}},
 			"Idempotency-Key": schema{"name": "Idempotency-Key", "in": "header", "required": false,
 				"description": "Per account: the same key, method, path and body within 24 h returns the first response and fires nothing again; " +
 					"the same key with anything else answers 422; the same key while the first request is still running answers 409. " +

@@ -126,7 +126,7 @@ func insightoOps(ops map[string]apiOp) {
 	ops["PUT /assistant/{id}"] = apiOp{id: "putAssistant", tag: "assistants", summary: "Update an assistant (Insighto's PUT)",
 		desc: asPatch, body: "AssistantUpdate", bodyOptional: true, status: 200, data: "Assistant"}
 	ops["POST /assistant/{id}/intent/{intent_id}"] = apiOp{id: "addAssistantIntent", tag: "assistants", summary: "Let an assistant use an intent",
-		desc: "Answers the assistant, its intent_ids now with this intent (adding it again changes nothing).", status: 200, data: "Assistant"}
+		desc: "Answers Insighto's assistant-intent record {id, assistant_id, intent_id, is_active, attributes}; the assistant's intent_ids now hold the intent (adding it again changes nothing, and answers the same id).", status: 200, data: "AssistantIntent"}
 	ops["DELETE /assistant/{id}/intent/{intent_id}"] = apiOp{id: "removeAssistantIntent", tag: "assistants", summary: "Stop an assistant using an intent",
 		desc: "Answers the assistant without the intent in its intent_ids; 404 if it did not use it.", status: 200, data: "Assistant"}
 

@@ -295,9 +295,9 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 }
 func (r *statusRecorder) WriteHeader(code int) { r.status = code }
 
-// page reads ?page= and ?size= (defaults 1 and 50; size at most 100).
+// page reads ?page= and ?size= (defaults 1 and 25 as Insighto's, CONTRACT section 3; size at most 100).
 func page(r *http.Request) (agenthooks.Page, error) {
-	p := agenthooks.Page{Page: 1, Size: 50}
+	p := agenthooks.Page{Page: 1, Size: 25}
 	q := r.URL.Query()
 	if v := q.Get("page"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -214,7 +214,9 @@ func (s *Service) UpdateCapturedForm(ctx context.Context, accountID, id string, 
 		if err != nil {
 			return nil, err
 		}
-		c, err := tx.FindConversation(accountID, cf.ConversationID)
+		// A closed conversation takes no more input, so its captured forms are final too
+		// (409, nothing fired after conversation.closed), like messages and intents.
+		c, err := openConversation(tx, accountID, cf.ConversationID)
 		if err != nil {
 			return nil, err
 		}
