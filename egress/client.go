@@ -1,15 +1,12 @@
 package egress
 
 import (
-	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
-	"syscall"
 	"time"
 )
 
@@ -80,41 +77,8 @@ func NewClient(o Options) *http.Client {
 		o.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
 	}
 
-	dialer := &net.Dialer{
-		Timeout:   o.Timeout,
-		KeepAlive: 30 * time.Second,
-	}
-	dial := dialer.DialContext
-	if !o.Policy.AllowPrivate {
-		policy := o.Policy
-		dialer.ControlContext = func(_ context.Context, network, address string, _ syscall.RawConn) error {
-			return policy.checkDial(network, address)
-		}
-		dial = func(ctx context.Context, network, address string) (net.Conn, error) {
-			host, _, err := net.SplitHostPort(address)
-			if err != nil {
-				return nil, fmt.Errorf("%w: cannot parse dial address %q", ErrForbiddenAddress, address)
-			}
-			if err := policy.checkDialHost(host); err != nil {
-				return nil, &net.OpError{Op: "dial", Net: network, Err: err}
-			}
-			conn, err := dialer.DialContext(ctx, network, address)
-			if err != nil && errors.Is(err, ErrForbiddenAddress) && !isIPLiteral(host) {
-				// The attempt's error is shown to the webhook's account:
-				// it must not say what a name resolved to (net.OpError
-				// names the dialled address).
-				return nil, &net.OpError{Op: "dial", Net: network, Err: &resolvedRefusal{host: host, err: err}}
-			}
-			var dnsErr *net.DNSError
-			if errors.As(err, &dnsErr) && dnsErr.Server != "" {
-				// Nor which name server the platform asks.
-				quiet := *dnsErr
-				quiet.Server = ""
-				return nil, &net.OpError{Op: "dial", Net: network, Err: &quiet}
-			}
-			return conn, err
-		}
-	}
+	// One dial check for HTTP and brokers alike (dialer.go).
+	dial := NewDialFunc(o.Policy, o.Timeout)
 
 	t := &http.Transport{
 		Proxy:                  nil, // a proxy would be dialled instead of the endpoint, defeating the check (see Options.Proxy)
@@ -131,11 +95,10 @@ func NewClient(o Options) *http.Client {
 	}
 
 	if o.Proxy != nil {
-		useProxy(t, o.Proxy, dialer)
-		// The dialer now dials the proxy only: its address is the
-		// operator's, so the Control check is off and the endpoint is
-		// checked by proxyCheck instead.
-		dialer.ControlContext = nil
+		// The transport now dials the proxy only: its address is the
+		// operator's, so it gets a dialer without the policy's check, and
+		// the endpoint is checked by proxyCheck instead.
+		useProxy(t, o.Proxy, &net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second})
 	}
 
 	var rt http.RoundTripper = t

@@ -43,10 +43,13 @@ func NewDialFunc(p Policy, timeout time.Duration) DialFunc {
 		}
 		conn, err := dialer.DialContext(ctx, network, address)
 		if err != nil && errors.Is(err, ErrForbiddenAddress) && !isIPLiteral(host) {
+			// The attempt's error is shown to the webhook's account: it must
+			// not say what a name resolved to (net.OpError names the address).
 			return nil, &net.OpError{Op: "dial", Net: network, Err: &resolvedRefusal{host: host, err: err}}
 		}
 		var dnsErr *net.DNSError
 		if errors.As(err, &dnsErr) && dnsErr.Server != "" {
+			// Nor which name server the platform asks.
 			quiet := *dnsErr
 			quiet.Server = ""
 			return nil, &net.OpError{Op: "dial", Net: network, Err: &quiet}
