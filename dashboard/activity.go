@@ -217,6 +217,7 @@ type attemptView struct {
 	*agenthooks.Attempt
 	Number  int
 	Headers []header
+	Broker  bool // published to a broker: Headers are the message's headers
 }
 
 type deliveryData struct {
@@ -231,6 +232,9 @@ type deliveryData struct {
 // workers set them (delivery/pool.go), without any secret: the signature is
 // elided and extra header values, which may be credentials, are hidden.
 func requestHeaders(userAgent, eventID string, wh *agenthooks.Webhook, a *agenthooks.Attempt) []header {
+	if wh != nil && wh.Destination.Broker() {
+		return messageHeaders(eventID, wh.Destination, a)
+	}
 	hs := []header{
 		{"Content-Type", "application/json"},
 		{"User-Agent", userAgent},
@@ -247,6 +251,21 @@ func requestHeaders(userAgent, eventID string, wh *agenthooks.Webhook, a *agenth
 		for _, k := range names {
 			hs = append(hs, header{textproto.CanonicalMIMEHeaderKey(k), "•••••• (hidden)"})
 		}
+	}
+	return hs
+}
+
+// messageHeaders are a broker message's Standard Webhooks headers
+// (destination.Message.Headers), and JetStream's deduplication id: no
+// Content-Type or User-Agent, which only HTTP requests carry.
+func messageHeaders(eventID string, dest *agenthooks.Destination, a *agenthooks.Attempt) []header {
+	hs := []header{
+		{"webhook-id", eventID},
+		{"webhook-timestamp", strconv.FormatInt(a.CreatedAt.Unix(), 10) + " (about)"},
+		{"webhook-signature", "v1,… (hidden: it is derived from the secret)"},
+	}
+	if dest.Type == agenthooks.DestinationNATS {
+		hs = append(hs, header{"Nats-Msg-Id", eventID})
 	}
 	return hs
 }
@@ -269,7 +288,8 @@ func (d *Dashboard) deliveryData(ctx context.Context, s *session, id string) (*d
 	}
 	for i := len(dv.Attempts) - 1; i >= 0; i-- {
 		a := dv.Attempts[i]
-		data.Attempts = append(data.Attempts, attemptView{Attempt: a, Number: i + 1, Headers: requestHeaders(d.opts.UserAgent, dv.EventID, data.Webhook, a)})
+		data.Attempts = append(data.Attempts, attemptView{Attempt: a, Number: i + 1, Headers: requestHeaders(d.opts.UserAgent, dv.EventID, data.Webhook, a),
+			Broker: data.Webhook != nil && data.Webhook.Destination.Broker()})
 	}
 	return data, nil
 }

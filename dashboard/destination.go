@@ -69,3 +69,19 @@ func (f *destinationForm) parse(v url.Values, errs map[string]string) *agenthook
 	}
 	return d
 }
+
+// hideCredentials takes the credentials out of a broker URL as typed before
+// the form is shown again with errors: a password typed once is never drawn
+// back into the page (a screenshot, a screen share, the browser's cache).
+// The field then asks for them again, beside the other errors.
+func (f *destinationForm) hideCredentials(errs map[string]string) {
+	u, err := url.Parse(f.URL)
+	if f.Kind == agenthooks.DestinationHTTP || err != nil || u.User == nil {
+		return
+	}
+	u.User = nil
+	f.URL = u.String()
+	if errs["destination.url"] == "" {
+		errs["destination.url"] = "Type the URL with its credentials again: they are not shown back."
+	}
+}

@@ -164,6 +164,7 @@ func (d *Dashboard) createWebhook(w http.ResponseWriter, r *http.Request, s *ses
 			return err
 		}
 	}
+	f.Destination.hideCredentials(f.Errors)
 	d.render(w, r, http.StatusUnprocessableEntity, "webhook_form.html", s, view{Title: "Add a Webhook", Nav: "webhooks", D: f})
 	return nil
 }
@@ -270,6 +271,8 @@ func (d *Dashboard) updateWebhook(w http.ResponseWriter, r *http.Request, s *ses
 		return err
 	}
 	f.TLS.KeySet = webhookTLSFormOf(data.Webhook.TLS).KeySet
+	f.Destination.CredentialsSet = data.Webhook.Destination.Broker() && data.Webhook.Destination.CredentialsSet()
+	f.Destination.hideCredentials(f.Errors)
 	data.Form = f
 	d.render(w, r, http.StatusUnprocessableEntity, "webhook.html", s, view{Title: data.Webhook.Name, Nav: "webhooks", D: data})
 	return nil

@@ -51,7 +51,15 @@ func TestBrowserDestinations(t *testing.T) {
 	u.fill("Max length (entries)", "many")
 	u.click("", "Submit")
 	u.see("whole number of entries")
+	u.see("Type the URL with its credentials again")
+	if v, err := chromedp.Run(u.ctx, chromedp.Evaluate[string](`document.getElementById('destination_url').value`)); err != nil || v != "redis://127.0.0.1:6379/0" {
+		t.Errorf("after a validation error the form shows the broker URL %q (%v), want it without the password typed", v, err)
+	}
+	if visible("tls_client_certificate") {
+		t.Error("Redis chosen: the client certificate (HTTP only) is shown")
+	}
 	u.screenshot("webhook-form-redis")
+	u.fill("Broker URL", "redis://:pw@127.0.0.1:6379/0")
 	u.fill("Max length (entries)", "10000")
 	u.click("", "Submit")
 	u.see("Webhook created.")
@@ -63,6 +71,13 @@ func TestBrowserDestinations(t *testing.T) {
 	u.click("", "Send test event")
 	u.see("Test event sent.")
 	u.see("added to Redis stream " + stream)
+	// textContent: the headings are drawn in capitals (CSS).
+	if v, err := chromedp.Run(u.ctx, chromedp.Evaluate[bool](`document.body.textContent.includes("Message headers") && document.body.textContent.includes("Broker's answer")`)); err != nil || !v {
+		t.Errorf("a Redis attempt is not headed Message headers and Broker's answer (%v)", err)
+	}
+	if v, err := chromedp.Run(u.ctx, chromedp.Evaluate[bool](`document.body.textContent.includes('User-Agent')`)); err != nil || v {
+		t.Errorf("a Redis attempt lists User-Agent among its headers (%v): only HTTP requests carry it", err)
+	}
 	u.screenshot("delivery-redis")
 	if n := rc.XLen(context.Background(), stream).Val(); n != 1 {
 		t.Errorf("the stream holds %d entries, want 1", n)

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -7,14 +9,17 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -23,11 +28,39 @@ import (
 type brokerProc struct {
 	t    *testing.T
 	args []string
+	env  []string            // added to the test's environment
+	wait time.Duration       // how long it may take to listen (default 20s)
+	cred *syscall.Credential // run as this user (nil: the test's)
 	addr string
 	cmd  *exec.Cmd
 }
 
 func newBrokerProc(t *testing.T, bin string, args func(port string) []string) *brokerProc {
+	return newBrokerProcEnv(t, bin, args, nil, 0)
+}
+
+// freePort is a loopback port nothing listens on now.
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+// newBrokerProcCred starts bin with no arguments, its environment from env,
+// as the user cred (nil: the test's own).
+func newBrokerProcCred(t *testing.T, bin string, env func(port string) []string, wait time.Duration, cred *syscall.Credential) *brokerProc {
+	return newBrokerProcEnvCred(t, bin, func(string) []string { return nil }, env, wait, cred)
+}
+
+func newBrokerProcEnv(t *testing.T, bin string, args func(port string) []string, env func(port string) []string, wait time.Duration) *brokerProc {
+	return newBrokerProcEnvCred(t, bin, args, env, wait, nil)
+}
+
+func newBrokerProcEnvCred(t *testing.T, bin string, args func(port string) []string, env func(port string) []string, wait time.Duration, cred *syscall.Credential) *brokerProc {
 	path, err := exec.LookPath(bin)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -35,13 +68,11 @@ func newBrokerProc(t *testing.T, bin string, args func(port string) []string) *b
 		}
 		t.Skip(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	port := freePort(t)
+	p := &brokerProc{t: t, args: append([]string{path}, args(port)...), addr: "127.0.0.1:" + port, wait: wait, cred: cred}
+	if env != nil {
+		p.env = env(port)
 	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	_ = l.Close()
-	p := &brokerProc{t: t, args: append([]string{path}, args(port)...), addr: "127.0.0.1:" + port}
 	p.start()
 	t.Cleanup(p.kill)
 	return p
@@ -50,10 +81,20 @@ func newBrokerProc(t *testing.T, bin string, args func(port string) []string) *b
 func (p *brokerProc) start() {
 	p.t.Helper()
 	p.cmd = exec.Command(p.args[0], p.args[1:]...)
+	if p.env != nil {
+		p.cmd.Env = append(os.Environ(), p.env...)
+	}
+	// A group of its own, which kill ends whole: rabbitmq-server runs the
+	// Erlang VM as a child.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: p.cred}
 	if err := p.cmd.Start(); err != nil {
 		p.t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	wait := p.wait
+	if wait == 0 {
+		wait = 20 * time.Second
+	}
+	deadline := time.Now().Add(wait)
 	for {
 		c, err := net.DialTimeout("tcp", p.addr, time.Second)
 		if err == nil {
@@ -70,8 +111,13 @@ func (p *brokerProc) start() {
 // kill stops the broker at once (SIGKILL): what it confirmed must survive.
 func (p *brokerProc) kill() {
 	if p.cmd != nil && p.cmd.Process != nil {
-		_ = p.cmd.Process.Kill()
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		_ = p.cmd.Wait()
+		// Until the group's last process is gone its port may still be
+		// bound: the next start must not find the old broker.
+		for end := time.Now().Add(10 * time.Second); syscall.Kill(-p.cmd.Process.Pid, 0) == nil && time.Now().Before(end); {
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 }
 
@@ -85,6 +131,7 @@ func TestDestinationBrokerRestart(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		start func(t *testing.T) (*brokerProc, map[string]any, func() []string)
+		slow  bool // the broker takes seconds to start (RabbitMQ's Erlang VM)
 	}{
 		{"nats", func(t *testing.T) (*brokerProc, map[string]any, func() []string) {
 			p := newBrokerProc(t, "nats-server", func(port string) []string {
@@ -129,7 +176,7 @@ func TestDestinationBrokerRestart(t *testing.T) {
 				return ids
 			}
 			return p, map[string]any{"type": "nats", "url": url, "subject": "R.{event}"}, read
-		}},
+		}, false},
 		{"redis", func(t *testing.T) (*brokerProc, map[string]any, func() []string) {
 			// An XADD is confirmed once it is in the append-only file.
 			p := newBrokerProc(t, "redis-server", func(port string) []string {
@@ -150,14 +197,19 @@ func TestDestinationBrokerRestart(t *testing.T) {
 				return ids
 			}
 			return p, map[string]any{"type": "redis", "url": "redis://" + p.addr, "stream": "r"}, read
-		}},
+		}, false},
+		{"rabbitmq", startRabbitMQ, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			proc, dest, read := tc.start(t)
-			schedule := "200ms" // 60 retries: the broker is down for well under 12s
-			for range 59 {
-				schedule += ",200ms"
+			retry, retries := "200ms", 60 // the broker is down for well under 12s
+			if tc.slow {
+				retry, retries = "2s", 90 // RabbitMQ may take a minute to start on a busy machine
+			}
+			schedule := retry
+			for range retries - 1 {
+				schedule += "," + retry
 			}
 			a, key := startApp(t, env{"AGENTHOOKS_DATABASE_URL": "sqlite:" + t.TempDir() + "/a.db", "AGENTHOOKS_RETRY_SCHEDULE": schedule,
 				"AGENTHOOKS_DELIVERY_TIMEOUT": "1s"})
@@ -198,7 +250,7 @@ func TestDestinationBrokerRestart(t *testing.T) {
 			proc.start()
 			wg.Wait()
 
-			deadline := time.Now().Add(60 * time.Second)
+			deadline := time.Now().Add(time.Duration(retries) * 2 * time.Second)
 			for {
 				d := c.must(http.StatusOK, "GET", fmt.Sprintf("/outbound_webhook/%s/deliveries?status=succeeded&size=1", wh["id"]), nil)
 				if n, _ := d["total"].(float64); int(n) == events {
@@ -243,4 +295,108 @@ func retrying(t *testing.T, c *client, webhookID string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// startRabbitMQ starts a RabbitMQ node of the test's own (its own node
+// name, ports, data and log directories, no plugins) with a durable topic
+// exchange R and a durable queue R bound to it; read takes every message
+// off the queue. The package's script runs the node as the rabbitmq user,
+// so the directory is handed to it when the test runs as root.
+func startRabbitMQ(t *testing.T) (*brokerProc, map[string]any, func() []string) {
+	dir, err := os.MkdirTemp("", "agenthooks-rabbitmq-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	name := fmt.Sprintf("agenthooks-test-%d@localhost", time.Now().UnixNano())
+	dist := freePort(t)
+	env := func(port string) []string {
+		return []string{"RABBITMQ_NODENAME=" + name, "RABBITMQ_NODE_IP_ADDRESS=127.0.0.1", "RABBITMQ_NODE_PORT=" + port,
+			"RABBITMQ_DIST_PORT=" + dist, "RABBITMQ_MNESIA_BASE=" + filepath.Join(dir, "mnesia"), "RABBITMQ_LOG_BASE=" + filepath.Join(dir, "log"),
+			"RABBITMQ_ENABLED_PLUGINS_FILE=" + filepath.Join(dir, "enabled_plugins"), "RABBITMQ_CONFIG_FILE=" + filepath.Join(dir, "rabbitmq.conf"),
+			"RABBITMQ_FEATURE_FLAGS_FILE=" + filepath.Join(dir, "feature_flags"), "RABBITMQ_PID_FILE=" + filepath.Join(dir, "pid"),
+			"ERL_CRASH_DUMP=" + filepath.Join(dir, "erl_crash.dump")}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "enabled_plugins"), []byte("[].\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "rabbitmq.conf"), []byte("loopback_users = none\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Debian's /usr/sbin/rabbitmq-server runs the node through su, in a
+	// session of its own that a kill of the group would not reach: run
+	// the script it wraps, as the rabbitmq user, directly.
+	bin, cred := "rabbitmq-server", (*syscall.Credential)(nil)
+	if _, err := os.Stat("/usr/lib/rabbitmq/bin/rabbitmq-server"); err == nil {
+		bin = "/usr/lib/rabbitmq/bin/rabbitmq-server"
+	}
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("rabbitmq")
+		if err != nil {
+			t.Fatalf("RabbitMQ runs as the rabbitmq user: %v", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		if err := filepath.Walk(dir, func(path string, _ os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			return os.Chown(path, uid, gid)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	withHome := func(port string) []string { return append(env(port), "HOME="+dir) }
+	p := newBrokerProcCred(t, bin, withHome, 3*time.Minute, cred)
+	url := "amqp://guest:guest@" + p.addr + "/"
+	channel := func(fn func(ch *amqp.Channel) error) {
+		conn, err := amqp.Dial(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		ch, err := conn.Channel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := fn(ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The listener opens a moment before the node takes connections.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		conn, err := amqp.Dial(url)
+		if err == nil {
+			_ = conn.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("RabbitMQ takes no connection: %v", err)
+		}
+	}
+	channel(func(ch *amqp.Channel) error {
+		if err := ch.ExchangeDeclare("R", "topic", true, false, false, false, nil); err != nil {
+			return err
+		}
+		if _, err := ch.QueueDeclare("R", true, false, false, false, nil); err != nil {
+			return err
+		}
+		return ch.QueueBind("R", "#", "R", false, nil)
+	})
+	read := func() []string {
+		var ids []string
+		channel(func(ch *amqp.Channel) error {
+			for {
+				m, ok, err := ch.Get("R", true)
+				if err != nil || !ok {
+					return err
+				}
+				id, _ := m.Headers["webhook-id"].(string)
+				ids = append(ids, id)
+			}
+		})
+		return ids
+	}
+	return p, map[string]any{"type": "rabbitmq", "url": url, "exchange": "R", "routing_key": "R.{event}"}, read
 }

@@ -54,17 +54,20 @@ func (r *rabbit) consume(ctx context.Context, seen func(string)) error {
 	if err != nil {
 		return err
 	}
-	defer ch.Close()
 	if err := ch.Qos(1000, 0, false); err != nil {
+		_ = ch.Close()
 		return err
 	}
-	msgs, err := ch.ConsumeWithContext(ctx, r.name, "", true, false, false, false, nil)
+	const tag = "destbench"
+	msgs, err := ch.ConsumeWithContext(ctx, r.name, tag, true, false, false, false, nil)
 	if err != nil {
+		_ = ch.Close()
 		return err
 	}
 	for {
 		select {
 		case <-ctx.Done():
+			r.stopConsuming(ch, tag, msgs)
 			return nil
 		case m, ok := <-msgs:
 			if !ok {
@@ -75,6 +78,27 @@ func (r *rabbit) consume(ctx context.Context, seen func(string)) error {
 				seen(id)
 			}
 		}
+	}
+}
+
+// stopConsuming cancels the consumer and drains what the broker had already
+// pushed before closing the channel: amqp091's Channel.Close waits for the
+// broker's close-ok behind undelivered messages, so closing an undrained
+// consumer hung the bench at its end (the plain publisher's messages are
+// routed to the same queue). Bounded, as a broker that stops answering must
+// not hang the bench either.
+func (r *rabbit) stopConsuming(ch *amqp.Channel, tag string, msgs <-chan amqp.Delivery) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = ch.Cancel(tag, false)
+		for range msgs {
+		}
+		_ = ch.Close()
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
 	}
 }
 
@@ -110,8 +134,16 @@ func (r *rabbit) publish(ctx context.Context, body []byte, n, c int) (time.Durat
 }
 
 func (r *rabbit) close() {
-	_ = r.ch.ExchangeDelete(r.name, false, false)
-	_, _ = r.ch.QueueDelete(r.name, false, false, false)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = r.ch.ExchangeDelete(r.name, false, false)
+		_, _ = r.ch.QueueDelete(r.name, false, false, false)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
 	_ = r.conn.Close()
 }
 
