@@ -20,7 +20,8 @@ type WebhookStats struct {
 }
 
 // Backlog is an account's pending deliveries: how many, how many are due, and
-// the due time of the most overdue one (zero when none is due).
+// the due time of the most overdue one (zero when none is due). A delivery
+// held back unattempted is due since it first fell due.
 type Backlog struct {
 	Pending   int
 	Due       int

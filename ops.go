@@ -9,7 +9,9 @@ type QueueStats struct {
 	// Deliveries counts the deliveries of every account by status.
 	Deliveries map[string]int64
 	// OldestDue is when the most overdue pending delivery of an enabled
-	// webhook fell due; zero when none is due.
+	// webhook fell due; zero when none is due. A delivery held back
+	// unattempted (its webhook's circuit, in-flight cap or rate limit)
+	// counts from when it first fell due, not from the time it was held to.
 	OldestDue time.Time
 }
 

@@ -83,7 +83,9 @@ func (p *Pool) writer() {
 		}
 		if len(held) > 0 {
 			p.log.Info("recorded delivery outcomes held while the store was unavailable", slog.Int("count", len(held)))
-			p.heldOutcomes.Add(-int64(len(held)))
+			if p.heldOutcomes.Add(-int64(len(held))) == 0 {
+				p.wake() // the dispatcher's recovery claim waited for them
+			}
 		}
 		held, retry, pause, faults = nil, nil, firstRetry, 0
 	}
@@ -200,7 +202,7 @@ func (p *Pool) complete(batch []result, claim bool) error {
 	}
 	var c claimSize
 	maybe, gen := p.dueMaybe()
-	if claim && maybe && !p.paused.Load() {
+	if claim && maybe && !p.paused.Load() && !p.unsure.Load() {
 		c = p.slots.reserve(p.o.Now())
 	}
 	var jobs []*agenthooks.Job
@@ -223,6 +225,7 @@ func (p *Pool) complete(batch []result, claim bool) error {
 		err = p.o.Store.WriteRelaxed(context.Background(), record)
 	}
 	if err != nil {
+		p.unsure.Store(true)
 		return err
 	}
 	p.leases.remove(batch)
@@ -307,10 +310,13 @@ func (p *Pool) wakeWhenDue(batch []result) {
 	if first.IsZero() {
 		return
 	}
-	time.AfterFunc(max(first.Sub(p.o.Now()), 0), func() {
-		select {
-		case p.due <- struct{}{}:
-		default:
-		}
-	})
+	time.AfterFunc(max(first.Sub(p.o.Now()), 0), p.wake)
+}
+
+// wake wakes the dispatcher, as held-back deliveries coming due do.
+func (p *Pool) wake() {
+	select {
+	case p.due <- struct{}{}:
+	default:
+	}
 }

@@ -15,11 +15,12 @@ import (
 
 // Lease reserves a worker for a delivery to w about to be stored, unless
 // the pool is not running or is paused, every worker is taken or reserved,
+// the pool is recovering from a failed write (Pool.unsure),
 // w's circuit is open or its in-flight cap and park are full (the job would
 // only be handed back), or w orders its deliveries per conversation (the
 // claim's rule decides which of a conversation's deliveries may go).
 func (p *Pool) Lease(w *agenthooks.Webhook, now time.Time) (time.Time, bool) {
-	if !p.live.Load() || p.paused.Load() || w.Ordering == agenthooks.OrderingConversation {
+	if !p.live.Load() || p.paused.Load() || p.unsure.Load() || w.Ordering == agenthooks.OrderingConversation {
 		return time.Time{}, false
 	}
 	if !p.slots.reserveOne(w.ID, now) {

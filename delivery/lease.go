@@ -82,6 +82,9 @@ func (p *Pool) renewer(stop <-chan struct{}) {
 			p.log.Info("renewing delivery leases again", slog.Int("count", len(claims)))
 		}
 		failing = err != nil
+		if failing {
+			p.unsure.Store(true) // leases may run out: see Pool.unsure
+		}
 		p.renewals.Add(1)
 	}
 }

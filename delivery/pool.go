@@ -103,6 +103,14 @@ type Pool struct {
 	stop   chan struct{} // closed by Stop: the dispatcher ends
 	live   atomic.Bool   // between Start and Stop: Lease may reserve
 	paused atomic.Bool
+	// unsure is set when a write of the pool failed (a claim, a renewal,
+	// an outcome): the leases this process holds may have run out since,
+	// and a claim could take back deliveries whose outcomes it still holds
+	// or whose attempts still run. While set, no claim or hand-off is made
+	// but the dispatcher's recovery claim (claim), which waits until every
+	// held outcome is written and renews the leases still held in its own
+	// transaction first.
+	unsure atomic.Bool
 	resume chan struct{}
 	// due wakes the dispatcher when deliveries it held back come due, so
 	// that they do not wait for the next poll.
@@ -391,21 +399,50 @@ func (p *Pool) claimedAll(gen int64) { p.dueSeen.Store(gen) }
 // claim takes as many due deliveries as there are free workers (up to
 // Batch) and starts an attempt for each. It reports whether it filled its
 // batch, in which case more may be due at once.
+//
+// After a failed write (unsure) it claims only once no outcome is held
+// (the writers retry them), and renews the leases this process still holds
+// in the claim's transaction, before the claim: an outage as long as the
+// lease let them run out, and the claim would take back the deliveries of
+// attempts that ran meanwhile (CONTRACT.md section 8).
 func (p *Pool) claim() (bool, error) {
+	unsure := p.unsure.Load()
+	if unsure && p.heldOutcomes.Load() > 0 {
+		return false, nil
+	}
 	_, gen := p.dueMaybe()
 	c := p.slots.reserve(p.o.Now())
-	if c.n == 0 {
+	if c.n == 0 && !unsure {
 		return false, nil
 	}
 	var jobs []*agenthooks.Job
 	err := p.o.Store.WriteRelaxed(context.Background(), func(tx agenthooks.Tx) error {
+		jobs = nil
+		if unsure {
+			if claims := p.leases.held(); len(claims) > 0 {
+				if _, err := tx.RenewLeases(claims, tx.Now().Add(p.o.Lease)); err != nil {
+					return err
+				}
+			}
+		}
+		if c.n == 0 {
+			return nil
+		}
 		var err error
 		jobs, err = tx.ClaimDeliveries(c.n, tx.Now().Add(p.o.Lease))
 		return err
 	})
 	if err != nil {
+		p.unsure.Store(true)
 		p.slots.cancel(c)
 		return false, err
+	}
+	if unsure {
+		p.unsure.CompareAndSwap(true, false)
+	}
+	if c.n == 0 {
+		p.slots.cancel(c)
+		return false, nil
 	}
 	p.dispatchClaimed(c, jobs, gen)
 	return len(jobs) == c.n, nil

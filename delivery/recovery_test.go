@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -162,4 +163,69 @@ func TestRefusedOutcomeDoesNotHoldOthers(t *testing.T) {
 	if d := f.delivery(poisoned.ID); d.Status != agenthooks.DeliveryPending || d.AttemptCount != 0 {
 		t.Errorf("refused outcome: delivery %s with %d attempts, want pending with none recorded", d.Status, d.AttemptCount)
 	}
+}
+
+// An outage as long as the lease: the leases of the attempts that
+// succeeded while the store was down run out, but the process writes the
+// outcomes it held before it claims again, so it never attempts one of
+// them a second time (CONTRACT.md section 8).
+func TestHeldOutcomesWrittenBeforeClaimingAgain(t *testing.T) {
+	t.Parallel()
+	testdb.ForEachEngine(t, func(t *testing.T, e testdb.Engine) {
+		t.Parallel()
+		const n, lease = 12, time.Second
+		var (
+			store   *downStore
+			mu      sync.Mutex
+			hits    = map[string]int{}
+			start   = make(chan struct{})
+			tripped atomic.Bool
+		)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			<-start
+			mu.Lock()
+			hits[r.Header.Get("webhook-id")]++
+			mu.Unlock()
+			if tripped.CompareAndSwap(false, true) {
+				store.down.Store(true) // the store goes down while the attempts run
+			}
+		}))
+		defer srv.Close()
+		f := newFixture(t, e, srv.URL)
+		store = &downStore{Store: f.store}
+		for range n {
+			f.fire()
+		}
+		p := delivery.New(delivery.Options{Store: store, Lease: lease, PollInterval: 10 * time.Millisecond})
+		if err := p.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = p.Stop(ctx)
+		}()
+		waitFor(t, "every delivery in flight", func() bool { return p.Stats().Busy == n })
+		close(start)
+		waitFor(t, "every outcome held", func() bool { return p.Stats().Held == n })
+		// The outage lasts longer than the lease: no renewal could be made.
+		downAt := time.Now()
+		waitFor(t, "the leases to run out", func() bool { return time.Since(downAt) > lease+lease/2 })
+		store.down.Store(false)
+		waitFor(t, "every delivery succeeded", func() bool {
+			ds, err := f.svc.ListDeliveries(context.Background(), f.account, agenthooks.DeliveryFilter{Status: agenthooks.DeliverySucceeded}, agenthooks.Page{Page: 1, Size: 100})
+			return err == nil && ds.Total == n
+		})
+		waitFor(t, "nothing held", func() bool { return p.Stats().Held == 0 })
+		mu.Lock()
+		defer mu.Unlock()
+		if len(hits) != n {
+			t.Errorf("%d events received, want %d", len(hits), n)
+		}
+		for id, k := range hits {
+			if k != 1 {
+				t.Errorf("event %s received %d times, want once: its held outcome was written after a claim took it again", id, k)
+			}
+		}
+	})
 }

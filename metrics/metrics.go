@@ -192,7 +192,7 @@ func newQueueCollector(o Options) *queueCollector {
 		o:          o,
 		deliveries: prometheus.NewDesc("agenthooks_deliveries", "Deliveries in the store (every process's) by status.", []string{"status"}, nil),
 		oldest: prometheus.NewDesc("agenthooks_queue_oldest_due_seconds",
-			"How late the most overdue pending delivery of an enabled webhook is, in seconds (0 if none is due).", nil, nil),
+			"How late the most overdue pending delivery of an enabled webhook is, in seconds (0 if none is due); a delivery held back by its circuit, cap or rate limit counts from when it first fell due.", nil, nil),
 		up: prometheus.NewDesc("agenthooks_up", "Whether the store answered the last reading of the queue (1) or not (0).", nil, nil),
 	}
 }

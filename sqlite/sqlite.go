@@ -39,7 +39,8 @@ func Migrations() []sqlstore.Migration {
 // dialect: one writer, so no row locks are needed, and statements run in
 // process, so outcomes are completed one by one.
 var dialect = &sqlstore.Dialect{
-	ClaimSQL: `UPDATE deliveries SET claimed = 1, lease = lease + 1, next_attempt_at = ?, updated_at = ?
+	ClaimSQL: `UPDATE deliveries SET claimed = 1, lease = lease + 1,
+		first_due_at = CASE WHEN first_due_at = 0 THEN next_attempt_at ELSE first_due_at END, next_attempt_at = ?, updated_at = ?
 		WHERE id IN (SELECT d.id FROM deliveries d
 		WHERE ` + sqlstore.ClaimWhere + ` ORDER BY d.next_attempt_at LIMIT ?)
 		RETURNING ` + sqlstore.ClaimCols,

@@ -175,13 +175,16 @@ func (tx *Tx) WebhookAttemptStats(accountID string, since time.Time) ([]agenthoo
 	return out, nil
 }
 
-// DeliveryBacklog counts the account's pending deliveries (deliveries_due index).
+// DeliveryBacklog counts the account's pending deliveries (deliveries_due index);
+// a delivery held back unattempted counts as due since it first fell due.
 func (tx *Tx) DeliveryBacklog(accountID string, now time.Time) (agenthooks.Backlog, error) {
 	var b agenthooks.Backlog
 	var due, oldest int64
 	n := Micros(now)
-	err := tx.queryRow(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN next_attempt_at <= ? THEN 1 ELSE 0 END), 0),
-		COALESCE(MIN(CASE WHEN next_attempt_at <= ? THEN next_attempt_at END), 0)
+	// A delivery held back unattempted is due from when it first fell due
+	// (first_due_at), wherever its next_attempt_at was moved.
+	err := tx.queryRow(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN next_attempt_at <= ? OR (claimed = 0 AND first_due_at > 0) THEN 1 ELSE 0 END), 0),
+		COALESCE(MIN(CASE WHEN claimed = 0 AND first_due_at > 0 THEN first_due_at WHEN next_attempt_at <= ? THEN next_attempt_at END), 0)
 		FROM deliveries WHERE status = 'pending' AND account_id = ?`, n, n, accountID).Scan(&b.Pending, &due, &oldest)
 	if err != nil {
 		return b, fmt.Errorf("delivery backlog: %w", err)

@@ -33,7 +33,8 @@ const deliveryCounts = "SELECT COALESCE(SUM(pending), 0), COALESCE(SUM(succeeded
 // postgres/counts.go) and the first due pending delivery of an enabled
 // webhook through the deliveries_due index: the walk skips only the overdue
 // deliveries of disabled webhooks, which wait with no time limit and are no
-// backlog.
+// backlog. A delivery held back unattempted counts from when it first fell
+// due (first_due_at).
 func (tx *Tx) QueueStats(now time.Time) (*agenthooks.QueueStats, error) {
 	counts := tx.d.DeliveryCountsSQL
 	if counts == "" {
@@ -56,6 +57,20 @@ func (tx *Tx) QueueStats(now time.Time) (*agenthooks.QueueStats, error) {
 		return nil, fmt.Errorf("queue stats: oldest due: %w", err)
 	default:
 		st.OldestDue = FromMicros(due)
+	}
+	// A delivery held back by its webhook's circuit, cap or rate limit has
+	// its next_attempt_at moved on: it counts from when it first fell due
+	// (deliveries_held index).
+	var held int64
+	err = tx.queryRow(`SELECT d.first_due_at FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+		WHERE d.status = 'pending' AND d.claimed = 0 AND d.first_due_at > 0 AND w.enabled = 1
+		ORDER BY d.first_due_at LIMIT 1`).Scan(&held)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return nil, fmt.Errorf("queue stats: oldest held: %w", err)
+	case st.OldestDue.IsZero() || held < due:
+		st.OldestDue = FromMicros(held)
 	}
 	return st, nil
 }

@@ -35,9 +35,10 @@ func (tx *Tx) CreateDelivery(d *agenthooks.Delivery) error {
 // number 1 until leaseUntil (the hand-off to a worker of this process). No
 // wake-up: the worker has it.
 func (tx *Tx) CreateLeasedDelivery(d *agenthooks.Delivery, leaseUntil time.Time) (int64, error) {
+	due := d.NextAttemptAt // first_due_at, as a claim would set it
 	d.NextAttemptAt = leaseUntil
-	_, err := tx.exec("INSERT INTO deliveries ("+deliveryCols+", claimed, lease) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1)",
-		d.ID, d.AccountID, d.EventID, d.WebhookID, d.ConversationID, d.Status, d.AttemptCount, Micros(d.NextAttemptAt), d.LastError, Micros(d.CreatedAt), Micros(d.UpdatedAt))
+	_, err := tx.exec("INSERT INTO deliveries ("+deliveryCols+", claimed, lease, first_due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?)",
+		d.ID, d.AccountID, d.EventID, d.WebhookID, d.ConversationID, d.Status, d.AttemptCount, Micros(d.NextAttemptAt), d.LastError, Micros(d.CreatedAt), Micros(d.UpdatedAt), Micros(due))
 	if err != nil {
 		return 0, fmt.Errorf("insert delivery: %w", err)
 	}
@@ -124,7 +125,7 @@ func (tx *Tx) ListAttempts(deliveryID string) ([]*agenthooks.Attempt, error) {
 // RetryDelivery makes the delivery pending and due at due; a claim in flight
 // is superseded (its lease goes stale).
 func (tx *Tx) RetryDelivery(accountID, id string, due time.Time) error {
-	res, err := tx.exec("UPDATE deliveries SET status = 'pending', next_attempt_at = ?, claimed = 0, lease = lease + 1, updated_at = ? WHERE id = ? AND account_id = ?",
+	res, err := tx.exec("UPDATE deliveries SET status = 'pending', next_attempt_at = ?, claimed = 0, lease = lease + 1, first_due_at = 0, updated_at = ? WHERE id = ? AND account_id = ?",
 		Micros(due), Micros(tx.now), id, accountID)
 	if err != nil {
 		return fmt.Errorf("retry delivery: %w", err)
@@ -264,10 +265,11 @@ func (tx *Tx) CompleteDelivery(o *agenthooks.Outcome) error {
 	var res sql.Result
 	var err error
 	if o.Attempt != nil {
-		res, err = tx.exec("UPDATE deliveries SET status = ?, attempt_count = attempt_count + ?, next_attempt_at = ?, claimed = 0, last_error = ?, updated_at = ? WHERE id = ? AND lease = ? AND claimed = 1",
+		res, err = tx.exec("UPDATE deliveries SET status = ?, attempt_count = attempt_count + ?, next_attempt_at = ?, claimed = 0, first_due_at = 0, last_error = ?, updated_at = ? WHERE id = ? AND lease = ? AND claimed = 1",
 			o.Status, attempts, next, lastErr, Micros(tx.now), o.DeliveryID, o.Lease)
 	} else {
-		// Released without an attempt: the last attempt's error still stands.
+		// Released without an attempt: the last attempt's error still
+		// stands, and first_due_at keeps when the delivery fell due.
 		res, err = tx.exec("UPDATE deliveries SET status = ?, next_attempt_at = ?, claimed = 0, updated_at = ? WHERE id = ? AND lease = ? AND claimed = 1",
 			o.Status, next, Micros(tx.now), o.DeliveryID, o.Lease)
 	}
@@ -345,7 +347,8 @@ func (tx *Tx) completeChunk(os []*agenthooks.Outcome) error {
 		byID[o.DeliveryID] = o
 	}
 	rows, err := tx.query(`UPDATE deliveries SET status = v.column3, attempt_count = deliveries.attempt_count + v.column4, next_attempt_at = v.column5,
-		claimed = 0, last_error = CASE WHEN v.column7 = 1 THEN v.column6 ELSE deliveries.last_error END, updated_at = ?
+		claimed = 0, last_error = CASE WHEN v.column7 = 1 THEN v.column6 ELSE deliveries.last_error END,
+		first_due_at = CASE WHEN v.column7 = 1 THEN 0 ELSE deliveries.first_due_at END, updated_at = ?
 		FROM (VALUES `+strings.TrimSuffix(strings.Repeat(completeRow+",", len(os)), ",")+`) AS v
 		WHERE deliveries.id = v.column1 AND deliveries.lease = v.column2 AND deliveries.claimed = 1 RETURNING deliveries.id`, args...)
 	if err != nil {

@@ -60,7 +60,7 @@ func (tx *Tx) DisableFailingWebhooks(before time.Time) ([]*agenthooks.Webhook, e
 // RequeueFailedDeliveries gives the webhook's failed deliveries of events
 // created since then a fresh schedule, keeping their attempts.
 func (tx *Tx) RequeueFailedDeliveries(accountID, webhookID string, since time.Time) (int, error) {
-	res, err := tx.exec(`UPDATE deliveries SET status = 'pending', attempt_count = 0, next_attempt_at = ?, claimed = 0, lease = lease + 1, updated_at = ?
+	res, err := tx.exec(`UPDATE deliveries SET status = 'pending', attempt_count = 0, next_attempt_at = ?, claimed = 0, lease = lease + 1, first_due_at = 0, updated_at = ?
 		WHERE account_id = ? AND webhook_id = ? AND status = 'failed' AND event_id IN (SELECT id FROM events WHERE account_id = ? AND created_at >= ?)`,
 		Micros(tx.now), Micros(tx.now), accountID, webhookID, accountID, Micros(since))
 	if err != nil {

@@ -67,6 +67,89 @@ func exerciseOps(t *testing.T, setup setupFunc) {
 		b.write(t, func(tx agenthooks.Tx) error { return tx.Heartbeat("host:2", "worker", b.clock.Now()) })
 	})
 
+	t.Run("HeldCountsFromFirstDue", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		now := b.clock.Now()
+		w := b.webhook(t, b.acct)
+		d := b.pending(t, w, now.Add(-2*time.Minute))
+		pending := 1
+		check := func(step string, wantDue time.Time) {
+			t.Helper()
+			var st *agenthooks.QueueStats
+			var bl agenthooks.Backlog
+			b.read(t, func(tx agenthooks.Tx) error {
+				var err error
+				if st, err = tx.QueueStats(b.clock.Now()); err != nil {
+					return err
+				}
+				bl, err = tx.DeliveryBacklog(b.acct.ID, b.clock.Now())
+				return err
+			})
+			if !st.OldestDue.Equal(wantDue) {
+				t.Errorf("%s: QueueStats.OldestDue = %v, want %v", step, st.OldestDue, wantDue)
+			}
+			wantBacklog := agenthooks.Backlog{Pending: pending, OldestDue: wantDue}
+			if !wantDue.IsZero() {
+				wantBacklog.Due = 1
+			}
+			checkEqual(t, step+": DeliveryBacklog", bl, wantBacklog)
+		}
+		check("due", d.NextAttemptAt)
+		// Held back twice, unattempted (the circuit, the cap, the rate
+		// limit): it stays due from when it first fell due.
+		for i := range 2 {
+			jobs := b.claim(t, 10, b.clock.Now().Add(time.Minute))
+			if len(jobs) != 1 {
+				t.Fatalf("hold %d: claimed %d, want 1", i, len(jobs))
+			}
+			check("claimed", time.Time{})
+			o := &agenthooks.Outcome{DeliveryID: d.ID, Lease: jobs[0].Lease, Status: agenthooks.DeliveryPending, NextAttemptAt: b.clock.Now().Add(5 * time.Minute)}
+			b.write(t, func(tx agenthooks.Tx) error {
+				if i == 0 {
+					return tx.CompleteDelivery(o)
+				}
+				return tx.CompleteDeliveries([]*agenthooks.Outcome{o}) // the pool's batch
+			})
+			check("held back", d.NextAttemptAt)
+			b.clock.Add(6 * time.Minute)
+		}
+		// An attempt ends the wait: the retry is due when it is scheduled.
+		jobs := b.claim(t, 10, b.clock.Now().Add(time.Minute))
+		if len(jobs) != 1 {
+			t.Fatalf("claimed %d, want 1", len(jobs))
+		}
+		b.complete(t, &agenthooks.Outcome{DeliveryID: d.ID, Lease: jobs[0].Lease, Status: agenthooks.DeliveryPending, NextAttemptAt: b.clock.Now().Add(time.Minute),
+			Attempt: b.newAttempt(&jobs[0].Delivery, 500, "")})
+		check("attempted, retry not due", time.Time{})
+		b.clock.Add(2 * time.Minute)
+		check("retry due", b.clock.Now().Add(-time.Minute))
+
+		// A retry asked for starts a new wait.
+		b.write(t, func(tx agenthooks.Tx) error { return tx.RetryDelivery(b.acct.ID, d.ID, b.clock.Now().Add(time.Hour)) })
+		check("retried later", time.Time{})
+
+		// A delivery handed to a worker as it is stored, then held back,
+		// counts from when it was stored due.
+		e := b.newEvent(b.acct, agenthooks.EventConversationClosed)
+		h := b.newDelivery(w, e, b.clock.Now())
+		due := h.NextAttemptAt
+		var lease int64
+		b.write(t, func(tx agenthooks.Tx) error {
+			if err := tx.CreateEvent(e); err != nil {
+				return err
+			}
+			var err error
+			lease, err = tx.CreateLeasedDelivery(h, b.clock.Now().Add(time.Minute))
+			return err
+		})
+		pending = 2
+		check("handed over", time.Time{})
+		b.clock.Add(time.Second)
+		b.complete(t, &agenthooks.Outcome{DeliveryID: h.ID, Lease: lease, Status: agenthooks.DeliveryPending, NextAttemptAt: b.clock.Now().Add(time.Minute)})
+		check("handed over, then held back", due)
+	})
+
 	t.Run("QueueStats", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
