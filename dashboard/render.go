@@ -81,6 +81,8 @@ var funcs = template.FuncMap{
 			return "ok"
 		case agenthooks.DeliveryFailed:
 			return "bad"
+		case agenthooks.DeliveryCanceled:
+			return "off" // ended by the transformation: neither success nor failure
 		default:
 			return "warn"
 		}

@@ -15,8 +15,8 @@ import (
 	"net/textproto"
 	"net/url"
 	"regexp"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
