@@ -280,7 +280,7 @@ func (tx *Tx) UpdateWebhook(w *agenthooks.Webhook) error {
 }
 
 // transformationColumn is the stored form of a transformation: its JSON,
-// or '' for none (migration transformations).
+// or ” for none (migration transformations).
 func transformationColumn(t *agenthooks.Transformation) string {
 	if t == nil {
 		return ""
