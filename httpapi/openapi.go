@@ -394,6 +394,7 @@ func openAPISchemas() schema {
 	s["OpenAPIDocument"] = openapi
 	accountSchemas(s)
 	portalSchemas(s)
+	transformationSchemas(s) // openapi_transform.go
 	return s
 }
 
@@ -511,6 +512,7 @@ func apiOps() map[string]apiOp {
 		"POST /portal_session": portalSessionOp,
 	}
 	insightoOps(ops)
+	transformationOps(ops) // openapi_transform.go
 	return ops
 }
 
