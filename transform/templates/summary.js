@@ -63,7 +63,7 @@ function summary(webhook) {
     var json = JSON.stringify(d);
     s.text = json.length > 500 ? json.slice(0, 497) + "..." : json;
   }
-  fact("Event", p.id);
+  fact("Event ID", p.id);
   s.text = s.text || s.title;
   return s;
 }
