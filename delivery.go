@@ -7,7 +7,13 @@ const (
 	DeliveryPending   = "pending"
 	DeliverySucceeded = "succeeded"
 	DeliveryFailed    = "failed"
+	// DeliveryCanceled: the webhook's transformation set cancel = true; no
+	// request was made and it is not a failure.
+	DeliveryCanceled = "canceled"
 )
+
+// DeliveryStatuses are the statuses a delivery can have.
+var DeliveryStatuses = []string{DeliveryPending, DeliverySucceeded, DeliveryFailed, DeliveryCanceled}
 
 // Delivery is one event on its way to one webhook.
 type Delivery struct {
@@ -35,7 +41,17 @@ type Attempt struct {
 	DurationMS   int64
 	Error        string
 	ResponseBody string
+
+	// The request the attempt sent, as the webhook's transformation made
+	// it: method, URL and the first RequestBodyLimit bytes of the body.
+	// Empty for attempts recorded before they were (and "" method means POST).
+	RequestMethod string
+	RequestURL    string
+	RequestBody   string
 }
+
+// RequestBodyLimit is how much of the body sent an attempt records.
+const RequestBodyLimit = 4096
 
 // DeliveryFilter narrows a delivery list.
 type DeliveryFilter struct {

@@ -39,7 +39,21 @@ type Webhook struct {
 	// Endpoint (destination.go).
 	Destination *Destination
 	TLS         *WebhookTLS // nil: system roots, no client certificate (webhooktls.go)
+
+	// Transformation is JavaScript run before each attempt (transform/);
+	// nil: the envelope is sent as it is.
+	Transformation *Transformation
 }
+
+// Transformation is a webhook's JavaScript transformation, Svix's
+// handler(webhook) shape (docs/events.md).
+type Transformation struct {
+	Code    string `json:"code"`
+	Enabled bool   `json:"enabled"`
+}
+
+// Active reports whether t runs: set, enabled and with code.
+func (t *Transformation) Active() bool { return t != nil && t.Enabled && t.Code != "" }
 
 // Subscribed reports whether the webhook receives events of type t: those
 // its events list names, or without a list, DefaultEventTypes.

@@ -173,7 +173,7 @@ func (d *Dashboard) showEvent(w http.ResponseWriter, r *http.Request, s *session
 	return nil
 }
 
-var deliveryStatuses = []string{agenthooks.DeliveryPending, agenthooks.DeliverySucceeded, agenthooks.DeliveryFailed}
+var deliveryStatuses = agenthooks.DeliveryStatuses
 
 type deliveriesData struct {
 	Items    []service.DeliveryRow

@@ -44,16 +44,19 @@ type isoWorld struct {
 // dashForms are the forms (for account A's ids) of the routes that take one;
 // a POST route missing here fails the matrix.
 var dashForms = map[string]func(w isoWorld) url.Values{
-	"POST /sign-in":                 func(isoWorld) url.Values { return url.Values{"api_key": {""}} },
-	"POST /sign-out":                func(isoWorld) url.Values { return nil },
-	"POST /webhooks":                func(isoWorld) url.Values { return webhookForm("B's", "https://hooks.example.com/b") },
-	"POST /webhooks/{id}":           func(isoWorld) url.Values { return webhookForm("renamed", "https://hooks.example.com/x") },
-	"POST /webhooks/{id}/enable":    func(isoWorld) url.Values { return nil },
-	"POST /webhooks/{id}/disable":   func(isoWorld) url.Values { return nil },
-	"POST /webhooks/{id}/delete":    func(isoWorld) url.Values { return nil },
-	"POST /webhooks/{id}/rotate":    func(isoWorld) url.Values { return nil },
-	"POST /webhooks/{id}/test":      func(isoWorld) url.Values { return nil },
-	"POST /webhooks/{id}/recover":   func(isoWorld) url.Values { return url.Values{"since": {"2000-01-01T00:00"}} },
+	"POST /sign-in":               func(isoWorld) url.Values { return url.Values{"api_key": {""}} },
+	"POST /sign-out":              func(isoWorld) url.Values { return nil },
+	"POST /webhooks":              func(isoWorld) url.Values { return webhookForm("B's", "https://hooks.example.com/b") },
+	"POST /webhooks/{id}":         func(isoWorld) url.Values { return webhookForm("renamed", "https://hooks.example.com/x") },
+	"POST /webhooks/{id}/enable":  func(isoWorld) url.Values { return nil },
+	"POST /webhooks/{id}/disable": func(isoWorld) url.Values { return nil },
+	"POST /webhooks/{id}/delete":  func(isoWorld) url.Values { return nil },
+	"POST /webhooks/{id}/rotate":  func(isoWorld) url.Values { return nil },
+	"POST /webhooks/{id}/test":    func(isoWorld) url.Values { return nil },
+	"POST /webhooks/{id}/recover": func(isoWorld) url.Values { return url.Values{"since": {"2000-01-01T00:00"}} },
+	"POST /webhooks/{id}/transformation": func(isoWorld) url.Values {
+		return url.Values{"action": {"save"}, "transformation": {"function handler(w) { return w }"}, "transformation_enabled": {"1"}}
+	},
 	"POST /assistants":              func(w isoWorld) url.Values { return url.Values{"name": {"B's"}, "webhook_id": {w.ids["webhook"]}} },
 	"POST /assistants/{id}/widgets": func(isoWorld) url.Values { return url.Values{"name": {"w"}, "widget_type": {"chat"}} },
 	"POST /assistants/{id}/webhook": func(w isoWorld) url.Values { return url.Values{"webhook_id": {w.ids["webhook"]}} },

@@ -32,22 +32,23 @@ type view struct {
 // flashes are the messages a redirect can ask a page to show (?flash=...):
 // fixed texts, so that no URL can make the dashboard say anything else.
 var flashes = map[string]string{
-	"webhook-created":   "Webhook created.",
-	"webhook-saved":     "Webhook saved.",
-	"webhook-enabled":   "Webhook enabled: deliveries resume.",
-	"webhook-disabled":  "Webhook disabled: new events are not sent to it, pending deliveries wait.",
-	"webhook-deleted":   "Webhook deleted.",
-	"secret-rotated":    "Secret rotated. Update your receiver: the previous secret keeps signing alongside until the time shown.",
-	"recovered":         "Failed deliveries queued again.",
-	"assistant-created": "Assistant created.",
-	"assistant-saved":   "Saved.",
-	"widget-created":    "Widget added.",
-	"form-created":      "Form created.",
-	"form-saved":        "Saved.",
-	"retried":           "Retry queued: a new attempt is made now.",
-	"test-sent":         "Test event sent.",
-	"signed-out":        "You are signed out.",
-	"key-revoked":       "API key revoked: it stops working at once.",
+	"webhook-created":      "Webhook created.",
+	"webhook-saved":        "Webhook saved.",
+	"transformation-saved": "Transformation saved.",
+	"webhook-enabled":      "Webhook enabled: deliveries resume.",
+	"webhook-disabled":     "Webhook disabled: new events are not sent to it, pending deliveries wait.",
+	"webhook-deleted":      "Webhook deleted.",
+	"secret-rotated":       "Secret rotated. Update your receiver: the previous secret keeps signing alongside until the time shown.",
+	"recovered":            "Failed deliveries queued again.",
+	"assistant-created":    "Assistant created.",
+	"assistant-saved":      "Saved.",
+	"widget-created":       "Widget added.",
+	"form-created":         "Form created.",
+	"form-saved":           "Saved.",
+	"retried":              "Retry queued: a new attempt is made now.",
+	"test-sent":            "Test event sent.",
+	"signed-out":           "You are signed out.",
+	"key-revoked":          "API key revoked: it stops working at once.",
 }
 
 var funcs = template.FuncMap{
@@ -81,6 +82,8 @@ var funcs = template.FuncMap{
 			return "ok"
 		case agenthooks.DeliveryFailed:
 			return "bad"
+		case agenthooks.DeliveryCanceled:
+			return "off" // ended by the transformation: neither success nor failure
 		default:
 			return "warn"
 		}

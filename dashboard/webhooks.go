@@ -195,6 +195,8 @@ type webhookData struct {
 	Errors     map[string]string
 	Queued     int
 	ShowQueued bool
+
+	Transformation transformationPanel // dashboard/transform.go
 }
 
 func (d *Dashboard) webhookData(ctx context.Context, s *session, id string) (*webhookData, error) {
@@ -212,7 +214,8 @@ func (d *Dashboard) webhookData(ctx context.Context, s *session, id string) (*we
 	}
 	return &webhookData{Webhook: wh, Form: webhookFormOf(wh), Stats: stats[id], Deliveries: ds.Items,
 		Rotating: wh.PreviousSecret != "" && time.Now().Before(wh.PreviousSecretUntil), Overlap: d.svc.RotationOverlap,
-		Recover: time.Now().UTC().Add(-24 * time.Hour).Format("2006-01-02T15:04")}, nil
+		Recover:        time.Now().UTC().Add(-24 * time.Hour).Format("2006-01-02T15:04"),
+		Transformation: d.transformationPanel(ctx, s, wh)}, nil
 }
 
 func (d *Dashboard) showWebhook(w http.ResponseWriter, r *http.Request, s *session) error {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/agenthooks/agenthooks"
 	"github.com/agenthooks/agenthooks/egress"
+	"github.com/agenthooks/agenthooks/transform"
 	"github.com/agenthooks/agenthooks/webhook/signature"
 )
 
@@ -87,6 +88,14 @@ func (p *Pool) attempt(j *agenthooks.Job) result {
 	span, finish := p.traceAttempt(j)
 	status, retryAfter, err := p.deliver(j, start, a, span)
 	defer func() { finish(res.ok, status, err) }()
+	if errors.Is(err, errCanceled) {
+		// The transformation set cancel: the delivery ends canceled, with
+		// no request made and no attempt counted; not a failure.
+		res.ok = true
+		res.outcome = agenthooks.Outcome{DeliveryID: d.ID, Lease: j.Lease, Status: agenthooks.DeliveryCanceled}
+		err = nil
+		return res
+	}
 	if err != nil && p.attemptCtx.Err() != nil {
 		// Cancelled by shutdown: release without counting an attempt.
 		res.outcome = agenthooks.Outcome{DeliveryID: d.ID, Lease: j.Lease, Status: agenthooks.DeliveryPending, NextAttemptAt: p.o.Now()}
@@ -173,18 +182,18 @@ func (p *Pool) logFailed(j *agenthooks.Job, o *agenthooks.Outcome) {
 
 // post sends the request; it returns the status code (0 if none), the
 // Retry-After floor of a 429 or 503, and the transport error if any.
-func (p *Pool) post(j *agenthooks.Job, start time.Time, a *agenthooks.Attempt, span AttemptSpan) (int, time.Duration, error) {
+func (p *Pool) post(j *agenthooks.Job, out *outgoing, start time.Time, a *agenthooks.Attempt, span AttemptSpan) (int, time.Duration, error) {
 	ks, err := keys(&j.Webhook, start)
 	if err != nil {
 		return 0, 0, err
 	}
 	ctx, cancel := context.WithTimeout(p.attemptCtx, p.o.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, j.Webhook.Endpoint, bytes.NewReader(j.Payload))
+	req, err := http.NewRequestWithContext(ctx, out.method, out.url, bytes.NewReader(out.body))
 	if err != nil {
 		return 0, 0, fmt.Errorf("invalid endpoint: %w", err)
 	}
-	for k, v := range j.Webhook.Headers {
+	for k, v := range out.headers {
 		req.Header.Set(k, v)
 	}
 	ts := start.Unix()
@@ -197,7 +206,7 @@ func (p *Pool) post(j *agenthooks.Job, start time.Time, a *agenthooks.Attempt, s
 	// case-insensitive and HTTP/2 lower-cases them anyway.
 	h["webhook-id"] = []string{j.Delivery.EventID}
 	h["webhook-timestamp"] = []string{itoa(ts)}
-	h["webhook-signature"] = []string{signature.Header(ks, j.Delivery.EventID, ts, j.Payload)}
+	h["webhook-signature"] = []string{signature.Header(ks, j.Delivery.EventID, ts, out.body)} // the body sent, transformed or not
 	client, err := p.client(&j.Webhook)
 	if err != nil {
 		return 0, 0, err
@@ -219,13 +228,59 @@ func (p *Pool) post(j *agenthooks.Job, start time.Time, a *agenthooks.Attempt, s
 	return resp.StatusCode, retryAfter, nil
 }
 
+// programs are the transformations compiled, by code: once per webhook
+// version, shared by every worker (a goja.Program is; its runtimes are
+// pooled per program, transform.Program).
+var programs = transform.NewCache(0)
+
+// errCanceled is a delivery the webhook's transformation canceled.
+var errCanceled = errors.New("canceled by the transformation")
+
+// outgoing is the request an attempt sends.
+type outgoing struct {
+	method, url string
+	headers     map[string]string
+	body        []byte
+}
+
+// prepare runs the webhook's transformation, if it has one, on the stored
+// envelope. A failure of the code is the attempt's error (with line and
+// column), retried as any failed attempt.
+func prepare(j *agenthooks.Job) (*outgoing, error) {
+	w := &j.Webhook
+	out := &outgoing{method: http.MethodPost, url: w.Endpoint, headers: w.Headers, body: j.Payload}
+	if !w.Transformation.Active() {
+		return out, nil
+	}
+	prog, err := programs.Program(w.Transformation.Code)
+	if err != nil {
+		return nil, err
+	}
+	r, err := prog.Run(transform.Input{Method: http.MethodPost, URL: w.Endpoint, EventType: eventType(j.Payload), Payload: j.Payload, Headers: w.Headers})
+	if err != nil {
+		return nil, err
+	}
+	if r.Cancel {
+		return nil, errCanceled
+	}
+	out.method, out.url, out.headers, out.body = r.Method, r.URL, r.Headers, r.Body
+	return out, nil
+}
+
+func truncate(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
+}
+
 // cleanError drops the method and URL that *url.Error prefixes: the attempt
 // record already names the webhook.
 func cleanError(err error) error {
 	var ue interface{ Unwrap() error }
 	if errors.As(err, &ue) {
 		if inner := ue.Unwrap(); inner != nil {
-			if strings.HasPrefix(err.Error(), "Post ") {
+			if m := err.Error(); strings.HasPrefix(m, "Post ") || strings.HasPrefix(m, "Put ") || strings.HasPrefix(m, "Patch ") {
 				return inner
 			}
 		}

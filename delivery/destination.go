@@ -23,17 +23,28 @@ var errNoSender = errors.New("broker destinations are not configured in this pro
 // deliver makes the attempt the webhook's destination calls for: an HTTP
 // POST to its endpoint, or a publish to its broker. A publish has no status
 // code: it returns 0 and a nil error only when the broker confirmed.
+//
+// The webhook's transformation runs first, on the stored event: it makes
+// the request (for a broker, only its body counts: the message), or fails
+// the attempt, or cancels the delivery (errCanceled).
 func (p *Pool) deliver(j *agenthooks.Job, start time.Time, a *agenthooks.Attempt, span AttemptSpan) (int, time.Duration, error) {
-	if !j.Webhook.Destination.Broker() {
-		return p.post(j, start, a, span)
+	out, err := prepare(j)
+	if err != nil {
+		return 0, 0, err
 	}
-	return 0, 0, p.publish(j, start, a)
+	a.RequestMethod, a.RequestURL = out.method, out.url
+	a.RequestBody = sanitize(truncate(out.body, agenthooks.RequestBodyLimit))
+	if !j.Webhook.Destination.Broker() {
+		return p.post(j, out, start, a, span)
+	}
+	a.RequestMethod, a.RequestURL = "", j.Webhook.Endpoint
+	return 0, 0, p.publish(j, out, start, a)
 }
 
 // publish signs the envelope as post does and sends it to the broker; the
 // broker's answer (confirm, stream and sequence, entry id) becomes the
 // attempt's response body, shown in the attempt log.
-func (p *Pool) publish(j *agenthooks.Job, start time.Time, a *agenthooks.Attempt) error {
+func (p *Pool) publish(j *agenthooks.Job, out *outgoing, start time.Time, a *agenthooks.Attempt) error {
 	if p.o.Senders == nil {
 		return errNoSender
 	}
@@ -43,8 +54,8 @@ func (p *Pool) publish(j *agenthooks.Job, start time.Time, a *agenthooks.Attempt
 	}
 	ts := start.Unix()
 	m := destination.Message{
-		ID: j.Delivery.EventID, Timestamp: ts, Event: eventType(j.Payload), Body: j.Payload,
-		Signature: signature.Header(ks, j.Delivery.EventID, ts, j.Payload),
+		ID: j.Delivery.EventID, Timestamp: ts, Event: eventType(j.Payload), Body: out.body,
+		Signature: signature.Header(ks, j.Delivery.EventID, ts, out.body),
 	}
 	ctx, cancel := context.WithTimeout(p.attemptCtx, p.o.Timeout)
 	defer cancel()

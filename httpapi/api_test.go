@@ -98,6 +98,10 @@ var routes = []route{
 	{"POST", "/outbound_webhook/{id}/rotate_secret", "webhook", nil, 200, append([]string{"secret"}, webhookKeys...)},
 	{"GET", "/outbound_webhook/{id}/deliveries", "webhook", nil, 200, []string{"list"}},
 	{"POST", "/outbound_webhook/{id}/test", "webhook", nil, 200, []string{"event_id", "delivery_id", "status", "attempt"}},
+	{"POST", "/outbound_webhook/{id}/transformation/test", "webhook", func(*world) any {
+		return map[string]any{"code": "function handler(w) { w.payload = {n: 1}; return w }", "event_type": "x.y", "payload": map[string]any{}}
+	}, 200, []string{"method", "url", "headers", "body", "cancel"}},
+	{"GET", "/transformation_template", "", nil, 200, []string{"array"}},
 	{"POST", "/outbound_webhook/{id}/recover", "webhook", func(*world) any { return map[string]any{"since": "2000-01-01T00:00:00Z"} }, 202,
 		[]string{"queued"}},
 
@@ -246,6 +250,10 @@ func TestRoutes(t *testing.T) {
 		case slices.Contains(rt.keys, "list"):
 			if len(r.items(t)) == 0 {
 				t.Errorf("%s: empty list: %s", rt.name(), r.Raw)
+			}
+		case slices.Contains(rt.keys, "array"): // data is an array (transformation_template)
+			if a, ok := r.Body["data"].([]any); !ok || len(a) == 0 {
+				t.Errorf("%s: data is not a non-empty array: %s", rt.name(), r.Raw)
 			}
 		default:
 			hasKeys(t, r.data(t), rt.keys...)

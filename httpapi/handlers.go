@@ -54,6 +54,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, a acct) e
 		in.RateLimit = &rate
 	}
 	_, in.TLS = b.webhookTLS()
+	_, in.Transformation = b.webhookTransformation()
 	if err := b.err(); err != nil {
 		return err
 	}
@@ -117,6 +118,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, a acct) e
 		}
 	}
 	p.TLS.Set, p.TLS.Value = b.webhookTLS()
+	p.Transformation.Set, p.Transformation.Value = b.webhookTransformation()
 	if err := b.err(); err != nil {
 		return err
 	}
@@ -157,9 +159,9 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, a acct) er
 
 func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, a acct) error {
 	switch r.URL.Query().Get("status") {
-	case "", agenthooks.DeliveryPending, agenthooks.DeliverySucceeded, agenthooks.DeliveryFailed:
+	case "", agenthooks.DeliveryPending, agenthooks.DeliverySucceeded, agenthooks.DeliveryFailed, agenthooks.DeliveryCanceled:
 	default:
-		return queryError("status", "Input should be 'pending', 'succeeded' or 'failed'", "enum")
+		return queryError("status", "Input should be 'pending', 'succeeded', 'failed' or 'canceled'", "enum")
 	}
 	return listOf(w, r, func(p agenthooks.Page) (*service.List[*agenthooks.Delivery], error) {
 		return s.svc.ListWebhookDeliveries(r.Context(), a.ID, r.PathValue("id"), r.URL.Query().Get("status"), p)

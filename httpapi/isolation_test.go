@@ -55,10 +55,13 @@ var apiBodies = map[string]func(w *world) any{
 	"PUT /outbound_webhook/{id}":                func(*world) any { return map[string]any{"name": "renamed"} },
 	"POST /outbound_webhook/{id}/rotate_secret": noBody,
 	"POST /outbound_webhook/{id}/test":          noBody,
-	"POST /outbound_webhook/{id}/recover":       func(*world) any { return map[string]any{"since": "2000-01-01T00:00:00Z"} },
-	"POST /assistant":                           func(w *world) any { return map[string]any{"name": "a", "webhook_id": w.webhook} },
-	"PATCH /assistant/{id}":                     func(w *world) any { return map[string]any{"name": "renamed", "webhook_id": w.webhook} },
-	"PUT /assistant/{id}":                       func(w *world) any { return map[string]any{"name": "renamed", "webhook_id": w.webhook} },
+	"POST /outbound_webhook/{id}/transformation/test": func(*world) any {
+		return map[string]any{"code": "function handler(w) { return w }", "event_type": "x.y"}
+	},
+	"POST /outbound_webhook/{id}/recover": func(*world) any { return map[string]any{"since": "2000-01-01T00:00:00Z"} },
+	"POST /assistant":                     func(w *world) any { return map[string]any{"name": "a", "webhook_id": w.webhook} },
+	"PATCH /assistant/{id}":               func(w *world) any { return map[string]any{"name": "renamed", "webhook_id": w.webhook} },
+	"PUT /assistant/{id}":                 func(w *world) any { return map[string]any{"name": "renamed", "webhook_id": w.webhook} },
 	"POST /widget": func(w *world) any {
 		return map[string]any{"assistant_id": w.assistant, "name": "w", "widget_type": "chat"}
 	},

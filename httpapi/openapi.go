@@ -226,7 +226,7 @@ func openAPISchemas() schema {
 	s["WebhookTestResult"] = jsAll(schema{
 		"event_id":    jsID("The webhook.test event, stored and listed like any event."),
 		"delivery_id": jsID(""),
-		"status":      jsEnum([]string{agenthooks.DeliveryPending, agenthooks.DeliverySucceeded, agenthooks.DeliveryFailed}, ""),
+		"status":      jsEnum(agenthooks.DeliveryStatuses, ""),
 		"attempt": schema{"oneOf": []schema{jsRef("Attempt"), {"type": "null"}},
 			"description": "The first attempt, or null when none was made in time (the delivery is still pending)."},
 	})
@@ -327,7 +327,7 @@ func openAPISchemas() schema {
 	s["CapturedIntentCreate"] = jsObject([]string{"intent_id"}, schema{"intent_id": jsID(descRefID)})
 
 	// Events and deliveries.
-	deliveryStatus := jsEnum([]string{agenthooks.DeliveryPending, agenthooks.DeliverySucceeded, agenthooks.DeliveryFailed}, "")
+	deliveryStatus := jsEnum(agenthooks.DeliveryStatuses, "")
 	delivery := func(withAttempts bool) schema {
 		p := schema{
 			"id": jsID(""), "event_id": jsID(""), "webhook_id": jsID(""), "status": deliveryStatus,
@@ -394,6 +394,7 @@ func openAPISchemas() schema {
 	s["OpenAPIDocument"] = openapi
 	accountSchemas(s)
 	portalSchemas(s)
+	transformationSchemas(s) // openapi_transform.go
 	return s
 }
 
@@ -431,7 +432,7 @@ type apiOp struct {
 // apiOps lists every authenticated route. openapi_test.go fails when a route
 // registered with s.handle is missing.
 func apiOps() map[string]apiOp {
-	statusParam := queryParam("status", jsEnum([]string{agenthooks.DeliveryPending, agenthooks.DeliverySucceeded, agenthooks.DeliveryFailed}, ""), "Only deliveries with this status.")
+	statusParam := queryParam("status", jsEnum(agenthooks.DeliveryStatuses, ""), "Only deliveries with this status.")
 	ops := map[string]apiOp{
 		"POST /outbound_webhook": {id: "createWebhook", tag: "webhooks", summary: "Create a webhook",
 			desc: "Answers the webhook with its signing secret, shown here, on rotation and by GET .../secret only.",
@@ -511,6 +512,7 @@ func apiOps() map[string]apiOp {
 		"POST /portal_session": portalSessionOp,
 	}
 	insightoOps(ops)
+	transformationOps(ops) // openapi_transform.go
 	return ops
 }
 

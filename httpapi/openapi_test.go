@@ -1076,6 +1076,12 @@ func TestOpenAPIRealRun(t *testing.T) {
 	r.do(openAPIReq{method: "PATCH", path: v1 + "/outbound_webhook/" + whID, body: map[string]any{"name": "CRM (prod)", "rate_limit": 50}, want: 200})
 	r.do(openAPIReq{method: "GET", path: v1 + "/outbound_webhook/" + whID + "/secret", want: 200})
 	r.do(openAPIReq{method: "POST", path: v1 + "/outbound_webhook/" + whID + "/rotate_secret", want: 200})
+	r.do(openAPIReq{method: "GET", path: v1 + "/transformation_template", want: 200})
+	r.do(openAPIReq{method: "POST", path: v1 + "/outbound_webhook/" + whID + "/transformation/test",
+		body: map[string]any{"code": "function handler(w) { w.method = 'PUT'; w.payload = {n: 1}; return w }", "event_type": "x.y", "payload": map[string]any{"a": 1}}, want: 200})
+	r.do(openAPIReq{method: "POST", path: v1 + "/outbound_webhook/" + whID + "/transformation/test",
+		body: map[string]any{"code": "function handler(w) {\n  throw new Error('x')\n}"}, want: 422})
+	r.do(openAPIReq{method: "PATCH", path: v1 + "/outbound_webhook/" + whID, body: map[string]any{"transformation": map[string]any{"code": "function handler(w) {"}}, want: 422})
 	test := r.do(openAPIReq{method: "POST", path: v1 + "/outbound_webhook/" + whID + "/test", want: 200})
 	if test.get(t, "data", "attempt") == nil {
 		t.Errorf("the test event got no attempt: %s", shortJSON(test.body))

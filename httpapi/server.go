@@ -166,6 +166,8 @@ func (s *Server) routes() {
 	s.handle("GET /outbound_webhook/{id}/deliveries", s.listWebhookDeliveries)
 	s.handle("POST /outbound_webhook/{id}/test", s.testWebhook)
 	s.handle("POST /outbound_webhook/{id}/recover", s.recoverWebhook)
+	s.handle("POST /outbound_webhook/{id}/transformation/test", s.testTransformation) // httpapi/transform.go
+	s.handle("GET /transformation_template", s.listTransformationTemplates)
 
 	s.handle("POST /assistant", s.createAssistant)
 	s.handle("GET /assistant", s.listAssistants)

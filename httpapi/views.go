@@ -41,6 +41,8 @@ type webhookView struct {
 
 	Destination *destinationView `json:"destination"` // destination.go
 	TLS         *webhookTLSView  `json:"tls"`         // httpapi/webhooktls.go
+
+	Transformation *transformationView `json:"transformation"` // httpapi/transform.go
 }
 
 func newWebhookView(w *agenthooks.Webhook, withSecret bool) webhookView {
@@ -55,6 +57,7 @@ func newWebhookView(w *agenthooks.Webhook, withSecret bool) webhookView {
 	v := webhookView{ID: w.ID, Name: w.Name, Endpoint: w.Endpoint, Enabled: w.Enabled, DisabledReason: nullable(w.DisabledReason),
 		Events: events, Ordering: w.Ordering, Headers: headers, RateLimit: w.RateLimit, CreatedAt: rfc3339(w.CreatedAt), UpdatedAt: rfc3339(w.UpdatedAt)}
 	v.TLS = newWebhookTLSView(w.TLS)
+	v.Transformation = newTransformationView(w.Transformation)
 	if withSecret {
 		v.Secret = w.Secret
 	}
@@ -236,6 +239,12 @@ type attemptView struct {
 	DurationMS   int64   `json:"duration_ms"`
 	Error        *string `json:"error"`
 	ResponseBody string  `json:"response_body"`
+
+	// The request sent (a transformation may change all three); null for
+	// attempts recorded before agenthooks kept them.
+	RequestMethod *string `json:"request_method"`
+	RequestURL    *string `json:"request_url"`
+	RequestBody   *string `json:"request_body"` // its first 4 KiB
 }
 
 type deliveryView struct {
@@ -259,7 +268,8 @@ type deliveryDetail struct {
 func newDeliveryDetail(d *agenthooks.Delivery, attempts []*agenthooks.Attempt) deliveryDetail {
 	v := deliveryDetail{deliveryView: newDeliveryView(d), Attempts: make([]attemptView, len(attempts))}
 	for i, a := range attempts {
-		av := attemptView{ID: a.ID, CreatedAt: rfc3339(a.CreatedAt), DurationMS: a.DurationMS, Error: nullable(a.Error), ResponseBody: a.ResponseBody}
+		av := attemptView{ID: a.ID, CreatedAt: rfc3339(a.CreatedAt), DurationMS: a.DurationMS, Error: nullable(a.Error), ResponseBody: a.ResponseBody,
+			RequestMethod: nullable(a.RequestMethod), RequestURL: nullable(a.RequestURL), RequestBody: nullable(a.RequestBody)}
 		if a.StatusCode != 0 {
 			code := a.StatusCode
 			av.StatusCode = &code

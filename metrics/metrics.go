@@ -230,7 +230,7 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1)
-	for _, s := range []string{agenthooks.DeliveryPending, agenthooks.DeliverySucceeded, agenthooks.DeliveryFailed} {
+	for _, s := range agenthooks.DeliveryStatuses {
 		ch <- prometheus.MustNewConstMetric(c.deliveries, prometheus.GaugeValue, float64(c.st.Deliveries[s]), s)
 	}
 	late := 0.0

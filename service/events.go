@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 
 	"github.com/agenthooks/agenthooks"
 )
@@ -83,8 +84,8 @@ func (s *Service) GetDelivery(ctx context.Context, accountID, id string) (*Deliv
 
 // ListWebhookDeliveries returns one page of a webhook's deliveries, newest first.
 func (s *Service) ListWebhookDeliveries(ctx context.Context, accountID, webhookID, status string, p agenthooks.Page) (*List[*agenthooks.Delivery], error) {
-	if status != "" && status != agenthooks.DeliveryPending && status != agenthooks.DeliverySucceeded && status != agenthooks.DeliveryFailed {
-		return nil, agenthooks.Invalid("status", "Input should be 'pending', 'succeeded' or 'failed'", "enum")
+	if status != "" && !slices.Contains(agenthooks.DeliveryStatuses, status) {
+		return nil, agenthooks.Invalid("status", "Input should be 'pending', 'succeeded', 'failed' or 'canceled'", "enum")
 	}
 	return read(ctx, s, func(tx agenthooks.Tx) (*List[*agenthooks.Delivery], error) {
 		if _, err := tx.FindWebhook(accountID, webhookID); err != nil {

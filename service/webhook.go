@@ -34,6 +34,8 @@ type WebhookInput struct {
 	// type http for HTTP (destination.go).
 	Destination *agenthooks.Destination
 	TLS         *agenthooks.WebhookTLS // nil: none (service/webhooktls.go)
+
+	Transformation *agenthooks.Transformation // nil: none (service/transform.go)
 }
 
 // WebhookPatch updates a webhook; nil fields are left as they are.
@@ -50,6 +52,8 @@ type WebhookPatch struct {
 	// type http: HTTP to the endpoint).
 	Destination Nullable[agenthooks.Destination]
 	TLS         Nullable[agenthooks.WebhookTLS] // null removes; an empty client_key keeps the stored one (service/webhooktls.go)
+
+	Transformation Nullable[agenthooks.Transformation] // null removes (service/transform.go)
 }
 
 // reservedHeaders cannot be set per webhook: the signature headers, the body's
@@ -198,6 +202,9 @@ func (s *Service) CreateWebhook(ctx context.Context, accountID string, in Webhoo
 	if in.TLS.IsZero() {
 		in.TLS = nil
 	}
+	if err := checkTransformation(in.Transformation); err != nil {
+		return nil, err
+	}
 	secret, err := signature.NewSecret()
 	if err != nil {
 		return nil, fmt.Errorf("new secret: %w", err)
@@ -221,6 +228,7 @@ func (s *Service) CreateWebhook(ctx context.Context, accountID string, in Webhoo
 			Secret: secret, CreatedAt: tx.Now(), UpdatedAt: tx.Now(), Destination: dest,
 		}
 		w.TLS = in.TLS
+		w.Transformation = in.Transformation
 		if !enabled {
 			w.DisabledReason = agenthooks.DisabledManual
 		}
@@ -271,6 +279,11 @@ func (s *Service) UpdateWebhook(ctx context.Context, accountID, id string, p Web
 			return nil, err
 		}
 	}
+	if p.Transformation.Set {
+		if err := checkTransformation(p.Transformation.Value); err != nil {
+			return nil, err
+		}
+	}
 	if p.Destination.Set {
 		d, err := s.checkDestination(ctx, p.Destination.Value)
 		if err != nil {
@@ -310,6 +323,9 @@ func (s *Service) UpdateWebhook(ctx context.Context, accountID, id string, p Web
 			if w.TLS, err = patchTLS(w.TLS, p.TLS); err != nil {
 				return nil, err
 			}
+		}
+		if p.Transformation.Set {
+			w.Transformation = p.Transformation.Value
 		}
 		if p.Enabled != nil && *p.Enabled != w.Enabled {
 			w.Enabled = *p.Enabled

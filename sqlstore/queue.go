@@ -101,12 +101,12 @@ func (tx *Tx) ListDeliveries(accountID string, f agenthooks.DeliveryFilter, p ag
 	return listPage(tx, "deliveries", deliveryCols, "deliveries", where, args, "id DESC", p, scanDelivery)
 }
 
-const attemptCols = "id, delivery_id, account_id, created_at, status_code, duration_ms, error, response_body"
+const attemptCols = "id, delivery_id, account_id, created_at, status_code, duration_ms, error, response_body, request_method, request_url, request_body"
 
 func scanAttempt(s scanner) (*agenthooks.Attempt, error) {
 	var a agenthooks.Attempt
 	var created int64
-	if err := s.Scan(&a.ID, &a.DeliveryID, &a.AccountID, &created, &a.StatusCode, &a.DurationMS, &a.Error, &a.ResponseBody); err != nil {
+	if err := s.Scan(&a.ID, &a.DeliveryID, &a.AccountID, &created, &a.StatusCode, &a.DurationMS, &a.Error, &a.ResponseBody, &a.RequestMethod, &a.RequestURL, &a.RequestBody); err != nil {
 		return nil, err
 	}
 	a.CreatedAt = FromMicros(created)
@@ -284,8 +284,8 @@ func (tx *Tx) CompleteDelivery(o *agenthooks.Outcome) error {
 		return nil // stale lease: the delivery was retried, failed or claimed again
 	}
 	a := o.Attempt
-	_, err = tx.exec("INSERT INTO attempts ("+attemptCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		a.ID, o.DeliveryID, a.AccountID, Micros(a.CreatedAt), a.StatusCode, a.DurationMS, a.Error, a.ResponseBody)
+	_, err = tx.exec("INSERT INTO attempts ("+attemptCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		a.ID, o.DeliveryID, a.AccountID, Micros(a.CreatedAt), a.StatusCode, a.DurationMS, a.Error, a.ResponseBody, a.RequestMethod, a.RequestURL, a.RequestBody)
 	if err != nil {
 		return fmt.Errorf("insert attempt: %w", err)
 	}
@@ -376,9 +376,9 @@ func (tx *Tx) completeChunk(os []*agenthooks.Outcome) error {
 	args = args[:0]
 	for _, o := range done {
 		a := o.Attempt
-		args = append(args, a.ID, o.DeliveryID, a.AccountID, Micros(a.CreatedAt), a.StatusCode, a.DurationMS, a.Error, a.ResponseBody)
+		args = append(args, a.ID, o.DeliveryID, a.AccountID, Micros(a.CreatedAt), a.StatusCode, a.DurationMS, a.Error, a.ResponseBody, a.RequestMethod, a.RequestURL, a.RequestBody)
 	}
-	if _, err := tx.exec("INSERT INTO attempts ("+attemptCols+") VALUES "+strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?),", len(done)), ","), args...); err != nil {
+	if _, err := tx.exec("INSERT INTO attempts ("+attemptCols+") VALUES "+strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),", len(done)), ","), args...); err != nil {
 		return fmt.Errorf("insert attempts: %w", err)
 	}
 	return nil

@@ -61,7 +61,8 @@ func (tx *Tx) CountAccounts() (int, error) {
 }
 
 const webhookCols = "id, account_id, name, endpoint, enabled, disabled_reason, events, ordering, headers, rate_limit, secret, previous_secret, previous_secret_until, failing_since, created_at, updated_at, destination, destination_url" +
-	", " + webhookTLSCols // sqlstore/webhooktls.go
+	", " + webhookTLSCols + // sqlstore/webhooktls.go
+	", transformation"
 
 // scanWebhookRow reads a webhook row as stored; tx.scanWebhook also opens
 // its secrets.
@@ -73,10 +74,17 @@ func scanWebhookRow(s scanner) (*agenthooks.Webhook, storedDestinationColumns, e
 	var prevUntil, failing, created, updated int64
 	var rate *float64
 	var t agenthooks.WebhookTLS
+	var transformation string
 	if err := s.Scan(&w.ID, &w.AccountID, &w.Name, &w.Endpoint, &enabled, &w.DisabledReason, &events, &w.Ordering, &headers, &rate,
 		&w.Secret, &w.PreviousSecret, &prevUntil, &failing, &created, &updated, &dest.settings, &dest.sealedURL,
-		&t.ClientCertificate, &t.ClientKey, &t.CACertificates); err != nil {
+		&t.ClientCertificate, &t.ClientKey, &t.CACertificates, &transformation); err != nil {
 		return nil, dest, err
+	}
+	if transformation != "" {
+		w.Transformation = new(agenthooks.Transformation)
+		if err := json.Unmarshal([]byte(transformation), w.Transformation); err != nil {
+			return nil, dest, fmt.Errorf("webhook %s transformation: %w", w.ID, err)
+		}
 	}
 	if !t.IsZero() {
 		w.TLS = &t
@@ -184,10 +192,10 @@ func (tx *Tx) CreateWebhook(w *agenthooks.Webhook) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.exec("INSERT INTO webhooks ("+webhookCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = tx.exec("INSERT INTO webhooks ("+webhookCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		w.ID, w.AccountID, w.Name, w.Endpoint, b2i(w.Enabled), w.DisabledReason, jsonList(w.Events), w.Ordering, jsonMap(w.Headers), w.RateLimit,
 		secret, previous, Micros(w.PreviousSecretUntil), Micros(w.FailingSince), Micros(w.CreatedAt), Micros(w.UpdatedAt), dest, destURL,
-		cert, key, cas)
+		cert, key, cas, transformationColumn(w.Transformation))
 	if err != nil {
 		return fmt.Errorf("insert webhook: %w", err)
 	}
@@ -261,14 +269,23 @@ func (tx *Tx) UpdateWebhook(w *agenthooks.Webhook) error {
 	res, err := tx.exec(`UPDATE webhooks SET name = ?, endpoint = ?, enabled = ?, disabled_reason = ?, events = ?, ordering = ?, headers = ?, rate_limit = ?,
 		secret = ?, previous_secret = ?, previous_secret_until = ?, failing_since = ?, updated_at = ?,
 		destination = ?, destination_url = ?,
-		tls_client_certificate = ?, tls_client_key = ?, tls_ca_certificates = ? WHERE id = ? AND account_id = ?`,
+		tls_client_certificate = ?, tls_client_key = ?, tls_ca_certificates = ?, transformation = ? WHERE id = ? AND account_id = ?`,
 		w.Name, w.Endpoint, b2i(w.Enabled), w.DisabledReason, jsonList(w.Events), w.Ordering, jsonMap(w.Headers), w.RateLimit,
 		secret, previous, Micros(w.PreviousSecretUntil), Micros(w.FailingSince), Micros(w.UpdatedAt), dest, destURL,
-		cert, key, cas, w.ID, w.AccountID)
+		cert, key, cas, transformationColumn(w.Transformation), w.ID, w.AccountID)
 	if err != nil {
 		return fmt.Errorf("update webhook: %w", err)
 	}
 	return checkAffected(res, "webhook")
+}
+
+// transformationColumn is the stored form of a transformation: its JSON,
+// or ” for none (migration transformations).
+func transformationColumn(t *agenthooks.Transformation) string {
+	if t == nil {
+		return ""
+	}
+	return marshal(t)
 }
 
 // DeleteWebhook deletes the account's webhook.

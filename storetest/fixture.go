@@ -178,6 +178,7 @@ func (b *testBundle) newAttempt(d *agenthooks.Delivery, status int, errText stri
 	return &agenthooks.Attempt{
 		ID: NewID(), DeliveryID: d.ID, AccountID: d.AccountID, CreatedAt: b.clock.Now(),
 		StatusCode: status, DurationMS: 1234, Error: errText, ResponseBody: body,
+		RequestMethod: "PUT", RequestURL: "https://hooks.example.com/x?y=1", RequestBody: `{"text":"Grüße 🚀"}`,
 	}
 }
 

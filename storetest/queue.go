@@ -18,7 +18,7 @@ func exerciseQueue(t *testing.T, setup setupFunc) {
 		past := b.pending(t, w, now.Add(-time.Second))
 		atNow := b.pending(t, w, now)
 		b.pending(t, w, now.Add(time.Microsecond)) // not yet due
-		for _, status := range []string{agenthooks.DeliverySucceeded, agenthooks.DeliveryFailed} {
+		for _, status := range []string{agenthooks.DeliverySucceeded, agenthooks.DeliveryFailed, agenthooks.DeliveryCanceled} {
 			d := b.newDelivery(w, b.event(t, b.acct, agenthooks.EventConversationClosed), now.Add(-time.Hour))
 			d.Status = status // ended: never claimed, whatever its time says
 			b.write(t, func(tx agenthooks.Tx) error { return tx.CreateDelivery(d) })

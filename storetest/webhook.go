@@ -37,6 +37,12 @@ func exerciseWebhooks(t *testing.T, setup setupFunc) {
 				},
 			},
 			{
+				name: "Transformation", // migration transformations
+				mod: func(w *agenthooks.Webhook) {
+					w.Transformation = &agenthooks.Transformation{Code: "function handler(w) {\n  return w // ünïcode\n}", Enabled: false}
+				},
+			},
+			{
 				name: "EmptyCollections",
 				mod:  func(w *agenthooks.Webhook) { w.Events, w.Headers = []string{}, map[string]string{} },
 			},
