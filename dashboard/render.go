@@ -75,16 +75,10 @@ var funcs = template.FuncMap{
 		}
 		return false
 	},
-	"statusClass": func(s string) string {
-		switch s {
-		case agenthooks.DeliverySucceeded:
-			return "ok"
-		case agenthooks.DeliveryFailed:
-			return "bad"
-		default:
-			return "warn"
-		}
-	},
+	"statusClass": statusClass,
+	"state":       stateOf,
+	"iso":         isoTime,
+	"shortReason": shortReason,
 	"codeClass": func(code int) string {
 		if code >= 200 && code < 300 {
 			return "ok"
