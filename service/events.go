@@ -185,7 +185,9 @@ func (s *Service) ListAccountDeliveries(ctx context.Context, accountID string, f
 // of the account.
 type ErrUnknownFilter struct{ Field, Kind string }
 
-func (e *ErrUnknownFilter) Error() string { return e.Field + ": not one of this account's " + e.Kind + "s" }
+func (e *ErrUnknownFilter) Error() string {
+	return e.Field + ": not one of this account's " + e.Kind + "s"
+}
 
 func (s *Service) checkDeliveryFilter(ctx context.Context, accountID string, f agenthooks.DeliveryFilter) error {
 	_, err := read(ctx, s, func(tx agenthooks.Tx) (struct{}, error) {
