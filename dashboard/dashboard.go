@@ -359,7 +359,7 @@ func fieldErrors(err error) map[string]string {
 			key = parts[0]
 		}
 		if _, dup := m[key]; !dup {
-			m[key] = f.Msg
+			m[key] = plainWords(key, f.Msg)
 		}
 	}
 	if len(m) == 0 {

@@ -29,7 +29,7 @@ func TestAPIKeyScreens(t *testing.T) {
 	// A nameless key: 422 with the field's message, nothing created.
 	bad := br.post("/settings/api-keys", url.Values{"name": {"  "}})
 	expectStatus(t, bad, http.StatusUnprocessableEntity)
-	if msg := fieldError(bad, "name"); !strings.Contains(msg, "at least 1 character") {
+	if msg := fieldError(bad, "name"); !strings.Contains(msg, "Enter a name") {
 		t.Errorf("name error %q", msg)
 	}
 

@@ -123,6 +123,7 @@ func (f *webhookForm) parse(v url.Values) (events []string, headers map[string]s
 		}
 	}
 	dest = f.Destination.parse(v, f.Errors)
+	checkWebhookFields(f.Name, f.Endpoint, dest == nil || dest.Type == "" || dest.Type == agenthooks.DestinationHTTP, f.Errors)
 	return f.Events, headers, rate, dest
 }
 
