@@ -24,7 +24,7 @@ type view struct {
 	CSRF      string
 	Flash     string
 	Next      template.HTML // the next step of the seed's article after Flash, with a link
-	Asset     string // cache-busting suffix of asset URLs
+	Asset     string        // cache-busting suffix of asset URLs
 	SignedIn  bool
 	D         any
 	StatusMsg string
