@@ -67,6 +67,11 @@ func TestWebhookScreens(t *testing.T) {
 			{"BothEmptyEndpoint", webhookForm("", ""), "endpoint", "Enter the URL that receives the webhooks"},
 			{"EndpointNotURL", webhookForm("crm", "hooks.example.com"), "endpoint", "That is not a web address"},
 			{"EndpointSpaces", webhookForm("crm", "not a url"), "endpoint", "cannot contain spaces"},
+			{"OnlyCheckedNoneChecked", func() url.Values {
+				v := webhookForm("crm", "https://hooks.example.com/x")
+				v.Set("events_mode", "some") // none checked is not "all"
+				return v
+			}(), "events", "or choose All events"},
 			{"BadHeaderLine", func() url.Values {
 				v := webhookForm("crm", "https://hooks.example.com/x")
 				v.Set("headers", "X-Ok: 1\nno colon here")
