@@ -14,4 +14,8 @@ type listTx interface {
 	// ListRecentAttempts returns the delivery's last limit attempts, oldest
 	// first (manual retries can give a delivery any number of them).
 	ListRecentAttempts(deliveryID string, limit int) ([]*Attempt, error)
+	// LatestAttempts returns the latest attempt of each of the account's
+	// deliveries among deliveryIDs, by delivery id (deliveries without an
+	// attempt are absent).
+	LatestAttempts(accountID string, deliveryIDs []string) (map[string]*Attempt, error)
 }

@@ -128,6 +128,7 @@ type eventsData struct {
 	Conversation string
 	From, To     string
 	Errors       map[string]string
+	Names        map[string]string // webhook names by id
 }
 
 // eventTypes lists every event type a filter can name (webhook.test too).
@@ -150,7 +151,11 @@ func (d *Dashboard) listEvents(w http.ResponseWriter, r *http.Request, s *sessio
 	if err != nil {
 		return err
 	}
-	data.Items, data.Pager = l.Items, newPager(r, p, l.Total)
+	ws, err := d.webhookChoices(ctx, s.account.ID)
+	if err != nil {
+		return err
+	}
+	data.Items, data.Pager, data.Names = l.Items, newPager(r, p, l.Total), webhookNames(ws)
 	d.render(w, r, http.StatusOK, "events.html", s, view{Title: "Events", Nav: "events", D: data})
 	return nil
 }
@@ -228,6 +233,14 @@ type deliveryData struct {
 	Polling  bool
 }
 
+// Last is the delivery's latest attempt, nil before the first.
+func (d *deliveryData) Last() *agenthooks.Attempt {
+	if len(d.Attempts) == 0 {
+		return nil
+	}
+	return d.Attempts[0].Attempt
+}
+
 // requestHeaders are the headers an attempt was sent with, as the delivery
 // workers set them (delivery/pool.go), without any secret: the signature is
 // elided and extra header values, which may be credentials, are hidden.
@@ -239,7 +252,9 @@ func requestHeaders(userAgent, eventID string, wh *agenthooks.Webhook, a *agenth
 		{"Content-Type", "application/json"},
 		{"User-Agent", userAgent},
 		{"webhook-id", eventID},
-		{"webhook-timestamp", strconv.FormatInt(a.CreatedAt.Unix(), 10) + " (about)"},
+		// The header is the second the attempt started; the attempt is
+		// stored when it ended, so this is its time to within the request.
+		{"webhook-timestamp", strconv.FormatInt(a.CreatedAt.Unix(), 10) + " (" + isoTime(a.CreatedAt) + ", about)"},
 		{"webhook-signature", "v1,… (hidden: it is derived from the secret)"},
 	}
 	if wh != nil {

@@ -133,7 +133,7 @@ func New(opts Options) (*Dashboard, error) {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.renderError(w, r, http.StatusForbidden, "Cross-site request refused", "This form was sent from another site, so nothing was changed. Reload the page and try again.")
 	}))
-	d.handler = cop.Handler(d.mux)
+	d.handler = withGzip(cop.Handler(d.mux))
 	return d, nil
 }
 
@@ -359,7 +359,7 @@ func fieldErrors(err error) map[string]string {
 			key = parts[0]
 		}
 		if _, dup := m[key]; !dup {
-			m[key] = f.Msg
+			m[key] = plainWords(key, f.Msg)
 		}
 	}
 	if len(m) == 0 {

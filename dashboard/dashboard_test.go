@@ -250,7 +250,7 @@ func TestSignIn(t *testing.T) {
 		br := b.browser()
 		p := br.post("/sign-in", url.Values{"api_key": {"ak_wrong"}})
 		expectStatus(t, p, http.StatusUnauthorized)
-		contains(t, p, "That API key is not valid")
+		contains(t, p, "That API key is not valid", "agenthooks account rotate-key")
 		if len(p.Header.Values("Set-Cookie")) != 0 {
 			t.Errorf("a failed sign-in set a cookie: %v", p.Header.Values("Set-Cookie"))
 		}

@@ -23,10 +23,22 @@ type view struct {
 	ReadOnly  bool
 	CSRF      string
 	Flash     string
-	Asset     string // cache-busting suffix of asset URLs
+	Next      template.HTML // the next step of the seed's article after Flash, with a link
+	Asset     string        // cache-busting suffix of asset URLs
 	SignedIn  bool
 	D         any
 	StatusMsg string
+}
+
+// nextSteps follow a flash with the next step of the seed's article
+// (issue 26: after "Webhook created." nothing said what to do next). Fixed
+// texts, as the flashes.
+var nextSteps = map[string]template.HTML{
+	"webhook-created":   `Next: assign it to an assistant, in <a href="/assistants">AI Agents → Assistants</a> → the assistant → Operations → Assign Webhook (or to a form, in <a href="/forms">Forms</a>).`,
+	"assistant-saved":   `Next: its conversations' events go to the webhook; watch them arrive in <a href="/events">Events</a> and <a href="/deliveries">Deliveries</a>.`,
+	"form-saved":        `Next: a captured form sends <code>captured_form.created</code> to the webhook; see <a href="/events">Events</a>.`,
+	"assistant-created": `Next: give it a webhook with Operations → Assign Webhook below.`,
+	"test-sent":         `Next: the attempt is below; every delivery is listed in <a href="/deliveries">Deliveries</a>.`,
 }
 
 // flashes are the messages a redirect can ask a page to show (?flash=...):
@@ -76,18 +88,10 @@ var funcs = template.FuncMap{
 		}
 		return false
 	},
-	"statusClass": func(s string) string {
-		switch s {
-		case agenthooks.DeliverySucceeded:
-			return "ok"
-		case agenthooks.DeliveryFailed:
-			return "bad"
-		case agenthooks.DeliveryCanceled:
-			return "off" // ended by the transformation: neither success nor failure
-		default:
-			return "warn"
-		}
-	},
+	"statusClass": statusClass,
+	"state":       stateOf,
+	"iso":         isoTime,
+	"shortReason": shortReason,
 	"codeClass": func(code int) string {
 		if code >= 200 && code < 300 {
 			return "ok"
@@ -132,7 +136,11 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, n
 		v.SignedIn, v.Account, v.ReadOnly, v.CSRF = true, s.account, s.readOnly, s.csrf
 	}
 	if v.Flash == "" {
-		v.Flash = flashes[r.URL.Query().Get("flash")]
+		key := r.URL.Query().Get("flash")
+		v.Flash, v.Next = flashes[key], nextSteps[key]
+		if key == "webhook-created" && (strings.HasPrefix(r.URL.Path, "/assistants/") || strings.HasPrefix(r.URL.Path, "/forms/")) {
+			v.Next = `Next: it is chosen under Webhook below; press Save to assign it.`
+		}
 	}
 	var buf bytes.Buffer
 	block := "layout"

@@ -7,6 +7,14 @@ func (d *Dashboard) routes() {
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		d.static.ServeHTTP(w, r)
 	}))
+	// The favicon, embedded (a 404 on every page otherwise): pages link it,
+	// and /favicon.ico answers for clients that ask there.
+	d.handle("GET /favicon.ico", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		w.Header().Set("Content-Type", "image/svg+xml")
+		b, _ := staticFiles.ReadFile("static/favicon.svg")
+		_, _ = w.Write(b)
+	}))
 	d.handle("POST /sign-in", http.HandlerFunc(d.signIn))
 	d.handle("GET /portal/{token}", http.HandlerFunc(d.portal))
 	d.page("POST /sign-out", d.signOut)

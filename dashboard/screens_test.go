@@ -60,9 +60,18 @@ func TestWebhookScreens(t *testing.T) {
 			field  string
 			substr string
 		}{
-			{"NameRequired", webhookForm("  ", "https://hooks.example.com/x"), "name", "at least 1 character"},
-			{"EndpointPrivate", webhookForm("crm", "http://127.0.0.1:9/x"), "endpoint", ""},
-			{"EndpointMissing", webhookForm("crm", ""), "endpoint", ""},
+			{"NameRequired", webhookForm("  ", "https://hooks.example.com/x"), "name", "Enter a name, such as CRM"},
+			{"EndpointPrivate", webhookForm("crm", "http://127.0.0.1:9/x"), "endpoint", "AGENTHOOKS_ALLOW_PRIVATE_ENDPOINTS=true"},
+			{"EndpointMissing", webhookForm("crm", ""), "endpoint", "Enter the URL that receives the webhooks"},
+			{"BothEmptyName", webhookForm("", ""), "name", "Enter a name"},
+			{"BothEmptyEndpoint", webhookForm("", ""), "endpoint", "Enter the URL that receives the webhooks"},
+			{"EndpointNotURL", webhookForm("crm", "hooks.example.com"), "endpoint", "That is not a web address"},
+			{"EndpointSpaces", webhookForm("crm", "not a url"), "endpoint", "cannot contain spaces"},
+			{"OnlyCheckedNoneChecked", func() url.Values {
+				v := webhookForm("crm", "https://hooks.example.com/x")
+				v.Set("events_mode", "some") // none checked is not "all"
+				return v
+			}(), "events", "or choose All events"},
 			{"BadHeaderLine", func() url.Values {
 				v := webhookForm("crm", "https://hooks.example.com/x")
 				v.Set("headers", "X-Ok: 1\nno colon here")
@@ -119,7 +128,7 @@ func TestWebhookScreens(t *testing.T) {
 		t.Fatalf("created %+v", wh)
 	}
 	detail := br.follow(p)
-	contains(t, detail, "Webhook created.", "CRM leads", "Enabled", "Reveal secret", "Rotate secret", "Send test event", "Recover", ">Save</button>", "Delete webhook")
+	contains(t, detail, "Webhook created.", `Next: assign it to an assistant, in <a href="/assistants">`, "CRM leads", "Enabled", "Reveal secret", "Rotate secret", "Send test event", "Recover", ">Save</button>", "Delete webhook")
 	lacks(t, detail, wh.Secret)
 
 	t.Run("List", func(t *testing.T) {

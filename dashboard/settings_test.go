@@ -23,13 +23,13 @@ func TestAPIKeyScreens(t *testing.T) {
 	expectStatus(t, br.get("/settings"), http.StatusSeeOther)
 	list := br.get("/settings/api-keys")
 	expectStatus(t, list, http.StatusOK)
-	contains(t, list, `href="/settings/api-keys" class="active" aria-current="page">Settings</a>`, "API Keys", b.keyA[:agenthooks.APIKeyPrefixLen]+"…", "just now", "Create API key", ">Revoke</a>")
-	lacks(t, list, b.keyA, "Copy it now")
+	contains(t, list, `href="/settings/api-keys" class="active" aria-current="page">Settings</a>`, "API Keys", b.keyA[:agenthooks.APIKeyPrefixLen]+"…", "just now", "Create API key", "the only key: create another to revoke it")
+	lacks(t, list, b.keyA, "Copy it now", ">Revoke</a>") // the last key cannot be revoked: not offered
 
 	// A nameless key: 422 with the field's message, nothing created.
 	bad := br.post("/settings/api-keys", url.Values{"name": {"  "}})
 	expectStatus(t, bad, http.StatusUnprocessableEntity)
-	if msg := fieldError(bad, "name"); !strings.Contains(msg, "at least 1 character") {
+	if msg := fieldError(bad, "name"); !strings.Contains(msg, "Enter a name") {
 		t.Errorf("name error %q", msg)
 	}
 

@@ -45,7 +45,7 @@ func (d *Dashboard) signIn(w http.ResponseWriter, r *http.Request) {
 	token, sess, err := d.svc.SignIn(r.Context(), key)
 	if agenthooks.ErrorCode(err) == agenthooks.EUNAUTHORIZED {
 		d.limiter.fail(addr)
-		msg := "That API key is not valid. Copy it again from where it was shown (agenthooks account create, or the first start of serve)."
+		msg := "That API key is not valid. Copy it again from where it was shown (agenthooks account create, or the first start of serve); if it is lost, the operator can issue a new one with agenthooks account rotate-key --id ACCOUNT_ID (agenthooks account list shows the ids)."
 		if key == "" {
 			msg = "Enter your API key."
 		}

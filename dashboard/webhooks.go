@@ -50,7 +50,8 @@ type webhookForm struct {
 	ID        string
 	Name      string
 	Endpoint  string
-	Events    []string // checked; none means every event type
+	Events    []string // checked, when AllEvents is false
+	AllEvents bool     // "All events" chosen: every event type, those added later too
 	Ordering  string
 	Headers   string // "Name: value" per line
 	RateLimit string
@@ -63,13 +64,14 @@ type webhookForm struct {
 }
 
 func newWebhookForm() webhookForm {
-	return webhookForm{Ordering: agenthooks.OrderingNone, EventList: agenthooks.EventTypes,
+	return webhookForm{Ordering: agenthooks.OrderingNone, EventList: agenthooks.EventTypes, AllEvents: true,
 		Destination: destinationForm{Kind: agenthooks.DestinationHTTP}}
 }
 
 func webhookFormOf(wh *agenthooks.Webhook) webhookForm {
 	f := newWebhookForm()
 	f.ID, f.Name, f.Endpoint, f.Events, f.Ordering = wh.ID, wh.Name, wh.Endpoint, wh.Events, wh.Ordering
+	f.AllEvents = len(wh.Events) == 0
 	if f.Destination = destinationFormOf(wh.Destination); wh.Destination.Broker() {
 		f.Endpoint = "" // the endpoint reads the broker's URL: not an HTTP endpoint to edit
 	}
@@ -102,6 +104,20 @@ func (f *webhookForm) parse(v url.Values) (events []string, headers map[string]s
 			f.Events = append(f.Events, e)
 		}
 	}
+	// "All events" is a choice of its own: no box checked is not "all"
+	// (issue 26). A form posted without the choice (an older page) keeps
+	// the old reading: none checked, all.
+	switch v.Get("events_mode") {
+	case "all":
+		f.AllEvents, f.Events = true, nil
+	case "some":
+		f.AllEvents = false
+		if len(f.Events) == 0 {
+			f.Errors["events"] = "Check the event types to send, or choose All events."
+		}
+	default:
+		f.AllEvents = len(f.Events) == 0
+	}
 	headers = map[string]string{}
 	for i, line := range strings.Split(strings.ReplaceAll(f.Headers, "\r\n", "\n"), "\n") {
 		if strings.TrimSpace(line) == "" {
@@ -123,6 +139,7 @@ func (f *webhookForm) parse(v url.Values) (events []string, headers map[string]s
 		}
 	}
 	dest = f.Destination.parse(v, f.Errors)
+	checkWebhookFields(f.Name, f.Endpoint, dest == nil || dest.Type == "" || dest.Type == agenthooks.DestinationHTTP, f.Errors)
 	return f.Events, headers, rate, dest
 }
 

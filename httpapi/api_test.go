@@ -167,6 +167,8 @@ var routes = []route{
 	{"GET", "/event/{id}", "event", nil, 200, []string{"id", "event", "payload", "deliveries"}},
 	{"GET", "/delivery/{id}", "delivery", nil, 200, []string{"id", "event_id", "webhook_id", "status", "attempt_count", "next_attempt_at", "attempts"}},
 	{"POST", "/delivery/{id}/retry", "delivery", nil, 202, []string{"id", "status"}},
+	{"GET", "/delivery", "", nil, 200, []string{"list"}},
+	{"POST", "/event/{id}/replay", "event", nil, 202, []string{"queued"}},
 	{"GET", "/event_type", "", nil, 200, []string{"list"}},
 	{"POST", "/api_key", "", func(*world) any { return map[string]any{"name": "deploy"} }, 201, []string{"id", "name", "key", "created_at"}},
 	{"GET", "/api_key", "", nil, 200, []string{"list"}},

@@ -86,6 +86,7 @@ var apiBodies = map[string]func(w *world) any{
 	"POST /conversation/{id}/close":           noBody,
 	"PATCH /captured_form/{id}":               func(*world) any { return map[string]any{"field_values": map[string]any{"note": "n"}} },
 	"POST /delivery/{id}/retry":               noBody,
+	"POST /event/{id}/replay":                 noBody,
 	"POST /assistant/{id}/intent/{intent_id}": noBody,
 	"POST /api_key":                           func(*world) any { return map[string]any{"name": "B's key"} },
 	"POST /contact/upsert":                    noBody, // its fields are query parameters (apiQueries)

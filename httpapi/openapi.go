@@ -343,6 +343,7 @@ func openAPISchemas() schema {
 	}
 	s["Delivery"] = delivery(false)
 	s["DeliveryDetail"] = delivery(true)
+	dashboardSchemas(s) // GET /delivery, replay (after Delivery, which it extends)
 	s["Attempt"] = jsAll(schema{
 		"id": jsID(""), "created_at": jsTime(descTimeAPI),
 		"status_code":   schema{"type": []string{"integer", "null"}, "description": "The endpoint's status, null when no response came back."},
@@ -513,6 +514,7 @@ func apiOps() map[string]apiOp {
 	}
 	insightoOps(ops)
 	transformationOps(ops) // openapi_transform.go
+	dashboardOps(ops)
 	return ops
 }
 

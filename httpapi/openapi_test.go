@@ -1215,6 +1215,9 @@ func TestOpenAPIRealRun(t *testing.T) {
 		return d.str(t, "data", "status") == agenthooks.DeliverySucceeded
 	})
 	r.do(openAPIReq{method: "POST", path: v1 + "/delivery/" + dlID + "/retry", want: 202})
+	r.do(openAPIReq{method: "GET", path: v1 + "/delivery?webhook_id=" + whID + "&event_id=" + evID, want: 200})
+	r.do(openAPIReq{method: "GET", path: v1 + "/delivery?status=retrying", invalid: true, want: 422})
+	r.do(openAPIReq{method: "POST", path: v1 + "/event/" + evID + "/replay", want: 202})
 	r.do(openAPIReq{method: "POST", path: v1 + "/outbound_webhook/" + whID + "/recover", body: map[string]any{"since": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)}, want: 202})
 	r.do(openAPIReq{method: "POST", path: v1 + "/outbound_webhook/" + whID + "/recover", body: map[string]any{"since": "yesterday"}, invalid: true, want: 422})
 	types := r.do(openAPIReq{method: "GET", path: v1 + "/event_type", want: 200})

@@ -203,7 +203,9 @@ func (s *Server) routes() {
 
 	s.handle("GET /event", s.listEvents)
 	s.handle("GET /event/{id}", s.getEvent)
+	s.handle("GET /delivery", s.listDeliveries)
 	s.handle("GET /delivery/{id}", s.getDelivery)
+	s.handle("POST /event/{id}/replay", s.replayEvent)
 	s.handle("POST /delivery/{id}/retry", s.retryDelivery)
 	s.handle("GET /event_type", s.listEventTypes)
 	s.routesAccounts()

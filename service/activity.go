@@ -115,6 +115,8 @@ func (s *Service) ListDeliveries(ctx context.Context, accountID string, f agenth
 type DeliveryRow struct {
 	*agenthooks.Delivery
 	EventType string // "" when the event was deleted (retention)
+	// Last is the delivery's latest attempt, nil before the first.
+	Last *agenthooks.Attempt
 }
 
 // ListDeliveryRows is ListDeliveries with each delivery's event type.
@@ -132,9 +134,17 @@ func (s *Service) ListDeliveryRows(ctx context.Context, accountID string, f agen
 		if err != nil {
 			return nil, 0, err
 		}
+		dids := make([]string, len(ds))
+		for i, d := range ds {
+			dids[i] = d.ID
+		}
+		last, err := tx.LatestAttempts(accountID, dids)
+		if err != nil {
+			return nil, 0, err
+		}
 		rows := make([]DeliveryRow, len(ds))
 		for i, d := range ds {
-			rows[i] = DeliveryRow{Delivery: d, EventType: types[d.EventID]}
+			rows[i] = DeliveryRow{Delivery: d, EventType: types[d.EventID], Last: last[d.ID]}
 		}
 		return rows, total, nil
 	})

@@ -54,3 +54,31 @@ func (tx *Tx) ListRecentAttempts(deliveryID string, limit int) ([]*agenthooks.At
 	slices.Reverse(as)
 	return as, nil
 }
+
+// LatestAttempts returns the latest attempt of each of the account's
+// deliveries among deliveryIDs (attempt ids grow with time, as ListAttempts
+// orders them). One statement per call; the (delivery_id, id) index answers
+// each MAX.
+func (tx *Tx) LatestAttempts(accountID string, deliveryIDs []string) (map[string]*agenthooks.Attempt, error) {
+	out := make(map[string]*agenthooks.Attempt, len(deliveryIDs))
+	if len(deliveryIDs) == 0 {
+		return out, nil
+	}
+	args := []any{accountID}
+	for _, id := range deliveryIDs {
+		args = append(args, id)
+	}
+	rows, err := tx.query("SELECT "+attemptCols+" FROM attempts WHERE account_id = ? AND id IN (SELECT MAX(id) FROM attempts WHERE delivery_id IN ("+
+		placeholders(len(deliveryIDs))+") GROUP BY delivery_id)", args...)
+	if err != nil {
+		return nil, fmt.Errorf("latest attempts: %w", err)
+	}
+	as, err := collect(rows, scanAttempt)
+	if err != nil {
+		return nil, fmt.Errorf("latest attempts: %w", err)
+	}
+	for _, a := range as {
+		out[a.DeliveryID] = a
+	}
+	return out, nil
+}

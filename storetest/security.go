@@ -189,4 +189,24 @@ func exerciseRecentAttempts(t *testing.T, setup setupFunc) {
 		}
 		return nil
 	})
+
+	// LatestAttempts: the last of each delivery's attempts, none for a
+	// delivery without one, and nothing of another account's.
+	fresh := b.pending(t, b.webhook(t, b.acct), b.clock.Now().Add(time.Hour))
+	b.read(t, func(tx agenthooks.Tx) error {
+		got, err := tx.LatestAttempts(b.acct.ID, []string{d.ID, fresh.ID, NewID()})
+		mustNil(t, err)
+		checkEqual(t, "latest attempts", got, map[string]*agenthooks.Attempt{d.ID: all[4]})
+		got, err = tx.LatestAttempts(b.other.ID, []string{d.ID})
+		mustNil(t, err)
+		if len(got) != 0 {
+			t.Errorf("another account's latest attempts = %v", got)
+		}
+		got, err = tx.LatestAttempts(b.acct.ID, nil)
+		mustNil(t, err)
+		if len(got) != 0 {
+			t.Errorf("latest attempts of no delivery = %v", got)
+		}
+		return nil
+	})
 }

@@ -76,6 +76,10 @@ func accountCmd(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return 2
 	}
 	log := newLogger(cfg, stderr)
+	if err := sqliteMustExist(cfg.DatabaseURL); err != nil {
+		fmt.Fprintf(stderr, "agenthooks: %v\n", err)
+		return 1
+	}
 	store, err := openStore(ctx, cfg.DatabaseURL, log, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "agenthooks: %v\n", err)

@@ -351,7 +351,8 @@ func TestBrowser(t *testing.T) {
 	u.click("//main", "Add a Webhook")
 	u.fill("Endpoint", "not a url")
 	u.click("", "Submit")
-	u.see("at least 1 character")
+	u.see("Enter a name, such as CRM") // every field's error at once, in words
+	u.see("A web address cannot contain spaces")
 	u.screenshot("webhook-form-errors")
 	u.fill("Name", "CRM")
 	u.fill("Endpoint", rec.srv.URL+"/crm")

@@ -12,7 +12,7 @@ import (
 // demoCmd runs the tour of internal/demo on a server of its own.
 func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := newFlagSet("demo", stderr)
-	addr := fs.String("addr", "127.0.0.1:0", "listen address of the API (port 0: a free one)")
+	addr := fs.String("addr", "127.0.0.1:0", "listen address of the API and the dashboard (port 0, the default: a free one; the URL is printed)")
 	receiverAddr := fs.String("receiver-addr", "127.0.0.1:0", "listen address of the demo's receiver")
 	schedule := fs.String("retry-schedule", "1s,2s,4s", "retry delays after the first attempt, comma-separated durations (at least two)")
 	exitAfter := fs.Bool("exit-after-tour", false, "exit once the tour is done instead of running until Ctrl-C")

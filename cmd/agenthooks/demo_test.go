@@ -67,6 +67,8 @@ func TestDemoTour(t *testing.T) {
 		// The setup, through the API.
 		`API +http://127\.0\.0\.1:\d+/api/v1`,
 		`API key +ak_\S+`,
+		`dashboard +http://127\.0\.0\.1:\d+/ +\(sign in with the API key above\)`,
+		`Look around in the dashboard, http://127\.0\.0\.1:\d+/ \(API key ak_\S+\)`,
 		`POST +/outbound_webhook +"My website" → http://127\.0\.0\.1:\d+/hooks/website`,
 		`PATCH /assistant/\{id\} +Assign Webhook`,
 		`POST +/form +"Algoscale Leads": name, email, query`,

@@ -159,6 +159,9 @@ func TestAccountList(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			t.Parallel()
 			e := env{"AGENTHOOKS_DATABASE_URL": url(t)}
+			if code, _, stderr := runCLI(t, e, "migrate"); code != 0 { // account commands need the database to exist
+				t.Fatalf("migrate: exit %d: %s", code, stderr)
+			}
 			if code, out, stderr := runCLI(t, e, "account", "list"); code != 0 || out != "" {
 				t.Fatalf("account list on an empty database: exit %d, stdout %q, stderr %q", code, out, stderr)
 			}

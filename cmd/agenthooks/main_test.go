@@ -48,8 +48,12 @@ func TestRunArguments(t *testing.T) {
 		{"SplitRolesNeedPostgres", env{"AGENTHOOKS_DATABASE_URL": db, "AGENTHOOKS_ADDR": "127.0.0.1:0"}, []string{"serve", "--role", "api"}, 1, "need PostgreSQL", ""},
 		{"BadListenAddress", env{"AGENTHOOKS_DATABASE_URL": db, "AGENTHOOKS_ADDR": "256.0.0.1:1"}, []string{"serve"}, 1, "AGENTHOOKS_ADDR", ""},
 		{"AccountNeedsName", env{"AGENTHOOKS_DATABASE_URL": db}, []string{"account", "create"}, 2, "--name", ""},
-		{"RotateUnknown", env{"AGENTHOOKS_DATABASE_URL": db}, []string{"account", "rotate-key", "--id", "nope"}, 1, "no account", ""},
+		// The account commands refuse an SQLite file that does not exist
+		// (a typo would silently make an empty database); migrate creates it.
+		{"AccountListMissingFile", env{"AGENTHOOKS_DATABASE_URL": db}, []string{"account", "list"}, 1, "cli.db does not exist", ""},
+		{"AccountCreateMissingFile", env{"AGENTHOOKS_DATABASE_URL": db}, []string{"account", "create", "--name", "x"}, 1, "cli.db does not exist", ""},
 		{"Migrate", env{"AGENTHOOKS_DATABASE_URL": db}, []string{"migrate"}, 0, "", "migrations applied"},
+		{"RotateUnknown", env{"AGENTHOOKS_DATABASE_URL": db}, []string{"account", "rotate-key", "--id", "nope"}, 1, "no account", ""},
 		{"ListenNeedsSecret", nil, []string{"listen"}, 2, "--secret", ""},
 		{"ListenBadSecret", nil, []string{"listen", "--secret", "whsec_!!!"}, 2, "--secret", ""},
 	}

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/agenthooks/agenthooks"
@@ -76,6 +79,22 @@ func openEngine(ctx context.Context, databaseURL string, log *slog.Logger, owner
 		return s, nil
 	}
 	return nil, fmt.Errorf("AGENTHOOKS_DATABASE_URL %q: must start with sqlite: or postgres://", redactURL(databaseURL))
+}
+
+// sqliteMustExist refuses an sqlite: URL whose file does not exist: the
+// account commands open a database that serve or migrate made, and opening
+// a typo would silently create an empty one (issue 26). Only serve and
+// migrate create the file.
+func sqliteMustExist(databaseURL string) error {
+	path, isSQLite := sqlitePath(databaseURL)
+	if !isSQLite || path == "" || path == ":memory:" || strings.Contains(path, "mode=memory") {
+		return nil
+	}
+	file, _, _ := strings.Cut(strings.TrimPrefix(path, "file:"), "?")
+	if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("the SQLite file %s does not exist: check AGENTHOOKS_DATABASE_URL (or --database-url); 'agenthooks migrate' or 'agenthooks serve' creates it", file)
+	}
+	return nil
 }
 
 // sqlitePath returns the file an sqlite: URL names.

@@ -109,6 +109,7 @@ func Run(ctx context.Context, o Options) error {
 	d.printf("agenthooks demo: webhooks for AI chat agents, end to end, on this machine.\n\n")
 	d.printf("  API        %s\n", base)
 	d.printf("  API key    %s   (the first account of this demo's server)\n", srv.APIKey)
+	d.printf("  dashboard  %s/   (sign in with the API key above)\n", srv.URL)
 	d.printf("  receiver   %s   (verifies every request with the webhook Go SDK)\n", d.receiverURL)
 	d.printf("  database   %s   (temporary: removed on exit)\n", dbPath)
 	d.printf("  retries    1 attempt now, then after %s (±20%%)\n\n", strings.Join(schedule, ","))
@@ -126,7 +127,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 
 	d.printf("\nTour done. The server and the receiver keep running: whatever else is sent to the\n")
-	d.printf("receiver is printed here. Look around with curl:\n\n")
+	d.printf("receiver is printed here. Look around in the dashboard, %s/ (API key %s), or with curl:\n\n", srv.URL, srv.APIKey)
 	d.printf("  export API=%s KEY=%s\n", base, srv.APIKey)
 	d.printf("  export ASSISTANT=%s WIDGET=%s FORM=%s\n", d.world.assistant, d.world.widget, d.world.form)
 	d.printf("  curl -s \"$API/event?api_key=$KEY\"                  # every event sent\n")
