@@ -394,6 +394,7 @@ func openAPISchemas() schema {
 	s["OpenAPIDocument"] = openapi
 	accountSchemas(s)
 	portalSchemas(s)
+	insightoFieldSchemas(s) // openapi_insighto_fields.go: Insighto's fields on the schemas above
 	return s
 }
 
@@ -511,6 +512,7 @@ func apiOps() map[string]apiOp {
 		"POST /portal_session": portalSessionOp,
 	}
 	insightoOps(ops)
+	insightoFieldOps(ops) // openapi_insighto_fields.go
 	return ops
 }
 
