@@ -9,17 +9,22 @@ import (
 // The descriptive fields (Description to Attributes) are Insighto's: they are
 // kept and returned, nothing more.
 type Assistant struct {
-	ID             string
-	AccountID      string
-	Name           string
-	AssistantType  string // one of AssistantTypes
-	WebhookID      string // "" when none
-	Description    string
-	LLMModel       string
-	SystemPrompt   string
-	Voice          string
+	ID            string
+	AccountID     string
+	Name          string
+	AssistantType string // one of AssistantTypes
+	WebhookID     string // "" when none
+	Description   string
+	LLMModel      string
+	SystemPrompt  string
+	// Voice is Insighto's boolean: the assistant speaks. VoiceName is the
+	// voice it speaks with (this API's "voice" string before it took
+	// Insighto's type; an assistant stored with a voice name reads Voice true).
+	Voice          bool
+	VoiceName      string
 	VoiceLanguages []string
 	Attributes     json.RawMessage // a JSON object
+	Profile        AssistantProfile
 	// IntentIDs are the intents the assistant uses, in their creation order.
 	// The store keeps them apart (Tx.AssistantIntentIDs): FindAssistant and
 	// ListAssistants leave IntentIDs nil, and the service fills it in.

@@ -14,7 +14,22 @@ type Contact struct {
 	LastName    string
 	Email       string
 	PhoneNumber string
+	Profile     ContactProfile
 	CreatedAt   time.Time
+	// Activity is derived from the contact's conversations and messages;
+	// the store's contact reads leave it zero, and the service fills it in
+	// (Tx.ContactActivity).
+	Activity ContactActivity
+}
+
+// ContactActivity is what agenthooks derives about a contact from the
+// conversations started with its id: the assistant and widget of the first
+// and the last (by creation), when it was last seen (the latest activity of
+// any of them) and when it last sent a message (its latest user message).
+type ContactActivity struct {
+	FirstAssistantID, FirstWidgetID string
+	LastAssistantID, LastWidgetID   string
+	LastSeen, LastSent              time.Time
 }
 
 // ContactEmailKey is the form under which contacts are matched on email:
@@ -41,8 +56,11 @@ type contactTx interface {
 	CreateContact(c *Contact) error
 	FindContact(accountID, id string) (*Contact, error)
 	ListContacts(accountID string, p Page) ([]*Contact, int, error)
+	// ContactActivity returns the activity of each of the account's
+	// contacts among ids that has any conversation.
+	ContactActivity(accountID string, ids []string) (map[string]ContactActivity, error)
 	// UpdateContact writes the contact's mutable fields (names, email,
-	// phone number) and their match keys. ENOTFOUND if there is none.
+	// phone number, Profile) and their match keys. ENOTFOUND if there is none.
 	UpdateContact(c *Contact) error
 	// MatchContact returns the account's oldest contact whose email key
 	// (ContactEmailKey) is that of email, or else whose phone key

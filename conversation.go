@@ -19,17 +19,35 @@ type Conversation struct {
 	Attributes     json.RawMessage // a JSON object
 	ChatCount      int
 	FirstMessage   string // the first user message's text, "" if none yet
+	UniqueDeviceID string // Insighto's unique_device_id, as the client gave it
+	IncludesVoice  bool   // a message of type voice was added
+	Summary        string // as reported when it was closed, "" if none
 	Closed         bool
 	ClosedAt       time.Time
 	LastActivityAt time.Time
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	// Row is what a row of GET /conversation shows besides the
+	// conversation's own fields; only the service's lists fill it in
+	// (Tx.ConversationRows).
+	Row *ConversationRow
+}
+
+// ConversationRow holds the names a conversation list row shows: of its
+// assistant, contact and widget, and of the last intent it captured.
+type ConversationRow struct {
+	AssistantName                     string
+	ContactFirstName, ContactLastName string
+	IntentName                        string
+	WidgetProvider, WidgetType        string
 }
 
 // ConversationFilter narrows a conversation list.
 type ConversationFilter struct {
 	AssistantID string
 	ContactID   string
+	IntentID    string    // conversations that captured this intent
+	Voice       *bool     // nil: any; else IncludesVoice equals it
 	From, To    time.Time // zero means unbounded
 }
 
@@ -62,6 +80,9 @@ type conversationTx interface {
 	CreateConversation(c *Conversation) error
 	FindConversation(accountID, id string) (*Conversation, error)
 	ListConversations(accountID string, f ConversationFilter, p Page) ([]*Conversation, int, error)
+	// ConversationRows returns the row of each of cs (the account's),
+	// by conversation id.
+	ConversationRows(accountID string, cs []*Conversation) (map[string]ConversationRow, error)
 	UpdateConversation(c *Conversation) error
 	// CloseConversation marks an open conversation closed at now and returns
 	// it: ENOTFOUND when there is none, ECONFLICT when it is already closed.

@@ -8,8 +8,13 @@ type Intent struct {
 	AccountID   string
 	Name        string
 	Description string
+	Profile     IntentProfile
 	CreatedAt   time.Time
 }
+
+// Active reports whether the intent is active (Insighto's is_active; an
+// intent that never set it is).
+func (i *Intent) Active() bool { return i.Profile.IsActive == nil || *i.Profile.IsActive }
 
 // Operations on intents; part of Tx.
 type intentTx interface {

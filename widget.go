@@ -10,9 +10,10 @@ import (
 type Widget struct {
 	ID          string
 	AccountID   string
-	AssistantID string
+	AssistantID string // "" when none yet: such a widget takes no conversations
 	Name        string
 	WidgetType  string
+	Profile     WidgetProfile
 	CreatedAt   time.Time
 }
 
@@ -84,7 +85,7 @@ type widgetTx interface {
 	FindWidget(accountID, id string) (*Widget, error)
 	ListWidgets(accountID string, p Page) ([]*Widget, int, error)
 	// UpdateWidget writes the widget's mutable fields (AssistantID, Name,
-	// WidgetType). Returns ENOTFOUND if the account has no such widget.
+	// WidgetType, Profile). Returns ENOTFOUND if the account has no such widget.
 	UpdateWidget(w *Widget) error
 	// DeleteWidget deletes the account's widget; ENOTFOUND if there is none.
 	DeleteWidget(accountID, id string) error

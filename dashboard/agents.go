@@ -75,7 +75,13 @@ func (d *Dashboard) listAssistants(w http.ResponseWriter, r *http.Request, s *se
 
 func (d *Dashboard) createAssistant(w http.ResponseWriter, r *http.Request, s *session) error {
 	name, typ := r.PostForm.Get("name"), r.PostForm.Get("assistant_type")
-	a, err := d.svc.CreateAssistant(r.Context(), s.account.ID, service.AssistantInput{Name: name, AssistantType: typ})
+	// The API makes the name optional, as Insighto's; the dashboard lists
+	// assistants by name, so its form still asks for one.
+	var a *agenthooks.Assistant
+	err := requiredName(name)
+	if err == nil {
+		a, err = d.svc.CreateAssistant(r.Context(), s.account.ID, service.AssistantInput{Name: name, AssistantType: typ})
+	}
 	if err == nil {
 		http.Redirect(w, r, "/assistants/"+a.ID+"?flash=assistant-created", http.StatusSeeOther)
 		return nil
@@ -146,7 +152,10 @@ func (d *Dashboard) showAssistant(w http.ResponseWriter, r *http.Request, s *ses
 func (d *Dashboard) createWidget(w http.ResponseWriter, r *http.Request, s *session) error {
 	id := r.PathValue("id")
 	name, typ := r.PostForm.Get("name"), r.PostForm.Get("widget_type")
-	_, err := d.svc.CreateWidget(r.Context(), s.account.ID, service.WidgetInput{AssistantID: id, Name: name, WidgetType: typ})
+	err := requiredName(name)
+	if err == nil {
+		_, err = d.svc.CreateWidget(r.Context(), s.account.ID, service.WidgetInput{AssistantID: id, Name: name, WidgetType: typ})
+	}
 	if err == nil {
 		http.Redirect(w, r, "/assistants/"+id+"?flash=widget-created", http.StatusSeeOther)
 		return nil
@@ -378,5 +387,13 @@ func (d *Dashboard) assignFormWebhook(w http.ResponseWriter, r *http.Request, s 
 	}
 	data.Errors = map[string]string{"webhook_id": "Choose one of your webhooks, or None"}
 	d.render(w, r, http.StatusUnprocessableEntity, "form.html", s, view{Title: data.Form.Name, Nav: "agents", D: data})
+	return nil
+}
+
+// requiredName refuses an empty name on the dashboard's forms.
+func requiredName(name string) error {
+	if strings.TrimSpace(name) == "" {
+		return agenthooks.Invalid("name", "String should have at least 1 character", "string_too_short")
+	}
 	return nil
 }

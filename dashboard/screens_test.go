@@ -374,7 +374,7 @@ func (b *testBundle) conversationWorld(t *testing.T) conversationWorld {
 	must(t, err)
 	fm, err := b.svc.CreateForm(ctx, b.acctA, service.FormInput{Name: "Callback", Fields: []agenthooks.FormField{{Name: "phone", Type: "tel", Required: true}}})
 	must(t, err)
-	in, err := b.svc.CreateIntent(ctx, b.acctA, "SALES", "")
+	in, err := b.svc.CreateIntent(ctx, b.acctA, "SALES", "", nil)
 	must(t, err)
 	c, err := b.svc.CreateConversation(ctx, b.acctA, service.ConversationInput{AssistantID: as.ID, WidgetID: wg.ID, DeviceType: "mobile"})
 	must(t, err)

@@ -186,10 +186,9 @@ var routes = []route{
 
 // Keys of the resources Insighto's own routes answer.
 var (
-	assistantKeys = []string{"id", "name", "assistant_type", "webhook_id", "description", "llm_model", "system_prompt", "voice",
-		"voice_languages", "attributes", "intent_ids"}
-	widgetKeys  = []string{"id", "assistant_id", "name", "widget_type"}
-	contactKeys = []string{"id", "first_name", "last_name", "email", "phone_number"}
+	assistantKeys = insightoAssistantKeys
+	widgetKeys    = insightoWidgetKeys
+	contactKeys   = insightoContactKeys
 )
 
 // query is a route's input given as a query string instead of a body.
@@ -708,7 +707,10 @@ func TestBodyErrors(t *testing.T) {
 		{"PatchEnabledString", "PATCH", "/outbound_webhook/" + w.webhook, map[string]any{"enabled": "yes"}, []any{"enabled"}, "bool_type"},
 
 		// Assistants and their webhook.
-		{"AssistantNameMissing", "POST", "/assistant", map[string]any{}, []any{"name"}, "missing"},
+		{"AssistantNameWrongType", "POST", "/assistant", map[string]any{"name": 5}, []any{"name"}, "string_type"},
+		{"AssistantVoiceString", "POST", "/assistant", map[string]any{"voice": "alloy"}, []any{"voice"}, "bool_type"},
+		{"AssistantUseToolsString", "POST", "/assistant", map[string]any{"use_tools": "yes"}, []any{"use_tools"}, "bool_type"},
+		{"AssistantFlowIDNumber", "POST", "/assistant", map[string]any{"conversation_flow_id": 7}, []any{"conversation_flow_id"}, "string_type"},
 		{"AssistantNameNumber", "POST", "/assistant", map[string]any{"name": 5}, []any{"name"}, "string_type"},
 		{"AssistantWebhookUnknown", "POST", "/assistant", map[string]any{"name": "a", "webhook_id": service.NewID()}, []any{"webhook_id"}, ""},
 		{"AssistantWebhookMalformed", "POST", "/assistant", map[string]any{"name": "a", "webhook_id": "nope"}, []any{"webhook_id"}, ""},
@@ -720,7 +722,14 @@ func TestBodyErrors(t *testing.T) {
 		{"PatchAssistantNameNull", "PATCH", "/assistant/" + w.assistant, map[string]any{"name": nil}, []any{"name"}, ""},
 
 		// Widgets.
-		{"WidgetAssistantMissing", "POST", "/widget", map[string]any{"name": "w", "widget_type": "chat"}, []any{"assistant_id"}, "missing"},
+		{"WidgetAssistantWrongType", "POST", "/widget", map[string]any{"assistant_id": 5, "widget_type": "chat"}, []any{"assistant_id"}, "string_type"},
+		{"WidgetRemoveBrandingString", "POST", "/widget", map[string]any{"widget_type": "chat", "remove_branding": "yes"}, []any{"remove_branding"}, "bool_type"},
+		{"WidgetOpeningMessagesString", "POST", "/widget", map[string]any{"widget_type": "chat", "user_opening_messages": "hi"}, []any{"user_opening_messages"}, "list_type"},
+		{"WidgetOpeningMessagesNullItem", "POST", "/widget", map[string]any{"widget_type": "chat", "user_opening_messages": []any{"hi", nil}}, []any{"user_opening_messages"}, "list_type"},
+		{"WidgetActionButtonsObject", "POST", "/widget", map[string]any{"widget_type": "chat", "action_buttons": map[string]any{}}, []any{"action_buttons"}, "list_type"},
+		{"WidgetStyleParamsList", "POST", "/widget", map[string]any{"widget_type": "chat", "style_params": []any{}}, []any{"style_params"}, "dict_type"},
+		{"WidgetColorNumber", "POST", "/widget", map[string]any{"widget_type": "chat", "bubble_color": 255}, []any{"bubble_color"}, "string_type"},
+		{"WidgetDescriptionTooLong", "POST", "/widget", map[string]any{"widget_type": "chat", "description": strings.Repeat("d", 5000)}, []any{"description"}, "too_long"},
 		{"WidgetAssistantOtherAccount", "POST", "/widget", map[string]any{"assistant_id": theirs.assistant, "name": "w", "widget_type": "chat"}, []any{"assistant_id"}, ""},
 		{"WidgetAssistantUnknown", "POST", "/widget", map[string]any{"assistant_id": service.NewID(), "name": "w", "widget_type": "chat"}, []any{"assistant_id"}, ""},
 		{"WidgetType", "POST", "/widget", map[string]any{"assistant_id": w.assistant, "name": "w", "widget_type": "fax"}, []any{"widget_type"}, ""},
@@ -738,9 +747,14 @@ func TestBodyErrors(t *testing.T) {
 		{"PatchFormWebhookUnknown", "PATCH", "/form/" + w.form, map[string]any{"webhook_id": service.NewID()}, []any{"webhook_id"}, ""},
 
 		// Intents and contacts.
-		{"IntentNameMissing", "POST", "/intent", map[string]any{"description": "d"}, []any{"name"}, "missing"},
+		{"IntentNameWrongType", "POST", "/intent", map[string]any{"name": true}, []any{"name"}, "string_type"},
+		{"IntentIsActiveString", "POST", "/intent", map[string]any{"is_active": "no"}, []any{"is_active"}, "bool_type"},
+		{"IntentAttributesList", "POST", "/intent", map[string]any{"attributes": []any{1}}, []any{"attributes"}, "dict_type"},
 		{"IntentDescriptionNumber", "POST", "/intent", map[string]any{"name": "i", "description": 5}, []any{"description"}, "string_type"},
 		{"ContactEmailNumber", "POST", "/contact", map[string]any{"email": 5}, []any{"email"}, "string_type"},
+		{"ContactCustomFieldsList", "POST", "/contact", map[string]any{"custom_fields": []any{}}, []any{"custom_fields"}, "dict_type"},
+		{"ContactChannelsString", "POST", "/contact", map[string]any{"channels": "sms"}, []any{"channels"}, "list_type"},
+		{"ConversationDeviceIDNumber", "POST", "/conversation", map[string]any{"unique_device_id": 5}, []any{"unique_device_id"}, "string_type"},
 
 		// Conversations.
 		{"ConversationAssistantMissing", "POST", "/conversation", with(conv, "assistant_id", nil), []any{"assistant_id"}, "missing"},

@@ -174,7 +174,7 @@ func (s *Server) createAssistant(w http.ResponseWriter, r *http.Request, a acct)
 		return err
 	}
 	var in service.AssistantInput
-	in.Name, _ = b.str("name", true)
+	in.Name, _ = b.str("name", false)
 	in.AssistantType, _ = b.str("assistant_type", false)
 	if _, id := b.nullableID("webhook_id"); id != nil {
 		in.WebhookID = *id
@@ -182,9 +182,11 @@ func (s *Server) createAssistant(w http.ResponseWriter, r *http.Request, a acct)
 	in.Description, _ = b.str("description", false)
 	in.LLMModel, _ = b.str("llm_model", false)
 	in.SystemPrompt, _ = b.str("system_prompt", false)
-	in.Voice, _ = b.str("voice", false)
+	get(b, "voice", false, kBool, &in.Voice)
+	in.VoiceName, _ = b.str("voice_name", false)
 	get(b, "voice_languages", false, kList, &in.VoiceLanguages)
 	in.Attributes = b.object("attributes")
+	in.Profile = b.profile(agenthooks.AssistantProfile{})
 	if err := b.err(); err != nil {
 		return err
 	}
@@ -223,9 +225,11 @@ func (s *Server) updateAssistant(w http.ResponseWriter, r *http.Request, a acct)
 	p.Description = b.clearableStr("description")
 	p.LLMModel = b.clearableStr("llm_model")
 	p.SystemPrompt = b.clearableStr("system_prompt")
-	p.Voice = b.clearableStr("voice")
+	p.Voice = b.optBool("voice")
+	p.VoiceName = b.clearableStr("voice_name")
 	p.VoiceLanguages = b.clearableList("voice_languages")
 	p.Attributes = b.clearableObject("attributes")
+	p.Profile = b.profile(agenthooks.AssistantProfile{})
 	if err := b.err(); err != nil {
 		return err
 	}
@@ -253,9 +257,12 @@ func (s *Server) createWidget(w http.ResponseWriter, r *http.Request, a acct) er
 		return err
 	}
 	var in service.WidgetInput
-	in.AssistantID, _ = b.str("assistant_id", true)
-	in.Name, _ = b.str("name", true)
+	if _, id := b.nullableID("assistant_id"); id != nil {
+		in.AssistantID = *id
+	}
+	in.Name, _ = b.str("name", false)
 	in.WidgetType, _ = b.str("widget_type", true)
+	in.Profile = b.profile(agenthooks.WidgetProfile{})
 	if err := b.err(); err != nil {
 		return err
 	}
@@ -381,12 +388,13 @@ func (s *Server) createIntent(w http.ResponseWriter, r *http.Request, a acct) er
 	if err != nil {
 		return err
 	}
-	name, _ := b.str("name", true)
+	name, _ := b.str("name", false)
 	desc, _ := b.str("description", false)
+	profile := b.profile(agenthooks.IntentProfile{})
 	if err := b.err(); err != nil {
 		return err
 	}
-	i, err := s.svc.CreateIntent(r.Context(), a.ID, name, desc)
+	i, err := s.svc.CreateIntent(r.Context(), a.ID, name, desc, profile)
 	if err != nil {
 		return err
 	}
@@ -419,7 +427,11 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request, a acct) e
 	c.LastName, _ = b.str("last_name", false)
 	c.Email, _ = b.str("email", false)
 	c.PhoneNumber, _ = b.str("phone_number", false)
+	profile := b.profile(agenthooks.ContactProfile{})
 	if err := b.err(); err != nil {
+		return err
+	}
+	if err := agenthooks.ApplyProfile(&c.Profile, profile); err != nil {
 		return err
 	}
 	ct, err := s.svc.CreateContact(r.Context(), a.ID, c)
@@ -458,6 +470,7 @@ func (s *Server) createConversation(w http.ResponseWriter, r *http.Request, a ac
 		in.ContactID = *id
 	}
 	in.Attributes = b.object("attributes")
+	in.UniqueDeviceID, _ = b.str("unique_device_id", false)
 	if err := b.err(); err != nil {
 		return err
 	}
@@ -497,13 +510,13 @@ func (s *Server) listConversations(w http.ResponseWriter, r *http.Request, a acc
 	if f.To, err = dateParam(r, "date_to", true); err != nil {
 		return err
 	}
-	if err := s.conversationFilterParams(r, a); err != nil {
+	if err := s.conversationFilterParams(r, a, &f); err != nil {
 		return err
 	}
 	f.AssistantID = r.URL.Query().Get("assistant_id")
 	return listOf(w, r, func(p agenthooks.Page) (*service.List[*agenthooks.Conversation], error) {
 		return s.svc.ListConversations(r.Context(), a.ID, f, p)
-	}, newConversationView)
+	}, newConversationRowView)
 }
 
 func (s *Server) getConversation(w http.ResponseWriter, r *http.Request, a acct) error {
@@ -589,11 +602,18 @@ func (s *Server) captureIntent(w http.ResponseWriter, r *http.Request, a acct) e
 	return nil
 }
 
+// closeConversation takes an optional {summary}: the conversation's summary,
+// shown in GET /conversation's rows.
 func (s *Server) closeConversation(w http.ResponseWriter, r *http.Request, a acct) error {
-	if _, err := readBody(r); err != nil {
+	b, err := decodeBody(r)
+	if err != nil {
 		return err
 	}
-	c, err := s.svc.CloseConversation(r.Context(), a.ID, r.PathValue("id"))
+	summary, _ := b.str("summary", false)
+	if err := b.err(); err != nil {
+		return err
+	}
+	c, err := s.svc.CloseConversationWithSummary(r.Context(), a.ID, r.PathValue("id"), summary)
 	if err != nil {
 		return err
 	}

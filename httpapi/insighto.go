@@ -94,9 +94,10 @@ func (s *Server) updateWidget(w http.ResponseWriter, r *http.Request, a acct) er
 		return err
 	}
 	var p service.WidgetPatch
-	p.AssistantID = b.optStr("assistant_id")
-	p.Name = b.optStr("name")
+	p.AssistantID.Set, p.AssistantID.Value = b.nullableID("assistant_id")
+	p.Name = b.clearableStr("name")
 	p.WidgetType = b.optStr("widget_type")
+	p.Profile = b.profile(agenthooks.WidgetProfile{})
 	if err := b.err(); err != nil {
 		return err
 	}
@@ -136,6 +137,7 @@ func (s *Server) updateContact(w http.ResponseWriter, r *http.Request, a acct) e
 		LastName:    b.clearableStr("last_name"),
 		Email:       b.clearableStr("email"),
 		PhoneNumber: b.clearableStr("phone_number"),
+		Profile:     b.profile(agenthooks.ContactProfile{}),
 	}
 	if err := b.err(); err != nil {
 		return err
@@ -187,5 +189,5 @@ func (s *Server) listTranscript(w http.ResponseWriter, r *http.Request, a acct) 
 func (s *Server) listContactConversations(w http.ResponseWriter, r *http.Request, a acct) error {
 	return listOf(w, r, func(p agenthooks.Page) (*service.List[*agenthooks.Conversation], error) {
 		return s.svc.ListContactConversations(r.Context(), a.ID, r.PathValue("contact_id"), p)
-	}, newConversationView)
+	}, newConversationRowView)
 }

@@ -62,9 +62,7 @@ func TestConversationFilterNeverIgnored(t *testing.T) {
 		{"AssistantMalformed", "assistant_id=nope", "assistant_id"},
 		{"IntentOtherAccount", "intent_id=" + theirs.intent, "intent_id"},
 		{"IntentMalformed", "intent_id=nope", "intent_id"},
-		{"IntentNotApplied", "intent_id=" + w.intent, "intent_id"},
 		{"VoiceMalformed", "includes_voice=maybe", "includes_voice"},
-		{"VoiceNotApplied", "includes_voice=true", "includes_voice"},
 		{"DateMalformed", "date_from=yesterday", "date_from"},
 	}
 	for _, c := range cases {

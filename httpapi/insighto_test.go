@@ -31,7 +31,7 @@ func TestInsightoPutIsPatch(t *testing.T) {
 	wh := str(t, b.webhook(b.keyA, nil), "id")
 	as := b.expect(http.StatusCreated, b.keyA, "POST", "/api/v1/assistant", map[string]any{
 		"name": "Sales", "assistant_type": "chat", "webhook_id": wh, "description": "sells", "llm_model": "gpt-4o",
-		"system_prompt": "Be kind.", "voice": "alloy", "voice_languages": []string{"en-US", "hi-IN"}, "attributes": map[string]any{"tier": "gold"},
+		"system_prompt": "Be kind.", "voice": true, "voice_name": "alloy", "voice_languages": []string{"en-US", "hi-IN"}, "attributes": map[string]any{"tier": "gold"},
 	}).data(t)
 	id := str(t, as, "id")
 	widget := str(t, b.widget(b.keyA, id), "id")
@@ -45,7 +45,7 @@ func TestInsightoPutIsPatch(t *testing.T) {
 		{
 			name: "Assistant", path: "/api/v1/assistant/" + id, body: map[string]any{"llm_model": "claude", "voice_languages": []string{"fr-FR"}},
 			want: map[string]any{"name": "Sales", "assistant_type": "chat", "webhook_id": wh, "description": "sells", "llm_model": "claude",
-				"system_prompt": "Be kind.", "voice": "alloy", "voice_languages": []any{"fr-FR"}, "attributes": map[string]any{"tier": "gold"}},
+				"system_prompt": "Be kind.", "voice": true, "voice_name": "alloy", "voice_languages": []any{"fr-FR"}, "attributes": map[string]any{"tier": "gold"}},
 		},
 		{
 			name: "AssistantNullClears", path: "/api/v1/assistant/" + id, body: map[string]any{"description": nil, "voice_languages": nil, "attributes": nil, "webhook_id": nil},
@@ -103,7 +103,6 @@ func TestInsightoPutIsPatch(t *testing.T) {
 			{"AttributesTooDeep", "/api/v1/assistant/" + id, map[string]any{"attributes": deepObject(20)}, "attributes"},
 			{"UnknownWidgetType", "/api/v1/widget/" + widget, map[string]any{"widget_type": "fax"}, "widget_type"},
 			{"WidgetOfAnotherAccountsAssistant", "/api/v1/widget/" + widget, map[string]any{"assistant_id": str(t, b.assistant(b.keyB, ""), "id")}, "assistant_id"},
-			{"WidgetNameNull", "/api/v1/widget/" + widget, map[string]any{"name": nil}, "name"},
 			{"ContactBadEmail", "/api/v1/contact/" + contact, map[string]any{"email": "nope"}, "email"},
 		}
 		for _, c := range cases {

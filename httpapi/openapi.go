@@ -396,6 +396,7 @@ func openAPISchemas() schema {
 	accountSchemas(s)
 	portalSchemas(s)
 	transformationSchemas(s) // openapi_transform.go
+	insightoFieldSchemas(s) // openapi_insighto_fields.go: Insighto's fields on the schemas above
 	return s
 }
 
@@ -515,6 +516,7 @@ func apiOps() map[string]apiOp {
 	insightoOps(ops)
 	transformationOps(ops) // openapi_transform.go
 	dashboardOps(ops)
+	insightoFieldOps(ops) // openapi_insighto_fields.go
 	return ops
 }
 

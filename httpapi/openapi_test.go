@@ -1121,7 +1121,7 @@ func TestOpenAPIRealRun(t *testing.T) {
 
 	// Insighto's own routes.
 	r.do(openAPIReq{method: "PUT", path: v1 + "/assistant/" + asID, body: map[string]any{"llm_model": "gpt-4o", "system_prompt": "Be brief.",
-		"voice": "alloy", "voice_languages": []string{"en-US", "de-DE"}, "attributes": map[string]any{"tier": "gold"}, "description": nil}, want: 200})
+		"voice": true, "voice_name": "alloy", "voice_languages": []string{"en-US", "de-DE"}, "attributes": map[string]any{"tier": "gold"}, "description": nil}, want: 200})
 	r.do(openAPIReq{method: "PUT", path: v1 + "/assistant/" + asID, body: map[string]any{"assistant_type": "robot"}, invalid: true, want: 422})
 	r.do(openAPIReq{method: "POST", path: v1 + "/assistant/" + asID + "/intent/" + inID, want: 200})
 	r.do(openAPIReq{method: "GET", path: v1 + "/intent/list?page=1&size=10", queryKey: true, want: 200})
@@ -1237,7 +1237,7 @@ func TestOpenAPIRealRun(t *testing.T) {
 	r.do(openAPIReq{method: "GET", path: v1 + "/conversation/not-an-id", want: 404})
 	r.do(openAPIReq{method: "POST", path: v1 + "/intent", body: []byte(`{"name": `), want: 400})
 	r.do(openAPIReq{method: "POST", path: v1 + "/intent", body: bytes.Repeat([]byte(" "), httpapi.MaxBodyBytes+1), want: 413})
-	r.do(openAPIReq{method: "POST", path: v1 + "/intent", body: map[string]any{"description": "no name"}, invalid: true, want: 422})
+	r.do(openAPIReq{method: "POST", path: v1 + "/intent", body: map[string]any{"name": 5}, invalid: true, want: 422})
 
 	// Deletes last; a delivery whose webhook is gone cannot be retried.
 	r.do(openAPIReq{method: "DELETE", path: v1 + "/assistant/" + asID, want: 200})

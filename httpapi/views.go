@@ -65,26 +65,31 @@ func newWebhookView(w *agenthooks.Webhook, withSecret bool) webhookView {
 	return v
 }
 
+// assistantView is Insighto's assistant (its 17 fields, voice a boolean) and
+// ours: voice_name, intent_ids, created_at, updated_at.
 type assistantView struct {
 	ID             string          `json:"id"`
-	Name           string          `json:"name"`
+	OrgID          string          `json:"org_id"`
+	Name           *string         `json:"name"`
 	AssistantType  string          `json:"assistant_type"`
 	WebhookID      *string         `json:"webhook_id"`
 	Description    string          `json:"description"`
 	LLMModel       string          `json:"llm_model"`
 	SystemPrompt   string          `json:"system_prompt"`
-	Voice          string          `json:"voice"`
+	Voice          bool            `json:"voice"`
+	VoiceName      *string         `json:"voice_name"`
 	VoiceLanguages []string        `json:"voice_languages"`
 	Attributes     json.RawMessage `json:"attributes"`
-	IntentIDs      []string        `json:"intent_ids"`
-	CreatedAt      *string         `json:"created_at"`
-	UpdatedAt      *string         `json:"updated_at"`
+	agenthooks.AssistantProfile
+	IntentIDs []string `json:"intent_ids"`
+	CreatedAt *string  `json:"created_at"`
+	UpdatedAt *string  `json:"updated_at"`
 }
 
 func newAssistantView(a *agenthooks.Assistant) assistantView {
-	v := assistantView{ID: a.ID, Name: a.Name, AssistantType: a.AssistantType, WebhookID: nullable(a.WebhookID),
-		Description: a.Description, LLMModel: a.LLMModel, SystemPrompt: a.SystemPrompt, Voice: a.Voice,
-		VoiceLanguages: a.VoiceLanguages, Attributes: a.Attributes, IntentIDs: a.IntentIDs,
+	v := assistantView{ID: a.ID, OrgID: a.AccountID, Name: nullable(a.Name), AssistantType: a.AssistantType, WebhookID: nullable(a.WebhookID),
+		Description: a.Description, LLMModel: a.LLMModel, SystemPrompt: a.SystemPrompt, Voice: a.Voice, VoiceName: nullable(a.VoiceName),
+		VoiceLanguages: a.VoiceLanguages, Attributes: a.Attributes, AssistantProfile: withDefaults(a.Profile), IntentIDs: a.IntentIDs,
 		CreatedAt: rfc3339(a.CreatedAt), UpdatedAt: rfc3339(a.UpdatedAt)}
 	if v.VoiceLanguages == nil {
 		v.VoiceLanguages = []string{}
@@ -98,16 +103,20 @@ func newAssistantView(a *agenthooks.Assistant) assistantView {
 	return v
 }
 
+// widgetView is Insighto's widget (its 29 fields) and our created_at.
 type widgetView struct {
 	ID          string  `json:"id"`
-	AssistantID string  `json:"assistant_id"`
-	Name        string  `json:"name"`
+	OrgID       string  `json:"org_id"`
+	AssistantID *string `json:"assistant_id"`
+	Name        *string `json:"name"`
 	WidgetType  string  `json:"widget_type"`
-	CreatedAt   *string `json:"created_at"`
+	agenthooks.WidgetProfile
+	CreatedAt *string `json:"created_at"`
 }
 
 func newWidgetView(w *agenthooks.Widget) widgetView {
-	return widgetView{ID: w.ID, AssistantID: w.AssistantID, Name: w.Name, WidgetType: w.WidgetType, CreatedAt: rfc3339(w.CreatedAt)}
+	return widgetView{ID: w.ID, OrgID: w.AccountID, AssistantID: nullable(w.AssistantID), Name: nullable(w.Name), WidgetType: w.WidgetType,
+		WidgetProfile: withDefaults(w.Profile), CreatedAt: rfc3339(w.CreatedAt)}
 }
 
 type formView struct {
@@ -127,29 +136,49 @@ func newFormView(f *agenthooks.Form) formView {
 	return formView{ID: f.ID, Name: f.Name, Fields: fields, WebhookID: nullable(f.WebhookID), CreatedAt: rfc3339(f.CreatedAt), UpdatedAt: rfc3339(f.UpdatedAt)}
 }
 
+// intentView is Insighto's intent (its 6 fields) and our created_at.
 type intentView struct {
 	ID          string  `json:"id"`
-	Name        string  `json:"name"`
+	Name        *string `json:"name"`
 	Description string  `json:"description"`
-	CreatedAt   *string `json:"created_at"`
+	agenthooks.IntentProfile
+	CreatedAt *string `json:"created_at"`
 }
 
 func newIntentView(i *agenthooks.Intent) intentView {
-	return intentView{ID: i.ID, Name: i.Name, Description: i.Description, CreatedAt: rfc3339(i.CreatedAt)}
+	p := i.Profile
+	active := i.Active()
+	p.IsActive = &active
+	return intentView{ID: i.ID, Name: nullable(i.Name), Description: i.Description, IntentProfile: withDefaults(p), CreatedAt: rfc3339(i.CreatedAt)}
 }
 
+// contactView is Insighto's contact (its 15 fields and phone_number): what
+// a client sets, and what agenthooks derives from the contact's
+// conversations (first and last assistant and widget, last_seen, last_sent).
 type contactView struct {
 	ID          string  `json:"id"`
+	OrgID       string  `json:"org_id"`
 	FirstName   *string `json:"first_name"`
 	LastName    *string `json:"last_name"`
 	Email       *string `json:"email"`
 	PhoneNumber *string `json:"phone_number"`
-	CreatedAt   *string `json:"created_at"`
+	agenthooks.ContactProfile
+	FirstAssistantID *string `json:"first_assistant_id"`
+	FirstWidgetID    *string `json:"first_widget_id"`
+	LastAssistantID  *string `json:"last_assistant_id"`
+	LastWidgetID     *string `json:"last_widget_id"`
+	LastSeen         *string `json:"last_seen"`
+	LastSent         *string `json:"last_sent"`
+	CreatedAt        *string `json:"created_at"`
 }
 
 func newContactView(c *agenthooks.Contact) contactView {
-	return contactView{ID: c.ID, FirstName: nullable(c.FirstName), LastName: nullable(c.LastName), Email: nullable(c.Email),
-		PhoneNumber: nullable(c.PhoneNumber), CreatedAt: rfc3339(c.CreatedAt)}
+	a := c.Activity
+	return contactView{ID: c.ID, OrgID: c.AccountID, FirstName: nullable(c.FirstName), LastName: nullable(c.LastName), Email: nullable(c.Email),
+		PhoneNumber: nullable(c.PhoneNumber), ContactProfile: withDefaults(c.Profile),
+		FirstAssistantID: nullable(a.FirstAssistantID), FirstWidgetID: nullable(a.FirstWidgetID),
+		LastAssistantID: nullable(a.LastAssistantID), LastWidgetID: nullable(a.LastWidgetID),
+		LastSeen: rfc3339(a.LastSeen), LastSent: rfc3339(a.LastSent), CreatedAt: rfc3339(c.CreatedAt)}
 }
 
 type messageView struct {
@@ -176,6 +205,9 @@ type conversationView struct {
 	Attributes     json.RawMessage `json:"attributes"`
 	ChatCount      int             `json:"chat_count"`
 	FirstMessage   string          `json:"first_message"`
+	UniqueDeviceID *string         `json:"unique_device_id"`
+	IncludesVoice  bool            `json:"includes_voice"`
+	Summary        *string         `json:"summary"`
 	Status         string          `json:"status"`
 	ClosedAt       *string         `json:"closed_at"`
 	LastActivityAt *string         `json:"last_activity_at"`
@@ -207,9 +239,32 @@ func newConversationView(c *agenthooks.Conversation) conversationView {
 		attrs = json.RawMessage("{}")
 	}
 	v := conversationView{ID: c.ID, AssistantID: c.AssistantID, WidgetID: c.WidgetID, ContactID: nullable(c.ContactID), DeviceType: c.DeviceType,
-		Attributes: attrs, ChatCount: c.ChatCount, FirstMessage: payload.FirstMessage(c), Status: status, ClosedAt: rfc3339(c.ClosedAt),
+		Attributes: attrs, ChatCount: c.ChatCount, FirstMessage: payload.FirstMessage(c), UniqueDeviceID: nullable(c.UniqueDeviceID),
+		IncludesVoice: c.IncludesVoice, Summary: nullable(c.Summary), Status: status, ClosedAt: rfc3339(c.ClosedAt),
 		LastActivityAt: rfc3339(c.LastActivityAt), CreatedAt: rfc3339(c.CreatedAt), UpdatedAt: rfc3339(c.UpdatedAt)}
 	return v
+}
+
+// conversationRowView is a row of GET /conversation (and of a contact's
+// conversations): the conversation and the names Insighto's rows show.
+type conversationRowView struct {
+	conversationView
+	AssistantName    *string `json:"assistant_name"`
+	ContactFirstName *string `json:"contact_first_name"`
+	ContactLastName  *string `json:"contact_last_name"`
+	IntentName       *string `json:"intent_name"`
+	WidgetProvider   *string `json:"widget_provider"`
+	WidgetType       *string `json:"widget_type"`
+}
+
+func newConversationRowView(c *agenthooks.Conversation) conversationRowView {
+	var r agenthooks.ConversationRow
+	if c.Row != nil {
+		r = *c.Row
+	}
+	return conversationRowView{conversationView: newConversationView(c), AssistantName: nullable(r.AssistantName),
+		ContactFirstName: nullable(r.ContactFirstName), ContactLastName: nullable(r.ContactLastName), IntentName: nullable(r.IntentName),
+		WidgetProvider: nullable(r.WidgetProvider), WidgetType: nullable(r.WidgetType)}
 }
 
 type capturedFormView struct {

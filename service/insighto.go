@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -50,8 +51,8 @@ func checkAssistant(a *agenthooks.Assistant) error {
 		return tooLong("system_prompt", maxSystemPromptLen, "bytes")
 	case len(a.LLMModel) > maxNameLen:
 		return tooLong("llm_model", maxNameLen, "characters")
-	case len(a.Voice) > maxNameLen:
-		return tooLong("voice", maxNameLen, "characters")
+	case len(a.VoiceName) > maxNameLen:
+		return tooLong("voice_name", maxNameLen, "characters")
 	case len(a.VoiceLanguages) > maxVoiceLanguages:
 		return agenthooks.Invalid("voice_languages", fmt.Sprintf("List should have at most %d items", maxVoiceLanguages), "too_long")
 	}
@@ -93,17 +94,19 @@ func refAssistant(tx agenthooks.Tx, accountID, field, id string) error {
 	return nil
 }
 
-// WidgetPatch updates a widget; nil fields stay as they are.
+// WidgetPatch updates a widget; nil fields stay as they are, and
+// AssistantID set to null leaves the widget without an assistant.
 type WidgetPatch struct {
-	AssistantID *string
+	AssistantID Nullable[string]
 	Name        *string
 	WidgetType  *string
+	Profile     map[string]json.RawMessage // the fields given change (null clears)
 }
 
 // UpdateWidget applies a patch (PUT and PATCH /widget/{id}).
 func (s *Service) UpdateWidget(ctx context.Context, accountID, id string, p WidgetPatch) (*agenthooks.Widget, error) {
 	if p.Name != nil {
-		if err := checkName("name", *p.Name); err != nil {
+		if err := checkOptionalName("name", *p.Name); err != nil {
 			return nil, err
 		}
 	}
@@ -119,11 +122,17 @@ func (s *Service) UpdateWidget(ctx context.Context, accountID, id string, p Widg
 		if err != nil {
 			return nil, err
 		}
-		if p.AssistantID != nil {
-			if err := refAssistant(tx, accountID, "assistant_id", *p.AssistantID); err != nil {
-				return nil, err
+		if p.AssistantID.Set {
+			w.AssistantID = ""
+			if p.AssistantID.Value != nil {
+				if err := refAssistant(tx, accountID, "assistant_id", *p.AssistantID.Value); err != nil {
+					return nil, err
+				}
+				w.AssistantID = *p.AssistantID.Value
 			}
-			w.AssistantID = *p.AssistantID
+		}
+		if err := agenthooks.ApplyProfile(&w.Profile, p.Profile); err != nil {
+			return nil, err
 		}
 		if p.Name != nil {
 			w.Name = strings.TrimSpace(*p.Name)
@@ -162,13 +171,16 @@ func checkContact(c *agenthooks.Contact) error {
 // empty string clears one.
 type ContactPatch struct {
 	FirstName, LastName, Email, PhoneNumber *string
+	// Profile sets ContactProfile's fields given (JSON names; null clears).
+	Profile map[string]json.RawMessage
 }
 
-func (p ContactPatch) apply(c *agenthooks.Contact) {
+func (p ContactPatch) apply(c *agenthooks.Contact) error {
 	setIf(&c.FirstName, p.FirstName)
 	setIf(&c.LastName, p.LastName)
 	setIf(&c.Email, p.Email)
 	setIf(&c.PhoneNumber, p.PhoneNumber)
+	return agenthooks.ApplyProfile(&c.Profile, p.Profile)
 }
 
 // setIf sets *dst to *src unless src is nil.
@@ -193,11 +205,16 @@ func (s *Service) UpdateContact(ctx context.Context, accountID, id string, p Con
 		if err != nil {
 			return nil, err
 		}
-		p.apply(c)
+		if err := p.apply(c); err != nil {
+			return nil, err
+		}
 		if err := checkContact(c); err != nil {
 			return nil, err
 		}
-		return c, tx.UpdateContact(c)
+		if err := tx.UpdateContact(c); err != nil {
+			return nil, err
+		}
+		return c, withActivity(tx, accountID, c)
 	})
 }
 
@@ -221,8 +238,13 @@ func (s *Service) UpsertContact(ctx context.Context, accountID string, in agenth
 		switch {
 		case err == nil:
 			created = false
-			p.apply(found)
-			return found, tx.UpdateContact(found)
+			if err := p.apply(found); err != nil {
+				return nil, err
+			}
+			if err := tx.UpdateContact(found); err != nil {
+				return nil, err
+			}
+			return found, withActivity(tx, accountID, found)
 		case agenthooks.ErrorCode(err) == agenthooks.ENOTFOUND:
 			created = true
 			nc := in
@@ -254,7 +276,7 @@ func (s *Service) ListContactConversations(ctx context.Context, accountID, conta
 		if _, err := tx.FindContact(accountID, contactID); err != nil {
 			return nil, 0, err
 		}
-		return tx.ListConversations(accountID, agenthooks.ConversationFilter{ContactID: contactID}, p)
+		return conversationRows(tx, accountID, agenthooks.ConversationFilter{ContactID: contactID}, p)
 	})
 }
 

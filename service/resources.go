@@ -45,9 +45,13 @@ type AssistantInput struct {
 	Description    string
 	LLMModel       string
 	SystemPrompt   string
-	Voice          string
+	Voice          bool
+	VoiceName      string
 	VoiceLanguages []string
 	Attributes     json.RawMessage // a JSON object, or empty
+	// Profile sets Insighto's other fields (AssistantProfile's JSON names),
+	// checked by the API's decoder.
+	Profile map[string]json.RawMessage
 }
 
 // AssistantPatch updates an assistant; nil fields stay as they are, and
@@ -59,14 +63,16 @@ type AssistantPatch struct {
 	Description    *string
 	LLMModel       *string
 	SystemPrompt   *string
-	Voice          *string
+	Voice          *bool
+	VoiceName      *string
 	VoiceLanguages *[]string
-	Attributes     json.RawMessage // nil: unchanged
+	Attributes     json.RawMessage            // nil: unchanged
+	Profile        map[string]json.RawMessage // the fields given change (null clears)
 }
 
 // CreateAssistant creates an assistant.
 func (s *Service) CreateAssistant(ctx context.Context, accountID string, in AssistantInput) (*agenthooks.Assistant, error) {
-	if err := checkName("name", in.Name); err != nil {
+	if err := checkOptionalName("name", in.Name); err != nil {
 		return nil, err
 	}
 	if in.AssistantType == "" {
@@ -77,8 +83,11 @@ func (s *Service) CreateAssistant(ctx context.Context, accountID string, in Assi
 		return nil, err
 	}
 	a := &agenthooks.Assistant{AccountID: accountID, Name: strings.TrimSpace(in.Name), AssistantType: typ, WebhookID: in.WebhookID,
-		Description: in.Description, LLMModel: in.LLMModel, SystemPrompt: in.SystemPrompt, Voice: in.Voice,
+		Description: in.Description, LLMModel: in.LLMModel, SystemPrompt: in.SystemPrompt, Voice: in.Voice || in.VoiceName != "", VoiceName: in.VoiceName,
 		VoiceLanguages: in.VoiceLanguages, Attributes: in.Attributes}
+	if err := agenthooks.ApplyProfile(&a.Profile, in.Profile); err != nil {
+		return nil, err
+	}
 	if a.VoiceLanguages == nil {
 		a.VoiceLanguages = []string{}
 	}
@@ -122,7 +131,7 @@ func (s *Service) ListAssistants(ctx context.Context, accountID string, p agenth
 // UpdateAssistant applies a patch ("Assign Webhook" is a patch of WebhookID).
 func (s *Service) UpdateAssistant(ctx context.Context, accountID, id string, p AssistantPatch) (*agenthooks.Assistant, error) {
 	if p.Name != nil {
-		if err := checkName("name", *p.Name); err != nil {
+		if err := checkOptionalName("name", *p.Name); err != nil {
 			return nil, err
 		}
 	}
@@ -147,7 +156,13 @@ func (s *Service) UpdateAssistant(ctx context.Context, accountID, id string, p A
 		setIf(&a.Description, p.Description)
 		setIf(&a.LLMModel, p.LLMModel)
 		setIf(&a.SystemPrompt, p.SystemPrompt)
-		setIf(&a.Voice, p.Voice)
+		setIf(&a.VoiceName, p.VoiceName)
+		if p.Voice != nil {
+			a.Voice = *p.Voice
+		}
+		if err := agenthooks.ApplyProfile(&a.Profile, p.Profile); err != nil {
+			return nil, err
+		}
 		if p.VoiceLanguages != nil {
 			a.VoiceLanguages = *p.VoiceLanguages
 		}
@@ -179,16 +194,18 @@ func (s *Service) DeleteAssistant(ctx context.Context, accountID, id string) err
 	return s.store.Write(ctx, func(tx agenthooks.Tx) error { return tx.DeleteAssistant(accountID, id) })
 }
 
-// WidgetInput creates a widget.
+// WidgetInput creates a widget; AssistantID and Name may be empty (such a
+// widget takes no conversations until it has an assistant).
 type WidgetInput struct {
 	AssistantID string
 	Name        string
 	WidgetType  string
+	Profile     map[string]json.RawMessage // WidgetProfile's JSON names
 }
 
 // CreateWidget creates a widget of one of the account's assistants.
 func (s *Service) CreateWidget(ctx context.Context, accountID string, in WidgetInput) (*agenthooks.Widget, error) {
-	if err := checkName("name", in.Name); err != nil {
+	if err := checkOptionalName("name", in.Name); err != nil {
 		return nil, err
 	}
 	typ, err := widgetType(in.WidgetType)
@@ -196,14 +213,17 @@ func (s *Service) CreateWidget(ctx context.Context, accountID string, in WidgetI
 		return nil, err
 	}
 	in.WidgetType = typ
+	w := &agenthooks.Widget{AccountID: accountID, AssistantID: in.AssistantID, Name: strings.TrimSpace(in.Name), WidgetType: in.WidgetType}
+	if err := agenthooks.ApplyProfile(&w.Profile, in.Profile); err != nil {
+		return nil, err
+	}
 	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Widget, error) {
-		if _, err := tx.FindAssistant(accountID, in.AssistantID); err != nil {
-			if agenthooks.ErrorCode(err) == agenthooks.ENOTFOUND {
-				return nil, agenthooks.Invalid("assistant_id", "Assistant not found", "value_error")
+		if in.AssistantID != "" {
+			if err := refAssistant(tx, accountID, "assistant_id", in.AssistantID); err != nil {
+				return nil, err
 			}
-			return nil, err
 		}
-		w := &agenthooks.Widget{ID: NewID(), AccountID: accountID, AssistantID: in.AssistantID, Name: strings.TrimSpace(in.Name), WidgetType: in.WidgetType, CreatedAt: tx.Now()}
+		w.ID, w.CreatedAt = NewID(), tx.Now()
 		return w, tx.CreateWidget(w)
 	})
 }
@@ -320,12 +340,18 @@ func (s *Service) UpdateForm(ctx context.Context, accountID, id string, p FormPa
 }
 
 // CreateIntent creates an intent.
-func (s *Service) CreateIntent(ctx context.Context, accountID, name, description string) (*agenthooks.Intent, error) {
-	if err := checkName("name", name); err != nil {
+// The name may be empty, as Insighto's; profile sets IntentProfile's fields
+// (JSON names, checked by the API's decoder).
+func (s *Service) CreateIntent(ctx context.Context, accountID, name, description string, profile map[string]json.RawMessage) (*agenthooks.Intent, error) {
+	if err := checkOptionalName("name", name); err != nil {
+		return nil, err
+	}
+	i := &agenthooks.Intent{AccountID: accountID, Name: strings.TrimSpace(name), Description: description}
+	if err := agenthooks.ApplyProfile(&i.Profile, profile); err != nil {
 		return nil, err
 	}
 	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Intent, error) {
-		i := &agenthooks.Intent{ID: NewID(), AccountID: accountID, Name: strings.TrimSpace(name), Description: description, CreatedAt: tx.Now()}
+		i.ID, i.CreatedAt = NewID(), tx.Now()
 		return i, tx.CreateIntent(i)
 	})
 }
@@ -351,12 +377,41 @@ func (s *Service) CreateContact(ctx context.Context, accountID string, c agentho
 	})
 }
 
-// GetContact returns the account's contact.
+// GetContact returns the account's contact with its activity.
 func (s *Service) GetContact(ctx context.Context, accountID, id string) (*agenthooks.Contact, error) {
-	return read(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Contact, error) { return tx.FindContact(accountID, id) })
+	return read(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Contact, error) {
+		c, err := tx.FindContact(accountID, id)
+		if err != nil {
+			return nil, err
+		}
+		return c, withActivity(tx, accountID, c)
+	})
 }
 
-// ListContacts returns one page of the account's contacts.
+// ListContacts returns one page of the account's contacts, each with its activity.
 func (s *Service) ListContacts(ctx context.Context, accountID string, p agenthooks.Page) (*List[*agenthooks.Contact], error) {
-	return list(ctx, s, p, func(tx agenthooks.Tx) ([]*agenthooks.Contact, int, error) { return tx.ListContacts(accountID, p) })
+	return list(ctx, s, p, func(tx agenthooks.Tx) ([]*agenthooks.Contact, int, error) {
+		items, total, err := tx.ListContacts(accountID, p)
+		if err != nil {
+			return nil, 0, err
+		}
+		return items, total, withActivity(tx, accountID, items...)
+	})
+}
+
+// withActivity fills in each contact's activity (first and last assistant
+// and widget, last_seen, last_sent).
+func withActivity(tx agenthooks.Tx, accountID string, cs ...*agenthooks.Contact) error {
+	ids := make([]string, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
+	byID, err := tx.ContactActivity(accountID, ids)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		c.Activity = byID[c.ID]
+	}
+	return nil
 }

@@ -19,6 +19,8 @@ type ConversationInput struct {
 	DeviceType  string
 	ContactID   string
 	Attributes  json.RawMessage // a JSON object, or empty
+	// UniqueDeviceID is Insighto's unique_device_id, kept as given.
+	UniqueDeviceID string
 }
 
 // MaxTextLen bounds one message's text (bytes): a transcript carries up to
@@ -46,6 +48,9 @@ func (s *Service) CreateConversation(ctx context.Context, accountID string, in C
 		} else if err != nil {
 			return nil, err
 		}
+		if w.AssistantID == "" {
+			return nil, agenthooks.Invalid("widget_id", "Widget has no assistant yet: assign one (PATCH /widget/{id} {assistant_id}) before starting conversations", "value_error")
+		}
 		if w.AssistantID != in.AssistantID {
 			return nil, agenthooks.Invalid("widget_id", "Widget does not belong to the assistant", "value_error")
 		}
@@ -62,7 +67,7 @@ func (s *Service) CreateConversation(ctx context.Context, accountID string, in C
 		}
 		c := &agenthooks.Conversation{
 			ID: NewID(), AccountID: accountID, AssistantID: in.AssistantID, WidgetID: in.WidgetID, ContactID: in.ContactID,
-			DeviceType: in.DeviceType, Attributes: attrs, LastActivityAt: tx.Now(), CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
+			DeviceType: in.DeviceType, Attributes: attrs, UniqueDeviceID: in.UniqueDeviceID, LastActivityAt: tx.Now(), CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
 		}
 		return c, tx.CreateConversation(c)
 	})
@@ -89,11 +94,29 @@ func (s *Service) GetConversation(ctx context.Context, accountID, id string) (*C
 	})
 }
 
-// ListConversations returns one page of the account's conversations.
+// ListConversations returns one page of the account's conversations, each
+// with its Row.
 func (s *Service) ListConversations(ctx context.Context, accountID string, f agenthooks.ConversationFilter, p agenthooks.Page) (*List[*agenthooks.Conversation], error) {
 	return list(ctx, s, p, func(tx agenthooks.Tx) ([]*agenthooks.Conversation, int, error) {
-		return tx.ListConversations(accountID, f, p)
+		return conversationRows(tx, accountID, f, p)
 	})
+}
+
+// conversationRows lists one page of conversations and fills in their rows.
+func conversationRows(tx agenthooks.Tx, accountID string, f agenthooks.ConversationFilter, p agenthooks.Page) ([]*agenthooks.Conversation, int, error) {
+	items, total, err := tx.ListConversations(accountID, f, p)
+	if err != nil {
+		return nil, 0, err
+	}
+	rows, err := tx.ConversationRows(accountID, items)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, c := range items {
+		r := rows[c.ID]
+		c.Row = &r
+	}
+	return items, total, nil
 }
 
 // openConversation finds a conversation that still takes input (409 once closed).
@@ -140,6 +163,7 @@ func (s *Service) AddMessage(ctx context.Context, accountID, conversationID stri
 			return nil, err
 		}
 		c.ChatCount++
+		c.IncludesVoice = c.IncludesVoice || m.MessageType == "voice"
 		if c.FirstMessage == "" && m.SenderType == "user" && m.Text != "" {
 			c.FirstMessage = m.Text
 		}
@@ -273,10 +297,26 @@ func (s *Service) CaptureIntent(ctx context.Context, accountID, conversationID, 
 // CloseConversation closes a conversation and fires conversation.closed once;
 // closing again is ECONFLICT and fires nothing.
 func (s *Service) CloseConversation(ctx context.Context, accountID, id string) (*agenthooks.Conversation, error) {
+	return s.CloseConversationWithSummary(ctx, accountID, id, "")
+}
+
+// CloseConversationWithSummary is CloseConversation reporting the
+// conversation's summary (Insighto's, e.g. written by the agent): it is kept
+// on the conversation and shown in GET /conversation's rows; "" reports none.
+func (s *Service) CloseConversationWithSummary(ctx context.Context, accountID, id, summary string) (*agenthooks.Conversation, error) {
+	if len(summary) > MaxObjectBytes {
+		return nil, tooLong("summary", MaxObjectBytes, "bytes")
+	}
 	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Conversation, error) {
 		c, err := tx.CloseConversation(accountID, id, tx.Now())
 		if err != nil {
 			return nil, err
+		}
+		if summary != "" {
+			c.Summary = summary
+			if err := tx.UpdateConversation(c); err != nil {
+				return nil, err
+			}
 		}
 		return c, s.fireConversation(tx, c, agenthooks.EventConversationClosed)
 	})

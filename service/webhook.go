@@ -389,3 +389,12 @@ func (s *Service) RotateSecret(ctx context.Context, accountID, id string) (*agen
 		return w, tx.UpdateWebhook(w)
 	})
 }
+
+// checkOptionalName checks a name Insighto makes optional (assistants,
+// widgets, intents): empty is fine, but not longer than a name may be.
+func checkOptionalName(field, name string) error {
+	if len(name) > maxNameLen {
+		return agenthooks.Invalid(field, fmt.Sprintf("String should have at most %d characters", maxNameLen), "string_too_long")
+	}
+	return nil
+}

@@ -308,15 +308,20 @@ func (tx *Tx) UnassignWebhook(accountID, webhookID string) error {
 	return nil
 }
 
-const assistantCols = "id, account_id, name, assistant_type, webhook_id, description, llm_model, system_prompt, voice, voice_languages, attributes, created_at, updated_at"
+const assistantCols = "id, account_id, name, assistant_type, webhook_id, description, llm_model, system_prompt, voice, voice_languages, attributes, created_at, updated_at, voice_enabled, profile"
 
 func scanAssistant(s scanner) (*agenthooks.Assistant, error) {
 	var a agenthooks.Assistant
-	var languages, attrs string
+	var languages, attrs, profile string
 	var created, updated int64
-	if err := s.Scan(&a.ID, &a.AccountID, &a.Name, &a.AssistantType, &a.WebhookID, &a.Description, &a.LLMModel, &a.SystemPrompt, &a.Voice,
-		&languages, &attrs, &created, &updated); err != nil {
+	var voice int
+	if err := s.Scan(&a.ID, &a.AccountID, &a.Name, &a.AssistantType, &a.WebhookID, &a.Description, &a.LLMModel, &a.SystemPrompt, &a.VoiceName,
+		&languages, &attrs, &created, &updated, &voice, &profile); err != nil {
 		return nil, err
+	}
+	a.Voice = voice == 1
+	if err := readProfile(profile, &a.Profile); err != nil {
+		return nil, fmt.Errorf("assistant %s profile: %w", a.ID, err)
 	}
 	if list, ok := simpleStringList(languages); ok {
 		a.VoiceLanguages = list
@@ -330,9 +335,9 @@ func scanAssistant(s scanner) (*agenthooks.Assistant, error) {
 
 // CreateAssistant stores an assistant.
 func (tx *Tx) CreateAssistant(a *agenthooks.Assistant) error {
-	_, err := tx.exec("INSERT INTO assistants ("+assistantCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		a.ID, a.AccountID, a.Name, a.AssistantType, a.WebhookID, a.Description, a.LLMModel, a.SystemPrompt, a.Voice,
-		jsonList(a.VoiceLanguages), rawObject(a.Attributes), Micros(a.CreatedAt), Micros(a.UpdatedAt))
+	_, err := tx.exec("INSERT INTO assistants ("+assistantCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		a.ID, a.AccountID, a.Name, a.AssistantType, a.WebhookID, a.Description, a.LLMModel, a.SystemPrompt, a.VoiceName,
+		jsonList(a.VoiceLanguages), rawObject(a.Attributes), Micros(a.CreatedAt), Micros(a.UpdatedAt), b2i(a.Voice), marshal(a.Profile))
 	if err != nil {
 		return fmt.Errorf("insert assistant: %w", err)
 	}
@@ -356,9 +361,9 @@ func (tx *Tx) ListAssistants(accountID string, p agenthooks.Page) ([]*agenthooks
 // UpdateAssistant writes the assistant's mutable fields.
 func (tx *Tx) UpdateAssistant(a *agenthooks.Assistant) error {
 	res, err := tx.exec(`UPDATE assistants SET name = ?, assistant_type = ?, webhook_id = ?, description = ?, llm_model = ?, system_prompt = ?, voice = ?,
-		voice_languages = ?, attributes = ?, updated_at = ? WHERE id = ? AND account_id = ?`,
-		a.Name, a.AssistantType, a.WebhookID, a.Description, a.LLMModel, a.SystemPrompt, a.Voice,
-		jsonList(a.VoiceLanguages), rawObject(a.Attributes), Micros(a.UpdatedAt), a.ID, a.AccountID)
+		voice_languages = ?, attributes = ?, updated_at = ?, voice_enabled = ?, profile = ? WHERE id = ? AND account_id = ?`,
+		a.Name, a.AssistantType, a.WebhookID, a.Description, a.LLMModel, a.SystemPrompt, a.VoiceName,
+		jsonList(a.VoiceLanguages), rawObject(a.Attributes), Micros(a.UpdatedAt), b2i(a.Voice), marshal(a.Profile), a.ID, a.AccountID)
 	if err != nil {
 		return fmt.Errorf("update assistant: %w", err)
 	}
@@ -380,13 +385,17 @@ func (tx *Tx) DeleteAssistant(accountID, id string) error {
 	return nil
 }
 
-const widgetCols = "id, account_id, assistant_id, name, widget_type, created_at"
+const widgetCols = "id, account_id, assistant_id, name, widget_type, created_at, profile"
 
 func scanWidget(s scanner) (*agenthooks.Widget, error) {
 	var w agenthooks.Widget
 	var created int64
-	if err := s.Scan(&w.ID, &w.AccountID, &w.AssistantID, &w.Name, &w.WidgetType, &created); err != nil {
+	var profile string
+	if err := s.Scan(&w.ID, &w.AccountID, &w.AssistantID, &w.Name, &w.WidgetType, &created, &profile); err != nil {
 		return nil, err
+	}
+	if err := readProfile(profile, &w.Profile); err != nil {
+		return nil, fmt.Errorf("widget %s profile: %w", w.ID, err)
 	}
 	w.CreatedAt = FromMicros(created)
 	return &w, nil
@@ -394,7 +403,8 @@ func scanWidget(s scanner) (*agenthooks.Widget, error) {
 
 // CreateWidget stores a widget.
 func (tx *Tx) CreateWidget(w *agenthooks.Widget) error {
-	_, err := tx.exec("INSERT INTO widgets ("+widgetCols+") VALUES (?, ?, ?, ?, ?, ?)", w.ID, w.AccountID, w.AssistantID, w.Name, w.WidgetType, Micros(w.CreatedAt))
+	_, err := tx.exec("INSERT INTO widgets ("+widgetCols+") VALUES (?, ?, ?, ?, ?, ?, ?)", w.ID, w.AccountID, w.AssistantID, w.Name, w.WidgetType, Micros(w.CreatedAt),
+		marshal(w.Profile))
 	if err != nil {
 		return fmt.Errorf("insert widget: %w", err)
 	}
@@ -471,13 +481,17 @@ func (tx *Tx) UpdateForm(f *agenthooks.Form) error {
 	return checkAffected(res, "form")
 }
 
-const intentCols = "id, account_id, name, description, created_at"
+const intentCols = "id, account_id, name, description, created_at, profile"
 
 func scanIntent(s scanner) (*agenthooks.Intent, error) {
 	var i agenthooks.Intent
 	var created int64
-	if err := s.Scan(&i.ID, &i.AccountID, &i.Name, &i.Description, &created); err != nil {
+	var profile string
+	if err := s.Scan(&i.ID, &i.AccountID, &i.Name, &i.Description, &created, &profile); err != nil {
 		return nil, err
+	}
+	if err := readProfile(profile, &i.Profile); err != nil {
+		return nil, fmt.Errorf("intent %s profile: %w", i.ID, err)
 	}
 	i.CreatedAt = FromMicros(created)
 	return &i, nil
@@ -485,7 +499,7 @@ func scanIntent(s scanner) (*agenthooks.Intent, error) {
 
 // CreateIntent stores an intent.
 func (tx *Tx) CreateIntent(i *agenthooks.Intent) error {
-	if _, err := tx.exec("INSERT INTO intents ("+intentCols+") VALUES (?, ?, ?, ?, ?)", i.ID, i.AccountID, i.Name, i.Description, Micros(i.CreatedAt)); err != nil {
+	if _, err := tx.exec("INSERT INTO intents ("+intentCols+") VALUES (?, ?, ?, ?, ?, ?)", i.ID, i.AccountID, i.Name, i.Description, Micros(i.CreatedAt), marshal(i.Profile)); err != nil {
 		return fmt.Errorf("insert intent: %w", err)
 	}
 	return nil
@@ -505,13 +519,17 @@ func (tx *Tx) ListIntents(accountID string, p agenthooks.Page) ([]*agenthooks.In
 	return listPage(tx, "intents", intentCols, "intents", "account_id = ?", []any{accountID}, "id", p, scanIntent)
 }
 
-const contactCols = "id, account_id, first_name, last_name, email, phone_number, created_at"
+const contactCols = "id, account_id, first_name, last_name, email, phone_number, created_at, profile"
 
 func scanContact(s scanner) (*agenthooks.Contact, error) {
 	var c agenthooks.Contact
 	var created int64
-	if err := s.Scan(&c.ID, &c.AccountID, &c.FirstName, &c.LastName, &c.Email, &c.PhoneNumber, &created); err != nil {
+	var profile string
+	if err := s.Scan(&c.ID, &c.AccountID, &c.FirstName, &c.LastName, &c.Email, &c.PhoneNumber, &created, &profile); err != nil {
 		return nil, err
+	}
+	if err := readProfile(profile, &c.Profile); err != nil {
+		return nil, fmt.Errorf("contact %s profile: %w", c.ID, err)
 	}
 	c.CreatedAt = FromMicros(created)
 	return &c, nil
@@ -519,8 +537,8 @@ func scanContact(s scanner) (*agenthooks.Contact, error) {
 
 // CreateContact stores a contact with its match keys (agenthooks.ContactEmailKey, ContactPhoneKey).
 func (tx *Tx) CreateContact(c *agenthooks.Contact) error {
-	_, err := tx.exec("INSERT INTO contacts ("+contactCols+", email_key, phone_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		c.ID, c.AccountID, c.FirstName, c.LastName, c.Email, c.PhoneNumber, Micros(c.CreatedAt),
+	_, err := tx.exec("INSERT INTO contacts ("+contactCols+", email_key, phone_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		c.ID, c.AccountID, c.FirstName, c.LastName, c.Email, c.PhoneNumber, Micros(c.CreatedAt), marshal(c.Profile),
 		agenthooks.ContactEmailKey(c.Email), agenthooks.ContactPhoneKey(c.PhoneNumber))
 	if err != nil {
 		return fmt.Errorf("insert contact: %w", err)
@@ -542,17 +560,18 @@ func (tx *Tx) ListContacts(accountID string, p agenthooks.Page) ([]*agenthooks.C
 	return listPage(tx, "contacts", contactCols, "contacts", "account_id = ?", []any{accountID}, "id", p, scanContact)
 }
 
-const conversationCols = "id, account_id, assistant_id, widget_id, contact_id, device_type, attributes, chat_count, first_message, closed, closed_at, last_activity_at, created_at, updated_at"
+const conversationCols = "id, account_id, assistant_id, widget_id, contact_id, device_type, attributes, chat_count, first_message, closed, closed_at, last_activity_at, created_at, updated_at, unique_device_id, includes_voice, summary"
 
 func scanConversation(s scanner) (*agenthooks.Conversation, error) {
 	var c agenthooks.Conversation
 	var attrs string
-	var closed int
+	var closed, voice int
 	var closedAt, last, created, updated int64
 	if err := s.Scan(&c.ID, &c.AccountID, &c.AssistantID, &c.WidgetID, &c.ContactID, &c.DeviceType, &attrs, &c.ChatCount, &c.FirstMessage,
-		&closed, &closedAt, &last, &created, &updated); err != nil {
+		&closed, &closedAt, &last, &created, &updated, &c.UniqueDeviceID, &voice, &c.Summary); err != nil {
 		return nil, err
 	}
+	c.IncludesVoice = voice == 1
 	c.Attributes = json.RawMessage(attrs)
 	c.Closed = closed == 1
 	c.ClosedAt, c.LastActivityAt = FromMicros(closedAt), FromMicros(last)
@@ -569,9 +588,10 @@ func rawObject(r json.RawMessage) string {
 
 // CreateConversation stores a conversation.
 func (tx *Tx) CreateConversation(c *agenthooks.Conversation) error {
-	_, err := tx.exec("INSERT INTO conversations ("+conversationCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err := tx.exec("INSERT INTO conversations ("+conversationCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		c.ID, c.AccountID, c.AssistantID, c.WidgetID, c.ContactID, c.DeviceType, rawObject(c.Attributes), c.ChatCount, c.FirstMessage,
-		b2i(c.Closed), Micros(c.ClosedAt), Micros(c.LastActivityAt), Micros(c.CreatedAt), Micros(c.UpdatedAt))
+		b2i(c.Closed), Micros(c.ClosedAt), Micros(c.LastActivityAt), Micros(c.CreatedAt), Micros(c.UpdatedAt),
+		c.UniqueDeviceID, b2i(c.IncludesVoice), c.Summary)
 	if err != nil {
 		return fmt.Errorf("insert conversation: %w", err)
 	}
@@ -598,6 +618,13 @@ func (tx *Tx) ListConversations(accountID string, f agenthooks.ConversationFilte
 		// conversations_contact (migration 004).
 		where, args = where+" AND contact_id = ? AND contact_id <> ''", append(args, f.ContactID)
 	}
+	if f.IntentID != "" {
+		// Uses the index captured_intents_intent (migration insighto_fields).
+		where, args = where+" AND id IN (SELECT conversation_id FROM captured_intents WHERE account_id = ? AND intent_id = ?)", append(args, accountID, f.IntentID)
+	}
+	if f.Voice != nil {
+		where, args = where+" AND includes_voice = ?", append(args, b2i(*f.Voice))
+	}
 	if !f.From.IsZero() {
 		where, args = where+" AND created_at >= ?", append(args, Micros(f.From))
 	}
@@ -610,8 +637,9 @@ func (tx *Tx) ListConversations(accountID string, f agenthooks.ConversationFilte
 // UpdateConversation writes the conversation's mutable fields.
 func (tx *Tx) UpdateConversation(c *agenthooks.Conversation) error {
 	res, err := tx.exec(`UPDATE conversations SET contact_id = ?, attributes = ?, chat_count = ?, first_message = ?, closed = ?, closed_at = ?,
-		last_activity_at = ?, updated_at = ? WHERE id = ? AND account_id = ?`,
-		c.ContactID, rawObject(c.Attributes), c.ChatCount, c.FirstMessage, b2i(c.Closed), Micros(c.ClosedAt), Micros(c.LastActivityAt), Micros(c.UpdatedAt), c.ID, c.AccountID)
+		last_activity_at = ?, updated_at = ?, unique_device_id = ?, includes_voice = ?, summary = ? WHERE id = ? AND account_id = ?`,
+		c.ContactID, rawObject(c.Attributes), c.ChatCount, c.FirstMessage, b2i(c.Closed), Micros(c.ClosedAt), Micros(c.LastActivityAt), Micros(c.UpdatedAt),
+		c.UniqueDeviceID, b2i(c.IncludesVoice), c.Summary, c.ID, c.AccountID)
 	if err != nil {
 		return fmt.Errorf("update conversation: %w", err)
 	}

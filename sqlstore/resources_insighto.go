@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/agenthooks/agenthooks"
@@ -13,8 +14,8 @@ import (
 
 // UpdateWidget writes the widget's mutable fields.
 func (tx *Tx) UpdateWidget(w *agenthooks.Widget) error {
-	res, err := tx.exec("UPDATE widgets SET assistant_id = ?, name = ?, widget_type = ? WHERE id = ? AND account_id = ?",
-		w.AssistantID, w.Name, w.WidgetType, w.ID, w.AccountID)
+	res, err := tx.exec("UPDATE widgets SET assistant_id = ?, name = ?, widget_type = ?, profile = ? WHERE id = ? AND account_id = ?",
+		w.AssistantID, w.Name, w.WidgetType, marshal(w.Profile), w.ID, w.AccountID)
 	if err != nil {
 		return fmt.Errorf("update widget: %w", err)
 	}
@@ -48,8 +49,8 @@ func (tx *Tx) DeleteIntent(accountID, id string) error {
 
 // UpdateContact writes the contact's fields and match keys.
 func (tx *Tx) UpdateContact(c *agenthooks.Contact) error {
-	res, err := tx.exec("UPDATE contacts SET first_name = ?, last_name = ?, email = ?, phone_number = ?, email_key = ?, phone_key = ? WHERE id = ? AND account_id = ?",
-		c.FirstName, c.LastName, c.Email, c.PhoneNumber, agenthooks.ContactEmailKey(c.Email), agenthooks.ContactPhoneKey(c.PhoneNumber), c.ID, c.AccountID)
+	res, err := tx.exec("UPDATE contacts SET first_name = ?, last_name = ?, email = ?, phone_number = ?, email_key = ?, phone_key = ?, profile = ? WHERE id = ? AND account_id = ?",
+		c.FirstName, c.LastName, c.Email, c.PhoneNumber, agenthooks.ContactEmailKey(c.Email), agenthooks.ContactPhoneKey(c.PhoneNumber), marshal(c.Profile), c.ID, c.AccountID)
 	if err != nil {
 		return fmt.Errorf("update contact: %w", err)
 	}
@@ -139,4 +140,172 @@ func (tx *Tx) AssistantIntentIDs(accountID string, assistantIDs []string) (map[s
 		return nil, fmt.Errorf("list assistant intents: %w", err)
 	}
 	return out, nil
+}
+
+// readProfile decodes a profile column ('{}' when nothing was set).
+func readProfile(s string, dst any) error {
+	if s == "" || s == "{}" {
+		return nil
+	}
+	return json.Unmarshal([]byte(s), dst)
+}
+
+// ContactActivity derives each contact's first and last conversation's
+// assistant and widget (by creation), its last activity (last_seen) and its
+// latest user message (last_sent), from the conversations started with its
+// id; two indexed reads (conversations_contact, messages_conversation).
+func (tx *Tx) ContactActivity(accountID string, ids []string) (map[string]agenthooks.ContactActivity, error) {
+	out := map[string]agenthooks.ContactActivity{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := []any{accountID}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	in := placeholders(len(ids))
+	rows, err := tx.query("SELECT contact_id, assistant_id, widget_id, last_activity_at FROM conversations WHERE account_id = ? AND contact_id IN ("+in+") AND contact_id <> '' ORDER BY contact_id, created_at, id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("contact activity: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var contact, assistant, widget string
+		var last int64
+		if err := rows.Scan(&contact, &assistant, &widget, &last); err != nil {
+			return nil, fmt.Errorf("contact activity: %w", err)
+		}
+		a, seen := out[contact]
+		if !seen {
+			a.FirstAssistantID, a.FirstWidgetID = assistant, widget
+		}
+		a.LastAssistantID, a.LastWidgetID = assistant, widget
+		if t := FromMicros(last); t.After(a.LastSeen) {
+			a.LastSeen = t
+		}
+		out[contact] = a
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("contact activity: %w", err)
+	}
+	rows.Close()
+	sent, err := tx.query(`SELECT c.contact_id, MAX(m.created_at) FROM conversations c JOIN messages m ON m.conversation_id = c.id
+		WHERE c.account_id = ? AND c.contact_id IN (`+in+`) AND c.contact_id <> '' AND m.sender_type = 'user' GROUP BY c.contact_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("contact last sent: %w", err)
+	}
+	defer sent.Close()
+	for sent.Next() {
+		var contact string
+		var at int64
+		if err := sent.Scan(&contact, &at); err != nil {
+			return nil, fmt.Errorf("contact last sent: %w", err)
+		}
+		a := out[contact]
+		a.LastSent = FromMicros(at)
+		out[contact] = a
+	}
+	if err := sent.Err(); err != nil {
+		return nil, fmt.Errorf("contact last sent: %w", err)
+	}
+	return out, nil
+}
+
+// ConversationRows reads the names of each conversation's assistant, contact
+// and widget and of the last intent it captured: one read per kind, of the
+// page's ids only.
+func (tx *Tx) ConversationRows(accountID string, cs []*agenthooks.Conversation) (map[string]agenthooks.ConversationRow, error) {
+	out := make(map[string]agenthooks.ConversationRow, len(cs))
+	if len(cs) == 0 {
+		return out, nil
+	}
+	var assistants, widgets, contacts, convs []string
+	for _, c := range cs {
+		assistants, widgets, convs = append(assistants, c.AssistantID), append(widgets, c.WidgetID), append(convs, c.ID)
+		if c.ContactID != "" {
+			contacts = append(contacts, c.ContactID)
+		}
+	}
+	names := map[string]string{}
+	if err := tx.eachIn("SELECT id, name FROM assistants WHERE account_id = ? AND id IN (%s)", accountID, assistants, func(s scanner) error {
+		var id, name string
+		err := s.Scan(&id, &name)
+		names[id] = name
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("conversation rows' assistants: %w", err)
+	}
+	type contactName struct{ first, last string }
+	people := map[string]contactName{}
+	if err := tx.eachIn("SELECT id, first_name, last_name FROM contacts WHERE account_id = ? AND id IN (%s)", accountID, contacts, func(s scanner) error {
+		var id string
+		var n contactName
+		err := s.Scan(&id, &n.first, &n.last)
+		people[id] = n
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("conversation rows' contacts: %w", err)
+	}
+	ws := map[string]*agenthooks.Widget{}
+	if err := tx.eachIn("SELECT "+widgetCols+" FROM widgets WHERE account_id = ? AND id IN (%s)", accountID, widgets, func(s scanner) error {
+		w, err := scanWidget(s)
+		if err == nil {
+			ws[w.ID] = w
+		}
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("conversation rows' widgets: %w", err)
+	}
+	intents := map[string]string{}
+	// Ordered by captured intent id (UUIDv7: capture order): the last one wins.
+	if err := tx.eachIn(`SELECT ci.conversation_id, i.name FROM captured_intents ci JOIN intents i ON i.id = ci.intent_id AND i.account_id = ci.account_id
+		WHERE ci.account_id = ? AND ci.conversation_id IN (%s) ORDER BY ci.id`, accountID, convs, func(s scanner) error {
+		var conv, name string
+		err := s.Scan(&conv, &name)
+		intents[conv] = name
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("conversation rows' intents: %w", err)
+	}
+	for _, c := range cs {
+		r := agenthooks.ConversationRow{AssistantName: names[c.AssistantID], IntentName: intents[c.ID]}
+		if p, ok := people[c.ContactID]; ok {
+			r.ContactFirstName, r.ContactLastName = p.first, p.last
+		}
+		if w := ws[c.WidgetID]; w != nil {
+			r.WidgetType = w.WidgetType
+			if w.Profile.WidgetProvider != nil {
+				r.WidgetProvider = *w.Profile.WidgetProvider
+			}
+		}
+		out[c.ID] = r
+	}
+	return out, nil
+}
+
+// eachIn runs query (its %s is the IN list) with the account and the
+// distinct ids, calling each per row; no ids, no query.
+func (tx *Tx) eachIn(query, accountID string, ids []string, each func(scanner) error) error {
+	args := []any{accountID}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			args = append(args, id)
+		}
+	}
+	if len(args) == 1 {
+		return nil
+	}
+	rows, err := tx.query(fmt.Sprintf(query, placeholders(len(args)-1)), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := each(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

@@ -55,7 +55,7 @@ func (b *testBundle) webhook(t testing.TB, a *agenthooks.Account) *agenthooks.We
 func (b *testBundle) newAssistant(a *agenthooks.Account, webhookID string) *agenthooks.Assistant {
 	now := b.clock.Now()
 	return &agenthooks.Assistant{ID: NewID(), AccountID: a.ID, Name: "Asistente " + unicode, AssistantType: "chat", WebhookID: webhookID,
-		Description: "Vende " + unicode, LLMModel: "gpt-4o", SystemPrompt: "Sei gentile.\n" + unicode, Voice: "alloy",
+		Description: "Vende " + unicode, LLMModel: "gpt-4o", SystemPrompt: "Sei gentile.\n" + unicode, Voice: true, VoiceName: "alloy",
 		VoiceLanguages: []string{"de-DE", "ja-JP", "ü"}, Attributes: json.RawMessage(`{"tone": "warm", "n": [1, 2.50]}`),
 		CreatedAt: now, UpdatedAt: now}
 }

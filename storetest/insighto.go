@@ -30,7 +30,7 @@ func exerciseInsighto(t *testing.T, setup setupFunc) {
 			{
 				name: "Empty",
 				mod: func(a *agenthooks.Assistant) {
-					a.Description, a.LLMModel, a.SystemPrompt, a.Voice = "", "", "", ""
+					a.Description, a.LLMModel, a.SystemPrompt, a.Voice, a.VoiceName = "", "", "", false, ""
 					a.VoiceLanguages, a.Attributes = []string{}, json.RawMessage(`{}`)
 				},
 			},
@@ -71,7 +71,7 @@ func exerciseInsighto(t *testing.T, setup setupFunc) {
 				})
 
 				up := *want
-				up.Description, up.LLMModel, up.SystemPrompt, up.Voice = "neu "+unicode, "claude", "prompt "+unicode, "nova"
+				up.Description, up.LLMModel, up.SystemPrompt, up.Voice, up.VoiceName = "neu "+unicode, "claude", "prompt "+unicode, false, "nova"
 				up.VoiceLanguages, up.Attributes = []string{"fr-FR"}, json.RawMessage(`{"k":{"deep":[true]}}`)
 				up.UpdatedAt = b.clock.Add(time.Second)
 				b.write(t, func(tx agenthooks.Tx) error { return tx.UpdateAssistant(&up) })
