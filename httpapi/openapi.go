@@ -396,7 +396,7 @@ func openAPISchemas() schema {
 	accountSchemas(s)
 	portalSchemas(s)
 	transformationSchemas(s) // openapi_transform.go
-	insightoFieldSchemas(s) // openapi_insighto_fields.go: Insighto's fields on the schemas above
+	insightoFieldSchemas(s)  // openapi_insighto_fields.go: Insighto's fields on the schemas above
 	return s
 }
 
