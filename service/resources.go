@@ -238,8 +238,8 @@ func checkFields(fields []agenthooks.FormField) error {
 	}
 	seen := map[string]bool{}
 	for i, f := range fields {
-		if strings.TrimSpace(f.Name) == "" {
-			return agenthooks.InvalidAt("String should have at least 1 character", "string_too_short", "fields", i, "name")
+		if err := CheckName("fields", i, "name")(f.Name); err != nil {
+			return err
 		}
 		if seen[f.Name] {
 			return agenthooks.InvalidAt(fmt.Sprintf("Duplicate field name %q", f.Name), "value_error", "fields", i, "name")
@@ -322,6 +322,9 @@ func (s *Service) UpdateForm(ctx context.Context, accountID, id string, p FormPa
 // CreateIntent creates an intent.
 func (s *Service) CreateIntent(ctx context.Context, accountID, name, description string) (*agenthooks.Intent, error) {
 	if err := checkName("name", name); err != nil {
+		return nil, err
+	}
+	if err := CheckDescription("description", description); err != nil {
 		return nil, err
 	}
 	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Intent, error) {
