@@ -47,6 +47,7 @@ var flashes = map[string]string{
 	"retried":           "Retry queued: a new attempt is made now.",
 	"test-sent":         "Test event sent.",
 	"signed-out":        "You are signed out.",
+	"signed-out-all":    "Every session of this account is signed out, this one included.",
 	"key-revoked":       "API key revoked: it stops working at once.",
 }
 
