@@ -79,6 +79,14 @@ func (d *Dashboard) signOut(w http.ResponseWriter, r *http.Request, s *session) 
 // its expiry gets a session and goes to the overview; any other visit gets
 // 410 and signs in nobody.
 func (d *Dashboard) portal(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead {
+		// Link previewers and mail scanners send HEAD: it must not use the
+		// link up (nor sign the scanner in). It answers headers only.
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	token, sess, err := d.svc.UsePortalLink(r.Context(), r.PathValue("token"))
 	if agenthooks.ErrorCode(err) == agenthooks.ENOTFOUND {
 		d.renderError(w, r, http.StatusGone, "This link cannot be used",
