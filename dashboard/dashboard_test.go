@@ -2,6 +2,7 @@ package dashboard_test
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -294,6 +295,9 @@ func TestSignIn(t *testing.T) {
 	})
 }
 
+// TestSignInRateLimit: failed sign-ins are counted per address and key
+// prefix; past the limit wrong keys answer 429, but the correct key is
+// always accepted, so that nobody sharing an address can lock it out.
 func TestSignInRateLimit(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -304,15 +308,33 @@ func TestSignInRateLimit(t *testing.T) {
 			t.Fatalf("failed sign-in %d: status %d, want 401", i+1, p.Status)
 		}
 	}
-	p := br.post("/sign-in", url.Values{"api_key": {b.keyA}})
+	p := br.post("/sign-in", url.Values{"api_key": {"ak_guess"}})
 	expectStatus(t, p, http.StatusTooManyRequests)
 	contains(t, p, "Too many failed sign-ins")
 	if p.Header.Get("Retry-After") == "" {
 		t.Error("429 without Retry-After")
 	}
+	// Another prefix from the same address is counted apart.
+	expectStatus(t, b.browser().post("/sign-in", url.Values{"api_key": {"ak_otherprefix"}}), http.StatusUnauthorized)
+	// The correct key is accepted however many wrong ones came before.
+	expectStatus(t, b.browser().post("/sign-in", url.Values{"api_key": {b.keyA}}), http.StatusSeeOther)
+
+	// Wrong keys of ever new prefixes hit the address's own, higher cap;
+	// the correct key still gets in.
+	limited := false
+	for i := range 120 {
+		p := br.post("/sign-in", url.Values{"api_key": {fmt.Sprintf("ak_%09d", i)}})
+		if p.Status == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Error("120 wrong keys of new prefixes from one address were never limited")
+	}
+	expectStatus(t, b.browser().post("/sign-in", url.Values{"api_key": {b.keyA}}), http.StatusSeeOther)
 	b.advanceLimiter(time.Minute)
-	p = br.post("/sign-in", url.Values{"api_key": {b.keyA}})
-	expectStatus(t, p, http.StatusSeeOther)
+	expectStatus(t, br.post("/sign-in", url.Values{"api_key": {"ak_guess"}}), http.StatusUnauthorized)
 }
 
 func TestCookieFlags(t *testing.T) {
