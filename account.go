@@ -58,6 +58,9 @@ type accountTx interface {
 	CreateAPIKey(k *APIKey) error
 	// FindAPIKey returns one of the account's keys (Hash left empty), or ENOTFOUND.
 	FindAPIKey(accountID, id string) (*APIKey, error)
+	// FindAPIKeyByHash returns the key with that hash (Hash left empty), or
+	// ENOTFOUND.
+	FindAPIKeyByHash(keyHash string) (*APIKey, error)
 	// ListAPIKeys returns a page of the account's keys, oldest first (Hash
 	// left empty), and the total.
 	ListAPIKeys(accountID string, p Page) ([]*APIKey, int, error)

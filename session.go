@@ -7,8 +7,11 @@ import "time"
 // signs nobody in. A session ends at ExpiresAt (absolute), when it has not been
 // seen for the idle limit the dashboard applies, or at sign-out.
 type Session struct {
-	TokenHash  string
-	AccountID  string
+	TokenHash string
+	AccountID string
+	// APIKeyID is the key the session was signed in with ("" for a portal
+	// link's): deleting that key ends the session.
+	APIKeyID   string
 	ReadOnly   bool
 	CreatedAt  time.Time
 	LastSeenAt time.Time
@@ -45,6 +48,10 @@ type sessionTx interface {
 	// DeleteAccountSessions removes every session and portal token of the
 	// account (its deletion, or a key rotation that must sign everyone out).
 	DeleteAccountSessions(accountID string) error
+	// DeleteAccountSessionsOnly removes every session of the account but
+	// leaves its unused portal links (Sign out everywhere); it returns how
+	// many it removed.
+	DeleteAccountSessionsOnly(accountID string) (int, error)
 
 	// CreatePortalToken stores a portal link's token.
 	CreatePortalToken(p *PortalToken) error

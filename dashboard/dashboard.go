@@ -23,6 +23,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path"
 	"strconv"
@@ -58,8 +59,14 @@ type Options struct {
 	// showing the delivery (default 20s).
 	TestWait time.Duration
 	// SignInLimit is how many failed sign-ins one client address may make
-	// per minute before it gets 429 (default 10).
+	// per minute with keys of one prefix before its wrong keys get 429
+	// (default 10; ten times that with any keys). A correct key is always
+	// accepted.
 	SignInLimit int
+	// TrustedProxies are the reverse proxies in front of the dashboard: a
+	// request from one of them is counted by the right-most address of
+	// X-Forwarded-For outside them (AGENTHOOKS_TRUSTED_PROXIES).
+	TrustedProxies []netip.Prefix
 	// Now is the clock of the sign-in limiter (default time.Now).
 	Now func() time.Time
 	// UserAgent is the User-Agent deliveries are sent with, shown among an

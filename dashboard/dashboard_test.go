@@ -2,6 +2,7 @@ package dashboard_test
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -294,6 +295,9 @@ func TestSignIn(t *testing.T) {
 	})
 }
 
+// TestSignInRateLimit: failed sign-ins are counted per address and key
+// prefix; past the limit wrong keys answer 429, but the correct key is
+// always accepted, so that nobody sharing an address can lock it out.
 func TestSignInRateLimit(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -304,15 +308,33 @@ func TestSignInRateLimit(t *testing.T) {
 			t.Fatalf("failed sign-in %d: status %d, want 401", i+1, p.Status)
 		}
 	}
-	p := br.post("/sign-in", url.Values{"api_key": {b.keyA}})
+	p := br.post("/sign-in", url.Values{"api_key": {"ak_guess"}})
 	expectStatus(t, p, http.StatusTooManyRequests)
 	contains(t, p, "Too many failed sign-ins")
 	if p.Header.Get("Retry-After") == "" {
 		t.Error("429 without Retry-After")
 	}
+	// Another prefix from the same address is counted apart.
+	expectStatus(t, b.browser().post("/sign-in", url.Values{"api_key": {"ak_otherprefix"}}), http.StatusUnauthorized)
+	// The correct key is accepted however many wrong ones came before.
+	expectStatus(t, b.browser().post("/sign-in", url.Values{"api_key": {b.keyA}}), http.StatusSeeOther)
+
+	// Wrong keys of ever new prefixes hit the address's own, higher cap;
+	// the correct key still gets in.
+	limited := false
+	for i := range 120 {
+		p := br.post("/sign-in", url.Values{"api_key": {fmt.Sprintf("ak_%09d", i)}})
+		if p.Status == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Error("120 wrong keys of new prefixes from one address were never limited")
+	}
+	expectStatus(t, b.browser().post("/sign-in", url.Values{"api_key": {b.keyA}}), http.StatusSeeOther)
 	b.advanceLimiter(time.Minute)
-	p = br.post("/sign-in", url.Values{"api_key": {b.keyA}})
-	expectStatus(t, p, http.StatusSeeOther)
+	expectStatus(t, br.post("/sign-in", url.Values{"api_key": {"ak_guess"}}), http.StatusUnauthorized)
 }
 
 func TestCookieFlags(t *testing.T) {
@@ -420,9 +442,19 @@ func TestCrossSiteRefused(t *testing.T) {
 		})
 	}
 	// Every form that changes something refuses a cross-site request.
-	for _, path := range []string{"/sign-out", "/webhooks/x", "/webhooks/x/enable", "/webhooks/x/disable", "/webhooks/x/delete",
-		"/webhooks/x/rotate", "/webhooks/x/test", "/webhooks/x/recover", "/assistants", "/assistants/x/widgets", "/assistants/x/webhook",
-		"/forms", "/forms/x/webhook", "/deliveries/x/retry"} {
+	// Every POST route registered, so that a new one is covered as it lands.
+	d, err := dashboard.New(dashboard.Options{Service: b.svc, TestWait: time.Millisecond})
+	must(t, err)
+	var posts []string
+	for _, pattern := range dashboard.RegisteredRoutes(d) {
+		if path, ok := strings.CutPrefix(pattern, "POST "); ok && path != "/sign-in" {
+			posts = append(posts, regexp.MustCompile(`\{[^}]+\}`).ReplaceAllString(path, "x"))
+		}
+	}
+	if len(posts) < 15 {
+		t.Fatalf("only %d POST routes: %v", len(posts), posts)
+	}
+	for _, path := range posts {
 		req, _ := http.NewRequest("POST", b.srv.URL+path, strings.NewReader(withToken.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Sec-Fetch-Site", "cross-site")

@@ -67,6 +67,7 @@ var dashForms = map[string]func(w isoWorld) url.Values{
 	"POST /deliveries/{id}/retry":         func(isoWorld) url.Values { return nil },
 	"POST /settings/api-keys":             func(isoWorld) url.Values { return url.Values{"name": {"B's key"}} },
 	"POST /settings/api-keys/{id}/revoke": func(isoWorld) url.Values { return nil },
+	"POST /settings/sign-out-everywhere":  func(isoWorld) url.Values { return nil },
 }
 
 // dashQueries are query strings naming A's ids, sent with a route.
@@ -198,7 +199,7 @@ func TestDashboardIsolationMatrix(t *testing.T) {
 	// Sign-out ends B's session: it goes last.
 	var last []string
 	for _, pattern := range routes {
-		if pattern == "POST /sign-out" {
+		if pattern == "POST /sign-out" || pattern == "POST /settings/sign-out-everywhere" {
 			last = append(last, pattern)
 			continue
 		}

@@ -61,6 +61,7 @@ var flashes = map[string]string{
 	"test-sent":            "Test event sent.",
 	"signed-out":           "You are signed out.",
 	"key-revoked":          "API key revoked: it stops working at once.",
+	"signed-out-all":       "Every session of this account is signed out, this one included.",
 }
 
 var funcs = template.FuncMap{

@@ -553,6 +553,17 @@ func TestPortalLink(t *testing.T) {
 		t.Fatalf("portal path %q", path)
 	}
 	br := b.browser()
+	// A HEAD (a link previewer, a mail scanner) uses nothing and signs in nobody.
+	for range 2 {
+		scanner := b.browser()
+		req, err := http.NewRequest(http.MethodHead, b.srv.URL+path, nil)
+		must(t, err)
+		h := scanner.do(req)
+		expectStatus(t, h, http.StatusOK)
+		if h.Header.Get("Set-Cookie") != "" {
+			t.Fatalf("HEAD set a cookie: %q", h.Header.Get("Set-Cookie"))
+		}
+	}
 	p := br.get(path)
 	expectStatus(t, p, http.StatusSeeOther)
 	if p.Header.Get("Location") != "/" || !strings.Contains(p.Header.Get("Set-Cookie"), "HttpOnly") {
@@ -610,6 +621,15 @@ func TestReadOnlySession(t *testing.T) {
 	}
 	contains(t, br.get("/"), "Read-only", "Sign out")
 
+	// The signing secret is never shown: asking for it answers 403, and the
+	// page offers no way to.
+	secretOf, err := b.svc.GetWebhook(ctx, b.acctA, w.webhook)
+	must(t, err)
+	p := br.get("/webhooks/" + w.webhook + "?reveal=secret")
+	expectStatus(t, p, http.StatusForbidden)
+	lacks(t, p, secretOf.Secret)
+	lacks(t, br.get("/webhooks/"+w.webhook), secretOf.Secret, "Reveal secret")
+
 	// Forged changes, with a valid form token, answer 403 and change nothing.
 	posts := map[string]url.Values{
 		"/webhooks":                               webhookForm("forged", "https://hooks.example.com/f"),
@@ -637,7 +657,7 @@ func TestReadOnlySession(t *testing.T) {
 	if wh.Name != "Sink" || !wh.Enabled || wh.PreviousSecret != "" || a.WebhookID != w.webhook {
 		t.Fatalf("a read-only session changed something: %+v %+v", wh, a)
 	}
-	p := br.post("/sign-out", nil)
+	p = br.post("/sign-out", nil)
 	expectStatus(t, p, http.StatusSeeOther)
 	contains(t, br.get("/"), "API key")
 }

@@ -19,6 +19,18 @@ func (d *Dashboard) routesSettings() {
 	d.page("POST /settings/api-keys", d.createAPIKey)
 	d.page("GET /settings/api-keys/{id}/revoke", d.confirmRevokeAPIKey)
 	d.page("POST /settings/api-keys/{id}/revoke", d.revokeAPIKey)
+	d.page("POST /settings/sign-out-everywhere", d.signOutEverywhere)
+}
+
+// signOutEverywhere ends every dashboard session of the account, this one
+// included (a read-only session cannot: page answers its POST 403).
+func (d *Dashboard) signOutEverywhere(w http.ResponseWriter, r *http.Request, s *session) error {
+	if _, err := d.svc.SignOutEverywhere(r.Context(), s.account.ID); err != nil {
+		return err
+	}
+	d.clearCookie(w)
+	http.Redirect(w, r, "/?flash=signed-out-all", http.StatusSeeOther)
+	return nil
 }
 
 // apiKeysData is the API Keys page's content.

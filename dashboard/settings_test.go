@@ -139,3 +139,42 @@ func TestAPIKeysReadOnly(t *testing.T) {
 	expectStatus(t, anon.get("/settings/api-keys"), http.StatusSeeOther)
 	expectStatus(t, anon.post("/settings/api-keys", url.Values{"name": {"x"}}), http.StatusUnauthorized)
 }
+
+// TestSessionsEndWithTheirKey: a session ends when the key it was signed in
+// with is deleted, every session when the account's keys are rotated, and
+// Settings' "Sign out everywhere" ends them all (CSRF-protected like every
+// form).
+func TestSessionsEndWithTheirKey(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	spare, err := b.svc.CreateAPIKey(ctx, b.acctA, "Spare")
+	must(t, err)
+	bySpare := b.signedIn(spare.Key)
+	byMain := b.signedIn(b.keyA)
+	expectStatus(t, bySpare.get("/settings/api-keys"), http.StatusOK)
+
+	// Deleting the spare key (through the main session) ends the session it opened.
+	expectStatus(t, byMain.post("/settings/api-keys/"+spare.ID+"/revoke", nil), http.StatusSeeOther)
+	expectStatus(t, bySpare.get("/settings/api-keys"), http.StatusSeeOther)
+	expectStatus(t, bySpare.post("/settings/api-keys", url.Values{"name": {"minted"}}), http.StatusUnauthorized)
+	expectStatus(t, byMain.get("/settings/api-keys"), http.StatusOK)
+
+	// Sign out everywhere: the button is there, and every session ends.
+	other := b.signedIn(b.keyA)
+	p := byMain.get("/settings/api-keys")
+	contains(t, p, "Sign out everywhere", `action="/settings/sign-out-everywhere"`)
+	p = byMain.post("/settings/sign-out-everywhere", nil)
+	expectStatus(t, p, http.StatusSeeOther)
+	contains(t, byMain.follow(p), "Every session of this account is signed out")
+	for _, br := range []*browser{byMain, other} {
+		expectStatus(t, br.get("/settings/api-keys"), http.StatusSeeOther)
+	}
+
+	// Rotating the account's keys ends every session too.
+	again := b.signedIn(b.keyA)
+	expectStatus(t, again.get("/webhooks"), http.StatusOK)
+	_, err = b.svc.RotateAccountKey(ctx, b.acctA)
+	must(t, err)
+	expectStatus(t, again.get("/webhooks"), http.StatusSeeOther)
+}

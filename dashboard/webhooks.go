@@ -236,11 +236,18 @@ func (d *Dashboard) webhookData(ctx context.Context, s *session, id string) (*we
 }
 
 func (d *Dashboard) showWebhook(w http.ResponseWriter, r *http.Request, s *session) error {
+	reveal := r.URL.Query().Get("reveal") == "secret"
+	if reveal && s.readOnly {
+		// The secret signs deliveries: whoever holds it can forge one to the
+		// customer's receiver, which a read-only viewer must not be able to.
+		d.renderError(w, r, http.StatusForbidden, "Read-only session", "A read-only session cannot reveal a webhook's signing secret.")
+		return nil
+	}
 	data, err := d.webhookData(r.Context(), s, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	if r.URL.Query().Get("reveal") == "secret" {
+	if reveal {
 		data.Secret = data.Webhook.Secret
 	}
 	if n, err := strconv.Atoi(r.URL.Query().Get("queued")); err == nil && n >= 0 {

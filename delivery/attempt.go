@@ -118,6 +118,11 @@ func (p *Pool) attempt(j *agenthooks.Job) result {
 	case err == nil && status == http.StatusGone:
 		o.Status = agenthooks.DeliveryFailed
 		res.gone = true
+	case errors.Is(err, egress.ErrForbiddenAddress):
+		// The address policy refused the address the name resolves to now:
+		// retrying sends nothing until an operator changes the policy, so
+		// the delivery ends failed at once, the refusal as its last error.
+		o.Status = agenthooks.DeliveryFailed
 	default:
 		next, ok := p.o.Policy.NextRetry(d.AttemptCount+1, end, retryAfter)
 		if ok {
@@ -166,18 +171,21 @@ func lastError(a *agenthooks.Attempt) string {
 // delivery will be retried, at warn when the attempt ended it failed.
 func (p *Pool) logFailed(j *agenthooks.Job, o *agenthooks.Outcome) {
 	a := o.Attempt
-	status, next := slog.Any("status_code", nil), slog.Any("next_attempt_at", nil)
-	if a.StatusCode != 0 {
-		status = slog.Int("status_code", a.StatusCode)
-	}
+	next := slog.Any("next_attempt_at", nil)
 	level, msg := slog.LevelWarn, "delivery failed"
 	if o.Status == agenthooks.DeliveryPending {
 		level, msg = slog.LevelInfo, "delivery attempt failed"
 		next = slog.Time("next_attempt_at", o.NextAttemptAt)
 	}
-	p.log.LogAttrs(context.Background(), level, msg, slog.String("delivery_id", j.Delivery.ID), slog.String("event_id", j.Delivery.EventID),
-		slog.String("webhook_id", j.Delivery.WebhookID), slog.Int("attempt", j.Delivery.AttemptCount+1), status,
-		slog.String("error", lastError(a)), next)
+	attrs := []slog.Attr{slog.String("delivery_id", j.Delivery.ID), slog.String("event_id", j.Delivery.EventID),
+		slog.String("webhook_id", j.Delivery.WebhookID), slog.Int("attempt", j.Delivery.AttemptCount+1)}
+	// No status code (the request got no answer): the attribute is left
+	// out rather than printed as status_code=<nil> by text logs.
+	if a.StatusCode != 0 {
+		attrs = append(attrs, slog.Int("status_code", a.StatusCode))
+	}
+	attrs = append(attrs, slog.String("error", lastError(a)), next)
+	p.log.LogAttrs(context.Background(), level, msg, attrs...)
 }
 
 // post sends the request; it returns the status code (0 if none), the

@@ -132,13 +132,18 @@ func TestObserver(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 			defer srv.Close()
 			f := newFixture(t, e, srv.URL)
-			f.fire()
+			d := f.fire()
 			obs := &observer{}
 			// The production client, refusing loopback.
 			startPool(t, f, delivery.Options{Observer: obs, Client: egress.NewClient(egress.Options{Timeout: time.Second})})
 			waitFor(t, "a blocked attempt", func() bool { return obs.count(delivery.OutcomeBlocked) >= 1 })
 			if n := obs.count(delivery.OutcomeFailed) + obs.count(delivery.OutcomeTimeout); n != 0 {
 				t.Errorf("%d refused attempts observed as failed or timeout, want blocked", n)
+			}
+			// Refused by the policy: failed at once, not retried on the schedule.
+			waitFor(t, "the refused delivery to end failed", func() bool { return f.delivery(d.ID).Status == agenthooks.DeliveryFailed })
+			if got := f.delivery(d.ID); got.AttemptCount != 1 || !strings.Contains(got.LastError, "address") {
+				t.Errorf("refused delivery: %d attempts, last error %q; want 1, the policy's reason", got.AttemptCount, got.LastError)
 			}
 		})
 		t.Run("Circuit", func(t *testing.T) {
@@ -226,4 +231,33 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.Write(p)
+}
+
+// An attempt that got no answer logs no status_code at all: text logs
+// printed it as status_code=<nil>.
+func TestFailedAttemptLogNoStatus(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	url := srv.URL
+	srv.Close() // nothing listens: connection refused
+	f := newFixture(t, testdb.Engines()[0], url)
+	d := f.fire()
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, nil))
+	p := startPool(t, f, delivery.Options{Logger: log, Policy: &delivery.Policy{Schedule: []time.Duration{}}})
+	waitFor(t, "failed", func() bool { return f.delivery(d.ID).Status == agenthooks.DeliveryFailed })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(buf.String(), "delivery_id="+d.ID) {
+		t.Fatalf("no log line about the delivery: %s", buf.String())
+	}
+	if strings.Contains(buf.String(), "status_code=") {
+		t.Errorf("a failed attempt with no answer logs a status code: %s", buf.String())
+	}
 }

@@ -20,8 +20,7 @@ func listOf[T, V any](w http.ResponseWriter, r *http.Request, fetch func(p agent
 	if err != nil {
 		return err
 	}
-	ok(w, http.StatusOK, "OK", pageOf(l, view))
-	return nil
+	return writePage(w, r, l, view)
 }
 
 func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, a acct) error {

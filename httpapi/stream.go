@@ -17,12 +17,36 @@ import (
 var errWrite = errors.New("write response")
 
 // streamList writes a list response ({"message", "data": {"items", "total",
-// "page", "size", "pages"}}, as ok and pageOf do) item by item as run
+// "page", "size", "pages"}}, as ok does for one value) item by item as run
 // produces them, so that a page of large items is never held whole. run
 // calls start once with the total, before any item. An error before start
 // is answered as usual; after it the status is sent, so the connection is cut
 // instead, and the client sees a truncated body, never a complete-looking one.
 func (s *Server) streamList(w http.ResponseWriter, r *http.Request, p agenthooks.Page,
+	run func(start func(total int) error, each func(item any) error) error) error {
+	return streamList(s.log, w, r, p, run)
+}
+
+// writePage writes a page already read item by item, as streamList does,
+// so that its answer is never held whole beside it (every list goes
+// through here or streamList).
+func writePage[T, V any](w http.ResponseWriter, r *http.Request, l *service.List[T], view func(T) V) error {
+	return streamList(slog.Default(), w, r, l.Page, func(start func(int) error, each func(any) error) error {
+		if err := start(l.Total); err != nil {
+			return err
+		}
+		for i, it := range l.Items {
+			if err := each(view(it)); err != nil {
+				return err
+			}
+			var zero T
+			l.Items[i] = zero // written: let it go
+		}
+		return nil
+	})
+}
+
+func streamList(log *slog.Logger, w http.ResponseWriter, r *http.Request, p agenthooks.Page,
 	run func(start func(total int) error, each func(item any) error) error) error {
 	bw := bufio.NewWriterSize(w, 32<<10)
 	started, n, total := false, 0, 0
@@ -75,7 +99,7 @@ func (s *Server) streamList(w http.ResponseWriter, r *http.Request, p agenthooks
 		return err
 	}
 	if !errors.Is(err, errWrite) {
-		s.log.Error("list failed after its first bytes were sent", slog.String("path", r.URL.Path), slog.Any("error", err))
+		log.Error("list failed after its first bytes were sent", slog.String("path", r.URL.Path), slog.Any("error", err))
 	}
 	panic(http.ErrAbortHandler)
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/agenthooks/agenthooks"
 	"github.com/agenthooks/agenthooks/payload"
-	"github.com/agenthooks/agenthooks/service"
 )
 
 // rfc3339 renders API timestamps: RFC 3339 in UTC, null for the zero time.
@@ -367,16 +366,4 @@ func newEventDetail(e *agenthooks.Event, deliveries []*agenthooks.Delivery) even
 		v.Deliveries[i] = newDeliveryView(d)
 	}
 	return v
-}
-
-func pageOf[T, V any](l *service.List[T], view func(T) V) listData {
-	items := make([]V, len(l.Items))
-	for i, it := range l.Items {
-		items[i] = view(it)
-	}
-	pages := 0
-	if l.Page.Size > 0 {
-		pages = (l.Total + l.Page.Size - 1) / l.Page.Size
-	}
-	return listData{Items: items, Total: l.Total, Page: l.Page.Page, Size: l.Page.Size, Pages: pages}
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/agenthooks/agenthooks"
 )
@@ -23,7 +25,45 @@ const (
 	// MaxHeaderBytes bounds a webhook's extra headers, names and values
 	// added up.
 	MaxHeaderBytes = 4 << 10
+	// MaxNameChars bounds every name (webhook, assistant, widget, form,
+	// form field, intent, API key), in characters.
+	MaxNameChars = maxNameLen
+	// MaxDescriptionBytes bounds every description.
+	MaxDescriptionBytes = 4 << 10
+	// MaxFreeTextBytes bounds every other free-text field that has no
+	// bound of its own.
+	MaxFreeTextBytes = 16 << 10
 )
+
+// CheckName refuses an empty name or one over MaxNameChars characters, as a
+// 422 on loc (a field name, or a path such as "fields", 2, "name").
+func CheckName(loc ...any) func(name string) error {
+	return func(name string) error {
+		if strings.TrimSpace(name) == "" {
+			return agenthooks.InvalidAt("String should have at least 1 character", "string_too_short", loc...)
+		}
+		if utf8.RuneCountInString(name) > MaxNameChars {
+			return agenthooks.InvalidAt(fmt.Sprintf("String should have at most %d characters", MaxNameChars), "string_too_long", loc...)
+		}
+		return nil
+	}
+}
+
+// CheckDescription refuses a description over MaxDescriptionBytes, as a 422
+// on field.
+func CheckDescription(field, s string) error { return CheckBytes(s, MaxDescriptionBytes, field) }
+
+// CheckFreeText refuses a free-text value over MaxFreeTextBytes, as a 422
+// on field.
+func CheckFreeText(field, s string) error { return CheckBytes(s, MaxFreeTextBytes, field) }
+
+// CheckBytes refuses s when it is longer than n bytes, as a 422 on loc.
+func CheckBytes(s string, n int, loc ...any) error {
+	if len(s) > n {
+		return agenthooks.InvalidAt(fmt.Sprintf("String should have at most %d bytes", n), "string_too_long", loc...)
+	}
+	return nil
+}
 
 // checkObject refuses a JSON object (compact) over MaxObjectBytes or nested
 // deeper than MaxObjectDepth, as a 422 on field.

@@ -1,10 +1,8 @@
 package service
 
 // EventObserver is told of each event the service creates (the metrics'
-// agenthooks_events_total). It is called inside the event's transaction,
-// so an event whose transaction then fails (a full disk at commit) is
-// counted too; such failures answer 503 and are rare against the events
-// that commit.
+// agenthooks_events_total). It is called once the event's transaction has
+// committed, never for one that failed or rolled back.
 type EventObserver interface {
 	EventCreated(eventType string)
 }

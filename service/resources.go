@@ -258,8 +258,8 @@ func checkFields(fields []agenthooks.FormField) error {
 	}
 	seen := map[string]bool{}
 	for i, f := range fields {
-		if strings.TrimSpace(f.Name) == "" {
-			return agenthooks.InvalidAt("String should have at least 1 character", "string_too_short", "fields", i, "name")
+		if err := CheckName("fields", i, "name")(f.Name); err != nil {
+			return err
 		}
 		if seen[f.Name] {
 			return agenthooks.InvalidAt(fmt.Sprintf("Duplicate field name %q", f.Name), "value_error", "fields", i, "name")
@@ -348,6 +348,9 @@ func (s *Service) CreateIntent(ctx context.Context, accountID, name, description
 	}
 	i := &agenthooks.Intent{AccountID: accountID, Name: strings.TrimSpace(name), Description: description}
 	if err := agenthooks.ApplyProfile(&i.Profile, profile); err != nil {
+		return nil, err
+	}
+	if err := CheckDescription("description", description); err != nil {
 		return nil, err
 	}
 	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Intent, error) {

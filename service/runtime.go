@@ -430,7 +430,13 @@ func (s *Service) emit(tx agenthooks.Tx, accountID, conversationID, eventType st
 	if err := tx.CreateEvent(e); err != nil {
 		return err
 	}
-	s.eventCreated(eventType)
+	// Counted once stored: a transaction that then fails (a full disk at
+	// commit, a rolled-back request) counts nothing.
+	tx.OnCommit(func(committed bool) {
+		if committed {
+			s.eventCreated(eventType)
+		}
+	})
 	for _, w := range hooks {
 		if !force && (!w.Enabled || !w.Subscribed(eventType)) {
 			continue

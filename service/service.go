@@ -137,8 +137,9 @@ func (s *Service) EnsureFirstAccount(ctx context.Context) (*CreatedAccount, erro
 	return &CreatedAccount{ID: a.ID, Name: a.Name, APIKey: key, CreatedAt: a.CreatedAt}, nil
 }
 
-// RotateAccountKey revokes every key of the account at once and returns one
-// new key (named "default").
+// RotateAccountKey revokes every key of the account at once, ends every
+// dashboard session and portal link of it, and returns one new key (named
+// "default").
 func (s *Service) RotateAccountKey(ctx context.Context, accountID string) (*CreatedAccount, error) {
 	var a *agenthooks.Account
 	var key string
@@ -151,7 +152,12 @@ func (s *Service) RotateAccountKey(ctx context.Context, accountID string) (*Crea
 		if k, key, err = newKey("default", tx.Now()); err != nil {
 			return err
 		}
-		return tx.ReplaceAccountKeys(accountID, k)
+		if err := tx.ReplaceAccountKeys(accountID, k); err != nil {
+			return err
+		}
+		// A rotation is for a leaked key: every session of the account ends,
+		// whatever it was signed in with.
+		return tx.DeleteAccountSessions(accountID)
 	})
 	if err != nil {
 		return nil, err

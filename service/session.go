@@ -43,15 +43,18 @@ func newToken(prefix string) (token, hash string, err error) {
 // returns the session's token, for the cookie (stored only as a hash), or
 // EUNAUTHORIZED.
 func (s *Service) SignIn(ctx context.Context, apiKey string) (string, *agenthooks.Session, error) {
-	a, err := s.Authenticate(ctx, strings.TrimSpace(apiKey))
+	apiKey = strings.TrimSpace(apiKey)
+	a, err := s.Authenticate(ctx, apiKey)
 	if err != nil {
 		return "", nil, err
 	}
-	return s.startSession(ctx, a.ID, false, time.Time{})
+	return s.startSession(ctx, a.ID, HashAPIKey(apiKey), false, time.Time{})
 }
 
-// startSession stores a new session of the account; a non-zero until caps its lifetime.
-func (s *Service) startSession(ctx context.Context, accountID string, readOnly bool, until time.Time) (string, *agenthooks.Session, error) {
+// startSession stores a new session of the account, bound to the key with
+// keyHash when there is one (the session ends with the key); a non-zero
+// until caps its lifetime.
+func (s *Service) startSession(ctx context.Context, accountID, keyHash string, readOnly bool, until time.Time) (string, *agenthooks.Session, error) {
 	token, hash, err := newToken("ds_")
 	if err != nil {
 		return "", nil, err
@@ -59,6 +62,16 @@ func (s *Service) startSession(ctx context.Context, accountID string, readOnly b
 	sess, err := write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Session, error) {
 		now := tx.Now()
 		v := &agenthooks.Session{TokenHash: hash, AccountID: accountID, ReadOnly: readOnly, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(SessionLifetime)}
+		if keyHash != "" {
+			// Read again in the write: a key deleted since Authenticate signs nobody in.
+			k, err := tx.FindAPIKeyByHash(keyHash)
+			if agenthooks.ErrorCode(err) == agenthooks.ENOTFOUND || (err == nil && k.AccountID != accountID) {
+				return nil, agenthooks.Errorf(agenthooks.EUNAUTHORIZED, "Invalid API key.")
+			} else if err != nil {
+				return nil, err
+			}
+			v.APIKeyID = k.ID
+		}
 		if !until.IsZero() && until.Before(v.ExpiresAt) {
 			v.ExpiresAt = until
 		}
@@ -87,6 +100,13 @@ func (s *Service) SessionAccount(ctx context.Context, token string) (*agenthooks
 		now = tx.Now()
 		if sess, err = tx.FindSession(hash); err != nil {
 			return err
+		}
+		if sess.APIKeyID != "" {
+			// Deleting the key deletes its sessions too; this covers a
+			// session made while the key was being deleted.
+			if _, err := tx.FindAPIKey(sess.AccountID, sess.APIKeyID); err != nil {
+				return err
+			}
 		}
 		acct, err = tx.FindAccountByID(sess.AccountID)
 		return err
@@ -119,6 +139,12 @@ func (s *Service) SignOut(ctx context.Context, token string) error {
 		return nil
 	}
 	return s.store.Write(ctx, func(tx agenthooks.Tx) error { return tx.DeleteSession(HashAPIKey(token)) })
+}
+
+// SignOutEverywhere ends every dashboard session of the account (Settings,
+// "Sign out everywhere"), the caller's included, and returns how many.
+func (s *Service) SignOutEverywhere(ctx context.Context, accountID string) (int, error) {
+	return write(ctx, s, func(tx agenthooks.Tx) (int, error) { return tx.DeleteAccountSessionsOnly(accountID) })
 }
 
 // DeleteExpiredSessions removes ended sessions and expired portal links.
@@ -181,5 +207,5 @@ func (s *Service) UsePortalLink(ctx context.Context, token string) (string, *age
 	if !now.Before(p.ExpiresAt) {
 		return "", nil, gone
 	}
-	return s.startSession(ctx, p.AccountID, p.ReadOnly, p.ExpiresAt)
+	return s.startSession(ctx, p.AccountID, "", p.ReadOnly, p.ExpiresAt)
 }

@@ -59,6 +59,63 @@ func TestSessions(t *testing.T) {
 			must(t, svc.SignOut(ctx, token)) // twice: fine
 		})
 
+		t.Run("EndsWithItsKey", func(t *testing.T) {
+			_, svc, acc := setup(t)
+			second, err := svc.CreateAPIKey(ctx, acc.ID, "second")
+			must(t, err)
+			byFirst, _, err := svc.SignIn(ctx, acc.APIKey)
+			must(t, err)
+			bySecond, sess, err := svc.SignIn(ctx, second.Key)
+			must(t, err)
+			if sess.APIKeyID != second.ID {
+				t.Fatalf("session key = %q, want %q", sess.APIKeyID, second.ID)
+			}
+			must(t, svc.DeleteAPIKey(ctx, acc.ID, second.ID))
+			_, _, err = svc.SessionAccount(ctx, bySecond)
+			mustCode(t, err, agenthooks.EUNAUTHORIZED)
+			_, _, err = svc.SessionAccount(ctx, byFirst)
+			must(t, err)
+		})
+
+		t.Run("RotateEndsEverySession", func(t *testing.T) {
+			_, svc, acc := setup(t)
+			byKey, _, err := svc.SignIn(ctx, acc.APIKey)
+			must(t, err)
+			url, _, err := svc.CreatePortalSession(ctx, acc.ID, 0, false)
+			must(t, err)
+			byLink, _, err := svc.UsePortalLink(ctx, url[strings.LastIndex(url, "/")+1:])
+			must(t, err)
+			_, err = svc.RotateAccountKey(ctx, acc.ID)
+			must(t, err)
+			for _, tok := range []string{byKey, byLink} {
+				_, _, err = svc.SessionAccount(ctx, tok)
+				mustCode(t, err, agenthooks.EUNAUTHORIZED)
+			}
+		})
+
+		t.Run("SignOutEverywhere", func(t *testing.T) {
+			_, svc, acc := setup(t)
+			other, err := svc.CreateAccount(ctx, "other")
+			must(t, err)
+			a, _, err := svc.SignIn(ctx, acc.APIKey)
+			must(t, err)
+			b, _, err := svc.SignIn(ctx, acc.APIKey)
+			must(t, err)
+			theirs, _, err := svc.SignIn(ctx, other.APIKey)
+			must(t, err)
+			n, err := svc.SignOutEverywhere(ctx, acc.ID)
+			must(t, err)
+			if n != 2 {
+				t.Fatalf("ended %d sessions, want 2", n)
+			}
+			for _, tok := range []string{a, b} {
+				_, _, err = svc.SessionAccount(ctx, tok)
+				mustCode(t, err, agenthooks.EUNAUTHORIZED)
+			}
+			_, _, err = svc.SessionAccount(ctx, theirs)
+			must(t, err)
+		})
+
 		t.Run("IdleExpiry", func(t *testing.T) {
 			clock, svc, acc := setup(t)
 			token, _, err := svc.SignIn(ctx, acc.APIKey)

@@ -66,15 +66,7 @@ var reservedHeaders = []string{
 
 const maxNameLen = 255
 
-func checkName(field, name string) error {
-	if strings.TrimSpace(name) == "" {
-		return agenthooks.Invalid(field, "String should have at least 1 character", "string_too_short")
-	}
-	if len(name) > maxNameLen {
-		return agenthooks.Invalid(field, fmt.Sprintf("String should have at most %d characters", maxNameLen), "string_too_long")
-	}
-	return nil
-}
+func checkName(field, name string) error { return CheckName(field)(name) }
 
 func (s *Service) checkEndpoint(ctx context.Context, endpoint string) error {
 	if s.validate == nil {

@@ -84,6 +84,15 @@ func (tx *Tx) FindAPIKey(accountID, id string) (*agenthooks.APIKey, error) {
 	return k, nil
 }
 
+// FindAPIKeyByHash returns the key with the hash.
+func (tx *Tx) FindAPIKeyByHash(keyHash string) (*agenthooks.APIKey, error) {
+	k, err := scanAPIKey(tx.queryRow("SELECT "+apiKeyCols+" FROM api_keys WHERE key_hash = ?", keyHash))
+	if err != nil {
+		return nil, notFound(err, "API key")
+	}
+	return k, nil
+}
+
 // ListAPIKeys returns a page of the account's keys, oldest first.
 func (tx *Tx) ListAPIKeys(accountID string, p agenthooks.Page) ([]*agenthooks.APIKey, int, error) {
 	return listPage(tx, "api keys", apiKeyCols, "api_keys", "account_id = ?", []any{accountID},
@@ -120,6 +129,10 @@ func (tx *Tx) DeleteAPIKey(accountID, id string) error {
 	}
 	if _, err := tx.exec("DELETE FROM api_keys WHERE account_id = ? AND id = ?", accountID, id); err != nil {
 		return fmt.Errorf("delete api key: %w", err)
+	}
+	// The dashboard sessions signed in with it end with it.
+	if _, err := tx.exec("DELETE FROM sessions WHERE account_id = ? AND api_key_id = ?", accountID, id); err != nil {
+		return fmt.Errorf("delete the key's sessions: %w", err)
 	}
 	return nil
 }

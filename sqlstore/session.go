@@ -7,13 +7,13 @@ import (
 	"github.com/agenthooks/agenthooks"
 )
 
-const sessionCols = "token_hash, account_id, read_only, created_at, last_seen_at, expires_at"
+const sessionCols = "token_hash, account_id, api_key_id, read_only, created_at, last_seen_at, expires_at"
 
 func scanSession(s scanner) (*agenthooks.Session, error) {
 	var v agenthooks.Session
 	var ro int
 	var created, seen, expires int64
-	if err := s.Scan(&v.TokenHash, &v.AccountID, &ro, &created, &seen, &expires); err != nil {
+	if err := s.Scan(&v.TokenHash, &v.AccountID, &v.APIKeyID, &ro, &created, &seen, &expires); err != nil {
 		return nil, err
 	}
 	v.ReadOnly = ro != 0
@@ -23,8 +23,8 @@ func scanSession(s scanner) (*agenthooks.Session, error) {
 
 // CreateSession stores a dashboard session.
 func (tx *Tx) CreateSession(s *agenthooks.Session) error {
-	_, err := tx.exec("INSERT INTO sessions ("+sessionCols+") VALUES (?, ?, ?, ?, ?, ?)",
-		s.TokenHash, s.AccountID, b2i(s.ReadOnly), Micros(s.CreatedAt), Micros(s.LastSeenAt), Micros(s.ExpiresAt))
+	_, err := tx.exec("INSERT INTO sessions ("+sessionCols+") VALUES (?, ?, ?, ?, ?, ?, ?)",
+		s.TokenHash, s.AccountID, s.APIKeyID, b2i(s.ReadOnly), Micros(s.CreatedAt), Micros(s.LastSeenAt), Micros(s.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("insert session: %w", err)
 	}
@@ -69,6 +69,19 @@ func (tx *Tx) DeleteExpiredSessions(now, idleBefore time.Time) (int, error) {
 	}
 	if _, err := tx.exec("DELETE FROM portal_tokens WHERE expires_at < ?", Micros(now)); err != nil {
 		return 0, fmt.Errorf("delete expired portal tokens: %w", err)
+	}
+	return int(n), nil
+}
+
+// DeleteAccountSessionsOnly removes the account's sessions, not its portal tokens.
+func (tx *Tx) DeleteAccountSessionsOnly(accountID string) (int, error) {
+	res, err := tx.exec("DELETE FROM sessions WHERE account_id = ?", accountID)
+	if err != nil {
+		return 0, fmt.Errorf("delete account sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("delete account sessions: %w", err)
 	}
 	return int(n), nil
 }

@@ -14,7 +14,7 @@ func exerciseSessions(t *testing.T, setup setupFunc) {
 		t.Parallel()
 		b := setup(t)
 		now := b.clock.Now()
-		s := &agenthooks.Session{TokenHash: "hash " + unicode, AccountID: b.acct.ID, ReadOnly: true,
+		s := &agenthooks.Session{TokenHash: "hash " + unicode, AccountID: b.acct.ID, APIKeyID: "key " + unicode, ReadOnly: true,
 			CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(7 * 24 * time.Hour)}
 		b.write(t, func(tx agenthooks.Tx) error { return tx.CreateSession(s) })
 		b.read(t, func(tx agenthooks.Tx) error {
@@ -83,6 +83,58 @@ func exerciseSessions(t *testing.T, setup setupFunc) {
 			got, err := tx.UsePortalToken(p1.TokenHash)
 			mustNil(t, err)
 			checkEqual(t, "UsePortalToken", got, stored(p1))
+			return nil
+		})
+	})
+
+	t.Run("SessionsEndWithTheirKey", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		now := b.clock.Now()
+		k1 := &agenthooks.APIKey{ID: "k1-" + b.acct.ID, AccountID: b.acct.ID, Name: "one", Prefix: "ak_one", Hash: "h1-" + b.acct.ID, CreatedAt: now}
+		k2 := &agenthooks.APIKey{ID: "k2-" + b.acct.ID, AccountID: b.acct.ID, Name: "two", Prefix: "ak_two", Hash: "h2-" + b.acct.ID, CreatedAt: now}
+		sess := func(hash, key string) *agenthooks.Session {
+			return &agenthooks.Session{TokenHash: hash, AccountID: b.acct.ID, APIKeyID: key, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
+		}
+		b.write(t, func(tx agenthooks.Tx) error {
+			mustNil(t, tx.CreateAPIKey(k1))
+			mustNil(t, tx.CreateAPIKey(k2))
+			mustNil(t, tx.CreateSession(sess("s1", k1.ID)))
+			mustNil(t, tx.CreateSession(sess("s2", k2.ID)))
+			mustNil(t, tx.CreateSession(sess("portal", "")))
+			return tx.CreatePortalToken(&agenthooks.PortalToken{TokenHash: "link", AccountID: b.acct.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
+		})
+		b.read(t, func(tx agenthooks.Tx) error {
+			got, err := tx.FindAPIKeyByHash(k1.Hash)
+			mustNil(t, err)
+			if got.ID != k1.ID || got.AccountID != b.acct.ID {
+				t.Errorf("FindAPIKeyByHash = %+v, want %s", got, k1.ID)
+			}
+			_, err = tx.FindAPIKeyByHash("nope")
+			mustCode(t, err, agenthooks.ENOTFOUND, "FindAPIKeyByHash of an unknown hash")
+			return nil
+		})
+		b.write(t, func(tx agenthooks.Tx) error { return tx.DeleteAPIKey(b.acct.ID, k1.ID) })
+		b.read(t, func(tx agenthooks.Tx) error {
+			_, err := tx.FindSession("s1")
+			mustCode(t, err, agenthooks.ENOTFOUND, "a session of a deleted key")
+			_, err = tx.FindSession("s2")
+			mustNil(t, err)
+			_, err = tx.FindSession("portal")
+			mustNil(t, err)
+			return nil
+		})
+		// Sign out everywhere: every session goes, unused links stay.
+		b.write(t, func(tx agenthooks.Tx) error {
+			n, err := tx.DeleteAccountSessionsOnly(b.acct.ID)
+			mustNil(t, err)
+			if n != 2 {
+				t.Errorf("DeleteAccountSessionsOnly removed %d, want 2", n)
+			}
+			_, err = tx.FindSession("s2")
+			mustCode(t, err, agenthooks.ENOTFOUND, "a session after DeleteAccountSessionsOnly")
+			_, err = tx.UsePortalToken("link")
+			mustNil(t, err)
 			return nil
 		})
 	})

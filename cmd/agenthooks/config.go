@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/agenthooks/agenthooks/delivery"
+
+	"github.com/agenthooks/agenthooks/dashboard"
 )
 
 // Config is the service configuration (docs/api.md). Each field comes
@@ -34,13 +37,14 @@ type Config struct {
 	LogFormat             string          // AGENTHOOKS_LOG_FORMAT: text (default) or json
 	Role                  string          // --role: all (default), api or worker
 
-	PublicURL      string        // AGENTHOOKS_PUBLIC_URL, default "http://" + Addr: where people reach the dashboard
-	AdminKey       string        // AGENTHOOKS_ADMIN_KEY (or _FILE), default empty: the admin API is off (secret)
-	FrameAncestors string        // AGENTHOOKS_FRAME_ANCESTORS, default 'none': the dashboard's CSP frame-ancestors
-	APIRateLimit   float64       // AGENTHOOKS_API_RATE_LIMIT, default 1000 requests/s per account (burst 2x); 0 turns it off
-	ShutdownGrace  time.Duration // AGENTHOOKS_SHUTDOWN_GRACE, default 5s: /readyz answers 503 this long on SIGTERM before the listener closes
-	MaxWebhooks    int           // AGENTHOOKS_MAX_WEBHOOKS, default 100 webhooks per account
-	EncryptionKeys [][]byte      // AGENTHOOKS_ENCRYPTION_KEY (or _FILE), default none: 32-byte AES-256-GCM keys, the first encrypts (secret)
+	PublicURL      string         // AGENTHOOKS_PUBLIC_URL, default "http://" + Addr: where people reach the dashboard
+	AdminKey       string         // AGENTHOOKS_ADMIN_KEY (or _FILE), default empty: the admin API is off (secret)
+	FrameAncestors string         // AGENTHOOKS_FRAME_ANCESTORS, default 'none': the dashboard's CSP frame-ancestors
+	TrustedProxies []netip.Prefix // AGENTHOOKS_TRUSTED_PROXIES, default none: proxies whose X-Forwarded-For names the client
+	APIRateLimit   float64        // AGENTHOOKS_API_RATE_LIMIT, default 1000 requests/s per account (burst 2x); 0 turns it off
+	ShutdownGrace  time.Duration  // AGENTHOOKS_SHUTDOWN_GRACE, default 5s: /readyz answers 503 this long on SIGTERM before the listener closes
+	MaxWebhooks    int            // AGENTHOOKS_MAX_WEBHOOKS, default 100 webhooks per account
+	EncryptionKeys [][]byte       // AGENTHOOKS_ENCRYPTION_KEY (or _FILE), default none: 32-byte AES-256-GCM keys, the first encrypts (secret)
 
 	// Issue 22 (config_egress.go).
 	EgressProxy     *url.URL // AGENTHOOKS_EGRESS_PROXY (+ AGENTHOOKS_EGRESS_PROXY_FILE), default none (secret: may carry a password)
@@ -155,6 +159,14 @@ var settings = []setting{
 			return fmt.Errorf("must be 'none', 'self' or space-separated origins such as https://app.example.com")
 		}
 		c.FrameAncestors = v
+		return nil
+	}},
+	{"AGENTHOOKS_TRUSTED_PROXIES", "", "comma-separated CIDRs of the reverse proxies in front of serve: X-Forwarded-For's right-most hop outside them is the client's address (empty: the connection's peer)", func(c *Config, v string) error {
+		ps, err := dashboard.ParseTrustedProxies(v)
+		if err != nil {
+			return err
+		}
+		c.TrustedProxies = ps
 		return nil
 	}},
 	{"AGENTHOOKS_API_RATE_LIMIT", "1000", "API requests per second per account, bursts to twice that (0: off)", func(c *Config, v string) error {

@@ -15,6 +15,7 @@ func (a *app) newDashboard() (*dashboard.Dashboard, error) {
 		Logger:         a.log,
 		PublicURL:      a.cfg.PublicURL,
 		FrameAncestors: a.cfg.FrameAncestors,
+		TrustedProxies: a.cfg.TrustedProxies,
 		TestWait:       a.cfg.DeliveryTimeout + 5*time.Second,
 		UserAgent:      "agenthooks/" + version(),
 	})

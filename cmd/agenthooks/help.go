@@ -31,6 +31,7 @@ var settingKinds = map[string]string{
 	"AGENTHOOKS_PUBLIC_URL":              "url",
 	"AGENTHOOKS_ADMIN_KEY":               "string",
 	"AGENTHOOKS_FRAME_ANCESTORS":         "origins",
+	"AGENTHOOKS_TRUSTED_PROXIES":         "cidrs",
 	"AGENTHOOKS_API_RATE_LIMIT":          "float",
 	"AGENTHOOKS_SHUTDOWN_GRACE":          "duration",
 	"AGENTHOOKS_MAX_WEBHOOKS":            "int",
