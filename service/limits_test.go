@@ -40,11 +40,11 @@ func TestSizeLimits(t *testing.T) {
 	}
 	bounds := []bound{
 		{"intent name", service.MaxNameChars, true, "name", func(v string) error {
-			_, err := svc.CreateIntent(ctx, acc.ID, v, "")
+			_, err := svc.CreateIntent(ctx, acc.ID, v, "", nil)
 			return err
 		}},
 		{"intent description", service.MaxDescriptionBytes, false, "description", func(v string) error {
-			_, err := svc.CreateIntent(ctx, acc.ID, "i", v)
+			_, err := svc.CreateIntent(ctx, acc.ID, "i", v, nil)
 			return err
 		}},
 		{"form field name", service.MaxNameChars, true, "fields.0.name", func(v string) error {
