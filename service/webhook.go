@@ -385,8 +385,8 @@ func (s *Service) RotateSecret(ctx context.Context, accountID, id string) (*agen
 // checkOptionalName checks a name Insighto makes optional (assistants,
 // widgets, intents): empty is fine, but not longer than a name may be.
 func checkOptionalName(field, name string) error {
-	if len(name) > maxNameLen {
-		return agenthooks.Invalid(field, fmt.Sprintf("String should have at most %d characters", maxNameLen), "string_too_long")
+	if name == "" {
+		return nil
 	}
-	return nil
+	return checkName(field, name) // characters, as every name (limits.go)
 }
