@@ -1,6 +1,10 @@
 package agenthooks
 
-import "time"
+import (
+	"slices"
+	"strings"
+	"time"
+)
 
 // Delivery statuses.
 const (
@@ -14,6 +18,20 @@ const (
 
 // DeliveryStatuses are the statuses a delivery can have.
 var DeliveryStatuses = []string{DeliveryPending, DeliverySucceeded, DeliveryFailed, DeliveryCanceled}
+
+// IsDeliveryStatus reports whether s is one of DeliveryStatuses: the one
+// check of a ?status= filter, wherever deliveries are listed.
+func IsDeliveryStatus(s string) bool { return slices.Contains(DeliveryStatuses, s) }
+
+// DeliveryStatusMsg is the message of the 422 on a status that is not one,
+// "Input should be 'pending', 'succeeded', 'failed' or 'canceled'".
+var DeliveryStatusMsg = func() string {
+	q := make([]string, len(DeliveryStatuses))
+	for i, st := range DeliveryStatuses {
+		q[i] = "'" + st + "'"
+	}
+	return "Input should be " + strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}()
 
 // Delivery is one event on its way to one webhook.
 type Delivery struct {

@@ -248,15 +248,7 @@ func requestHeaders(userAgent, eventID string, wh *agenthooks.Webhook, a *agenth
 	if wh != nil && wh.Destination.Broker() {
 		return messageHeaders(eventID, wh.Destination, a)
 	}
-	hs := []header{
-		{"Content-Type", "application/json"},
-		{"User-Agent", userAgent},
-		{"webhook-id", eventID},
-		// The header is the second the attempt started; the attempt is
-		// stored when it ended, so this is its time to within the request.
-		{"webhook-timestamp", strconv.FormatInt(a.CreatedAt.Unix(), 10) + " (" + isoTime(a.CreatedAt) + ", about)"},
-		{"webhook-signature", "v1,… (hidden: it is derived from the secret)"},
-	}
+	hs := append([]header{{"Content-Type", "application/json"}, {"User-Agent", userAgent}}, signedHeaders(eventID, a)...)
 	if wh != nil {
 		names := make([]string, 0, len(wh.Headers))
 		for k := range wh.Headers {
@@ -270,15 +262,23 @@ func requestHeaders(userAgent, eventID string, wh *agenthooks.Webhook, a *agenth
 	return hs
 }
 
+// signedHeaders are the Standard Webhooks headers every attempt carries,
+// HTTP request or broker message, the signature elided.
+func signedHeaders(eventID string, a *agenthooks.Attempt) []header {
+	return []header{
+		{"webhook-id", eventID},
+		// The header is the second the attempt started; the attempt is
+		// stored when it ended, so this is its time to within the request.
+		{"webhook-timestamp", strconv.FormatInt(a.CreatedAt.Unix(), 10) + " (" + isoTime(a.CreatedAt) + ", about)"},
+		{"webhook-signature", "v1,… (hidden: it is derived from the secret)"},
+	}
+}
+
 // messageHeaders are a broker message's Standard Webhooks headers
 // (destination.Message.Headers), and JetStream's deduplication id: no
 // Content-Type or User-Agent, which only HTTP requests carry.
 func messageHeaders(eventID string, dest *agenthooks.Destination, a *agenthooks.Attempt) []header {
-	hs := []header{
-		{"webhook-id", eventID},
-		{"webhook-timestamp", strconv.FormatInt(a.CreatedAt.Unix(), 10) + " (about)"},
-		{"webhook-signature", "v1,… (hidden: it is derived from the secret)"},
-	}
+	hs := signedHeaders(eventID, a)
 	if dest.Type == agenthooks.DestinationNATS {
 		hs = append(hs, header{"Nats-Msg-Id", eventID})
 	}

@@ -254,25 +254,24 @@ type outgoing struct {
 // prepare runs the webhook's transformation, if it has one, on the stored
 // envelope. A failure of the code is the attempt's error (with line and
 // column), retried as any failed attempt.
-func prepare(j *agenthooks.Job) (*outgoing, error) {
+func prepare(j *agenthooks.Job) (outgoing, error) {
 	w := &j.Webhook
-	out := &outgoing{method: http.MethodPost, url: w.Endpoint, headers: w.Headers, body: j.Payload}
+	out := outgoing{method: http.MethodPost, url: w.Endpoint, headers: w.Headers, body: j.Payload}
 	if !w.Transformation.Active() {
 		return out, nil
 	}
 	prog, err := programs.Program(w.Transformation.Code)
 	if err != nil {
-		return nil, err
+		return outgoing{}, err
 	}
 	r, err := prog.Run(transform.Input{Method: http.MethodPost, URL: w.Endpoint, EventType: eventType(j.Payload), Payload: j.Payload, Headers: w.Headers})
 	if err != nil {
-		return nil, err
+		return outgoing{}, err
 	}
 	if r.Cancel {
-		return nil, errCanceled
+		return outgoing{}, errCanceled
 	}
-	out.method, out.url, out.headers, out.body = r.Method, r.URL, r.Headers, r.Body
-	return out, nil
+	return outgoing{method: r.Method, url: r.URL, headers: r.Headers, body: r.Body}, nil
 }
 
 func truncate(b []byte, n int) []byte {

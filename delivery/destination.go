@@ -32,13 +32,13 @@ func (p *Pool) deliver(j *agenthooks.Job, start time.Time, a *agenthooks.Attempt
 	if err != nil {
 		return 0, 0, err
 	}
-	a.RequestMethod, a.RequestURL = out.method, out.url
 	a.RequestBody = sanitize(truncate(out.body, agenthooks.RequestBodyLimit))
 	if !j.Webhook.Destination.Broker() {
-		return p.post(j, out, start, a, span)
+		a.RequestMethod, a.RequestURL = out.method, out.url
+		return p.post(j, &out, start, a, span)
 	}
-	a.RequestMethod, a.RequestURL = "", j.Webhook.Endpoint
-	return 0, 0, p.publish(j, out, start, a)
+	a.RequestURL = j.Webhook.Endpoint // a publish has no method; the endpoint reads the broker's URL
+	return 0, 0, p.publish(j, &out, start, a)
 }
 
 // publish signs the envelope as post does and sends it to the broker; the

@@ -118,6 +118,25 @@ func (b *body) err() error {
 
 func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
 
+// optObject reads the body's optional object field name (a webhook's
+// destination, tls, transformation): absent (set false), null (set, fields
+// nil), or its fields. Anything else fails on name as a wrong type and
+// reads as absent.
+func (b *body) optObject(name string) (set bool, fields map[string]json.RawMessage) {
+	raw, ok := b.fields[name]
+	if !ok {
+		return false, nil
+	}
+	if isNull(raw) {
+		return true, nil
+	}
+	if trimmed := bytes.TrimSpace(raw); len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &fields) != nil {
+		b.fail(name, kDict.msg, kDict.typ)
+		return false, nil
+	}
+	return true, fields
+}
+
 // kinds names the JSON type a Go target expects, for FastAPI-style messages.
 type kind struct{ msg, typ string }
 

@@ -40,10 +40,8 @@ func newDeliveryRowView(d service.DeliveryRow) deliveryRowView {
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, a acct) error {
 	q := r.URL.Query()
 	f := agenthooks.DeliveryFilter{WebhookID: q.Get("webhook_id"), EventID: q.Get("event_id"), Status: q.Get("status")}
-	switch f.Status {
-	case "", agenthooks.DeliveryPending, agenthooks.DeliverySucceeded, agenthooks.DeliveryFailed:
-	default:
-		return queryError("status", "Input should be 'pending', 'succeeded' or 'failed'", "enum")
+	if f.Status != "" && !agenthooks.IsDeliveryStatus(f.Status) {
+		return queryError("status", agenthooks.DeliveryStatusMsg, "enum")
 	}
 	for _, name := range []string{"webhook_id", "event_id"} {
 		if q.Has(name) && uuid.Validate(q.Get(name)) != nil {

@@ -14,17 +14,9 @@ var kInt = kind{"Input should be a valid integer", "int_type"}
 // errors are reported at ["body", "destination", field]. The values
 // themselves are checked by the service.
 func (b *body) destination() (set bool, d *agenthooks.Destination) {
-	raw, ok := b.fields["destination"]
-	if !ok {
-		return false, nil
-	}
-	if isNull(raw) {
-		return true, nil
-	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
-		b.fail("destination", kDict.msg, kDict.typ)
-		return true, nil
+	set, fields := b.optObject("destination")
+	if fields == nil {
+		return set, nil
 	}
 	sub := &body{fields: fields}
 	d = &agenthooks.Destination{}

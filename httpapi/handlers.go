@@ -157,10 +157,8 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, a acct) er
 }
 
 func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, a acct) error {
-	switch r.URL.Query().Get("status") {
-	case "", agenthooks.DeliveryPending, agenthooks.DeliverySucceeded, agenthooks.DeliveryFailed, agenthooks.DeliveryCanceled:
-	default:
-		return queryError("status", "Input should be 'pending', 'succeeded', 'failed' or 'canceled'", "enum")
+	if st := r.URL.Query().Get("status"); st != "" && !agenthooks.IsDeliveryStatus(st) {
+		return queryError("status", agenthooks.DeliveryStatusMsg, "enum")
 	}
 	return listOf(w, r, func(p agenthooks.Page) (*service.List[*agenthooks.Delivery], error) {
 		return s.svc.ListWebhookDeliveries(r.Context(), a.ID, r.PathValue("id"), r.URL.Query().Get("status"), p)

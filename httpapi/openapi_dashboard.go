@@ -18,7 +18,7 @@ func dashboardSchemas(s schema) {
 
 // dashboardOps adds GET /delivery and POST /event/{id}/replay to ops.
 func dashboardOps(ops map[string]apiOp) {
-	status := queryParam("status", jsEnum([]string{agenthooks.DeliveryPending, agenthooks.DeliverySucceeded, agenthooks.DeliveryFailed}, ""), "Only deliveries with this status (another value answers 422).")
+	status := queryParam("status", jsEnum(agenthooks.DeliveryStatuses, ""), "Only deliveries with this status (another value answers 422).")
 	ops["GET /delivery"] = apiOp{id: "listDeliveries", tag: "events", summary: "List the account's deliveries",
 		desc:   "Newest first, each with the status code and error of its latest attempt. A webhook_id or event_id that is malformed or not one of the account's answers 422 on that parameter.",
 		status: 200, data: "DeliveryRow", list: true, query: []schema{

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 
@@ -27,17 +26,9 @@ func newTransformationView(t *agenthooks.Transformation) *transformationView {
 // false), null (set, nil) or {code, enabled} (enabled defaults to true); a
 // wrong type fails on its own field (["body", "transformation", "code"]).
 func (b *body) webhookTransformation() (set bool, t *agenthooks.Transformation) {
-	raw, ok := b.fields["transformation"]
-	if !ok {
-		return false, nil
-	}
-	if isNull(raw) {
-		return true, nil
-	}
-	var fields map[string]json.RawMessage
-	if trimmed := bytes.TrimSpace(raw); len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &fields) != nil {
-		b.fail("transformation", kDict.msg, kDict.typ)
-		return false, nil
+	set, fields := b.optObject("transformation")
+	if fields == nil {
+		return set, nil
 	}
 	t = &agenthooks.Transformation{Enabled: true}
 	if v, ok := fields["code"]; !ok || isNull(v) {

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 
 	"github.com/agenthooks/agenthooks"
@@ -28,17 +27,9 @@ func newWebhookTLSView(t *agenthooks.WebhookTLS) *webhookTLSView {
 // field (["body", "tls", "client_key"]). Unknown keys are ignored, as
 // everywhere in a body.
 func (b *body) webhookTLS() (set bool, t *agenthooks.WebhookTLS) {
-	raw, ok := b.fields["tls"]
-	if !ok {
-		return false, nil
-	}
-	if isNull(raw) {
-		return true, nil
-	}
-	var fields map[string]json.RawMessage
-	if trimmed := bytes.TrimSpace(raw); len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &fields) != nil {
-		b.fail("tls", kDict.msg, kDict.typ)
-		return false, nil
+	set, fields := b.optObject("tls")
+	if fields == nil {
+		return set, nil
 	}
 	t = &agenthooks.WebhookTLS{}
 	for name, dst := range map[string]*string{"client_certificate": &t.ClientCertificate, "client_key": &t.ClientKey, "ca_certificates": &t.CACertificates} {

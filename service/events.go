@@ -27,23 +27,8 @@ func (s *Service) ListEvents(ctx context.Context, accountID string, f agenthooks
 		if err != nil {
 			return nil, 0, err
 		}
-		views := make([]*EventView, len(events))
-		byID := make(map[string]*EventView, len(events))
-		ids := make([]string, len(events))
-		for i, e := range events {
-			views[i] = &EventView{Event: e, Deliveries: []*agenthooks.Delivery{}}
-			byID[e.ID], ids[i] = views[i], e.ID
-		}
-		ds, err := tx.ListEventDeliveries(accountID, ids)
-		if err != nil {
-			return nil, 0, err
-		}
-		for _, d := range ds {
-			if v := byID[d.EventID]; v != nil {
-				v.Deliveries = append(v.Deliveries, d)
-			}
-		}
-		return views, total, nil
+		views, err := withDeliveries(tx, accountID, events)
+		return views, total, err
 	})
 }
 
@@ -84,8 +69,8 @@ func (s *Service) GetDelivery(ctx context.Context, accountID, id string) (*Deliv
 
 // ListWebhookDeliveries returns one page of a webhook's deliveries, newest first.
 func (s *Service) ListWebhookDeliveries(ctx context.Context, accountID, webhookID, status string, p agenthooks.Page) (*List[*agenthooks.Delivery], error) {
-	if status != "" && !slices.Contains(agenthooks.DeliveryStatuses, status) {
-		return nil, agenthooks.Invalid("status", "Input should be 'pending', 'succeeded', 'failed' or 'canceled'", "enum")
+	if status != "" && !agenthooks.IsDeliveryStatus(status) {
+		return nil, agenthooks.Invalid("status", agenthooks.DeliveryStatusMsg, "enum")
 	}
 	return read(ctx, s, func(tx agenthooks.Tx) (*List[*agenthooks.Delivery], error) {
 		if _, err := tx.FindWebhook(accountID, webhookID); err != nil {
@@ -151,9 +136,7 @@ func (s *Service) ReplayEvent(ctx context.Context, accountID, id string) (int, e
 			if !w.Enabled || !acceptsEvent(w, e) {
 				continue
 			}
-			d := &agenthooks.Delivery{ID: NewID(), AccountID: accountID, EventID: e.ID, WebhookID: w.ID, ConversationID: e.ConversationID,
-				Status: agenthooks.DeliveryPending, NextAttemptAt: tx.Now(), CreatedAt: tx.Now(), UpdatedAt: tx.Now()}
-			if err := s.createDelivery(tx, d, w, e.Payload); err != nil {
+			if err := s.createDelivery(tx, e, w); err != nil {
 				return 0, err
 			}
 			n++
@@ -162,13 +145,10 @@ func (s *Service) ReplayEvent(ctx context.Context, accountID, id string) (int, e
 	})
 }
 
-// acceptsEvent reports whether w's filter lets e through. The one call site
-// of filters on replay: webhooks have no filter on this branch, so every
-// event passes (the filter work replaces the body).
-func acceptsEvent(w *agenthooks.Webhook, e *agenthooks.Event) bool {
-	_, _ = w, e
-	return true
-}
+// acceptsEvent reports whether w's filter lets e through: the one call site
+// of filters on replay. Webhooks have no filter yet, so every event passes
+// (the filter branch replaces the body with its Service.Accepts).
+func acceptsEvent(*agenthooks.Webhook, *agenthooks.Event) bool { return true }
 
 // ListAccountDeliveries is ListDeliveryRows for the API's GET /delivery: a
 // webhook_id or event_id in f that is not one of the account's is a 422 on

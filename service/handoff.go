@@ -28,10 +28,12 @@ type Handoff interface {
 	Unlease()
 }
 
-// createDelivery stores d, a delivery to w of the event whose envelope is
-// body: leased to a worker of this process when the pool has one for it,
-// else due now.
-func (s *Service) createDelivery(tx agenthooks.Tx, d *agenthooks.Delivery, w *agenthooks.Webhook, body []byte) error {
+// createDelivery stores a new delivery of e to w (the one way deliveries
+// are made: a fired, published or replayed event): leased to a worker of
+// this process when the pool has one for it, else due now.
+func (s *Service) createDelivery(tx agenthooks.Tx, e *agenthooks.Event, w *agenthooks.Webhook) error {
+	d := &agenthooks.Delivery{ID: NewID(), AccountID: e.AccountID, EventID: e.ID, WebhookID: w.ID, ConversationID: e.ConversationID,
+		Status: agenthooks.DeliveryPending, NextAttemptAt: tx.Now(), CreatedAt: tx.Now(), UpdatedAt: tx.Now()}
 	// The pool needs the whole webhook to sign and send; a caller that read
 	// only the routing fields gets the usual path.
 	if s.Handoff == nil || w.Endpoint == "" {
@@ -46,7 +48,7 @@ func (s *Service) createDelivery(tx agenthooks.Tx, d *agenthooks.Delivery, w *ag
 		s.Handoff.Unlease()
 		return err
 	}
-	j := &agenthooks.Job{Delivery: *d, Lease: lease, Payload: body, Webhook: *w}
+	j := &agenthooks.Job{Delivery: *d, Lease: lease, Payload: e.Payload, Webhook: *w}
 	if t, ok := tx.(interface{ Traceparent() string }); ok {
 		j.Traceparent = t.Traceparent() // the event's trace context (sqlstore/trace.go)
 	}

@@ -441,9 +441,7 @@ func (s *Service) emit(tx agenthooks.Tx, accountID, conversationID, eventType st
 		if !force && (!w.Enabled || !w.Subscribed(eventType)) {
 			continue
 		}
-		d := &agenthooks.Delivery{ID: NewID(), AccountID: accountID, EventID: e.ID, WebhookID: w.ID, ConversationID: conversationID,
-			Status: agenthooks.DeliveryPending, NextAttemptAt: tx.Now(), CreatedAt: tx.Now(), UpdatedAt: tx.Now()}
-		if err := s.createDelivery(tx, d, w, body); err != nil {
+		if err := s.createDelivery(tx, e, w); err != nil {
 			return err
 		}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,12 +34,7 @@ func TestEgressSettings(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-			load := configFlags(fs, tt.e.get)
-			if err := fs.Parse(tt.args); err != nil {
-				t.Fatal(err)
-			}
-			cfg, err := load()
+			cfg, err := loadConfig(t, tt.e, tt.args...)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) || strings.Contains(err.Error(), "hidden") {
 					t.Fatalf("err = %v, want one naming %s (and no password)", err, tt.err)

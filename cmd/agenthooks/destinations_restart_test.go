@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/redis/go-redis/v9"
@@ -35,10 +34,6 @@ type brokerProc struct {
 	cmd  *exec.Cmd
 }
 
-func newBrokerProc(t *testing.T, bin string, args func(port string) []string) *brokerProc {
-	return newBrokerProcEnv(t, bin, args, nil, 0)
-}
-
 // freePort is a loopback port nothing listens on now.
 func freePort(t *testing.T) string {
 	t.Helper()
@@ -50,17 +45,19 @@ func freePort(t *testing.T) string {
 	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
-// newBrokerProcCred starts bin with no arguments, its environment from env,
-// as the user cred (nil: the test's own).
-func newBrokerProcCred(t *testing.T, bin string, env func(port string) []string, wait time.Duration, cred *syscall.Credential) *brokerProc {
-	return newBrokerProcEnvCred(t, bin, func(string) []string { return nil }, env, wait, cred)
+// brokerSpec says how to start a throwaway broker: args and env are made
+// from the free port chosen for it.
+type brokerSpec struct {
+	bin       string
+	args, env func(port string) []string // either may be nil
+	wait      time.Duration              // how long it may take to listen (default 20s)
+	cred      *syscall.Credential        // run as this user (nil: the test's)
 }
 
-func newBrokerProcEnv(t *testing.T, bin string, args func(port string) []string, env func(port string) []string, wait time.Duration) *brokerProc {
-	return newBrokerProcEnvCred(t, bin, args, env, wait, nil)
-}
-
-func newBrokerProcEnvCred(t *testing.T, bin string, args func(port string) []string, env func(port string) []string, wait time.Duration, cred *syscall.Credential) *brokerProc {
+// newBrokerProc starts the broker of spec on a free loopback port, and
+// kills it when the test ends.
+func newBrokerProc(t *testing.T, spec brokerSpec) *brokerProc {
+	bin := spec.bin
 	path, err := exec.LookPath(bin)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -69,9 +66,12 @@ func newBrokerProcEnvCred(t *testing.T, bin string, args func(port string) []str
 		t.Skip(err)
 	}
 	port := freePort(t)
-	p := &brokerProc{t: t, args: append([]string{path}, args(port)...), addr: "127.0.0.1:" + port, wait: wait, cred: cred}
-	if env != nil {
-		p.env = env(port)
+	p := &brokerProc{t: t, args: []string{path}, addr: "127.0.0.1:" + port, wait: spec.wait, cred: spec.cred}
+	if spec.args != nil {
+		p.args = append(p.args, spec.args(port)...)
+	}
+	if spec.env != nil {
+		p.env = spec.env(port)
 	}
 	p.start()
 	t.Cleanup(p.kill)
@@ -134,21 +134,11 @@ func TestDestinationBrokerRestart(t *testing.T) {
 		slow  bool // the broker takes seconds to start (RabbitMQ's Erlang VM)
 	}{
 		{"nats", func(t *testing.T) (*brokerProc, map[string]any, func() []string) {
-			p := newBrokerProc(t, "nats-server", func(port string) []string {
+			p := newBrokerProc(t, brokerSpec{bin: "nats-server", args: func(port string) []string {
 				return []string{"-a", "127.0.0.1", "-p", port, "-js", "-sd", filepath.Join(t.TempDir(), "js")}
-			})
+			}})
 			url := "nats://" + p.addr
-			js := func(fn func(js jetstream.JetStream) error) {
-				nc, err := nats.Connect(url)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer nc.Close()
-				j, _ := jetstream.New(nc)
-				if err := fn(j); err != nil {
-					t.Fatal(err)
-				}
-			}
+			js := func(fn func(js jetstream.JetStream) error) { withJetStreamAt(t, url, fn) }
 			js(func(j jetstream.JetStream) error {
 				_, err := j.CreateStream(context.Background(), jetstream.StreamConfig{Name: "R", Subjects: []string{"R.>"}})
 				return err
@@ -179,9 +169,9 @@ func TestDestinationBrokerRestart(t *testing.T) {
 		}, false},
 		{"redis", func(t *testing.T) (*brokerProc, map[string]any, func() []string) {
 			// An XADD is confirmed once it is in the append-only file.
-			p := newBrokerProc(t, "redis-server", func(port string) []string {
+			p := newBrokerProc(t, brokerSpec{bin: "redis-server", args: func(port string) []string {
 				return []string{"--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", t.TempDir()}
-			})
+			}})
 			read := func() []string {
 				rc := redis.NewClient(&redis.Options{Addr: p.addr})
 				defer rc.Close()
@@ -315,7 +305,7 @@ func startRabbitMQ(t *testing.T) (*brokerProc, map[string]any, func() []string) 
 			"RABBITMQ_DIST_PORT=" + dist, "RABBITMQ_MNESIA_BASE=" + filepath.Join(dir, "mnesia"), "RABBITMQ_LOG_BASE=" + filepath.Join(dir, "log"),
 			"RABBITMQ_ENABLED_PLUGINS_FILE=" + filepath.Join(dir, "enabled_plugins"), "RABBITMQ_CONFIG_FILE=" + filepath.Join(dir, "rabbitmq.conf"),
 			"RABBITMQ_FEATURE_FLAGS_FILE=" + filepath.Join(dir, "feature_flags"), "RABBITMQ_PID_FILE=" + filepath.Join(dir, "pid"),
-			"ERL_CRASH_DUMP=" + filepath.Join(dir, "erl_crash.dump")}
+			"ERL_CRASH_DUMP=" + filepath.Join(dir, "erl_crash.dump"), "HOME=" + dir}
 	}
 	if err := os.WriteFile(filepath.Join(dir, "enabled_plugins"), []byte("[].\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -347,35 +337,17 @@ func startRabbitMQ(t *testing.T) (*brokerProc, map[string]any, func() []string) 
 			t.Fatal(err)
 		}
 	}
-	withHome := func(port string) []string { return append(env(port), "HOME="+dir) }
-	p := newBrokerProcCred(t, bin, withHome, 3*time.Minute, cred)
+	p := newBrokerProc(t, brokerSpec{bin: bin, env: env, wait: 3 * time.Minute, cred: cred})
 	url := "amqp://guest:guest@" + p.addr + "/"
-	channel := func(fn func(ch *amqp.Channel) error) {
-		conn, err := amqp.Dial(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		ch, err := conn.Channel()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := fn(ch); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// The listener opens a moment before the node takes connections.
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+	waitFor(t, time.Minute, "RabbitMQ takes a connection", func() bool {
 		conn, err := amqp.Dial(url)
 		if err == nil {
 			_ = conn.Close()
-			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("RabbitMQ takes no connection: %v", err)
-		}
-	}
-	channel(func(ch *amqp.Channel) error {
+		return err == nil
+	})
+	withRabbitAt(t, url, func(ch *amqp.Channel) error {
 		if err := ch.ExchangeDeclare("R", "topic", true, false, false, false, nil); err != nil {
 			return err
 		}
@@ -386,7 +358,7 @@ func startRabbitMQ(t *testing.T) (*brokerProc, map[string]any, func() []string) 
 	})
 	read := func() []string {
 		var ids []string
-		channel(func(ch *amqp.Channel) error {
+		withRabbitAt(t, url, func(ch *amqp.Channel) error {
 			for {
 				m, ok, err := ch.Get("R", true)
 				if err != nil || !ok {

@@ -173,7 +173,13 @@ var brokerCases = map[string]brokerCase{
 
 func withRabbit(t *testing.T, fn func(ch *amqp.Channel) error) {
 	t.Helper()
-	conn, err := amqp.Dial("amqp://guest:guest@127.0.0.1:5672/")
+	withRabbitAt(t, "amqp://guest:guest@127.0.0.1:5672/", fn)
+}
+
+// withRabbitAt runs fn on a channel of its own to the RabbitMQ at url.
+func withRabbitAt(t *testing.T, url string, fn func(ch *amqp.Channel) error) {
+	t.Helper()
+	conn, err := amqp.Dial(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +195,14 @@ func withRabbit(t *testing.T, fn func(ch *amqp.Channel) error) {
 
 func withJetStream(t *testing.T, fn func(js jetstream.JetStream) error) {
 	t.Helper()
-	nc, err := nats.Connect("nats://127.0.0.1:4222")
+	withJetStreamAt(t, "nats://127.0.0.1:4222", fn)
+}
+
+// withJetStreamAt runs fn with JetStream on the NATS server at url; a
+// stream that is not there yet is not an error.
+func withJetStreamAt(t *testing.T, url string, fn func(js jetstream.JetStream) error) {
+	t.Helper()
+	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
 	}

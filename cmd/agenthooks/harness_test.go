@@ -28,16 +28,23 @@ func (e env) get(k string) string { return e[k] }
 // testConfig builds a Config the way serve does, from env and flags.
 func testConfig(t *testing.T, e env, args ...string) *Config {
 	t.Helper()
+	cfg, err := loadConfig(t, e, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// loadConfig is testConfig with the configuration's error returned, for
+// tests of bad values (flags that do not parse still fail the test).
+func loadConfig(t *testing.T, e env, args ...string) (*Config, error) {
+	t.Helper()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	load := configFlags(fs, e.get)
 	if err := fs.Parse(args); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return load()
 }
 
 // engineURLs returns the database URL of a fresh database per engine.

@@ -88,13 +88,22 @@ func (r *rabbit) consume(ctx context.Context, seen func(string)) error {
 // routed to the same queue). Bounded, as a broker that stops answering must
 // not hang the bench either.
 func (r *rabbit) stopConsuming(ch *amqp.Channel, tag string, msgs <-chan amqp.Delivery) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	bounded(func() {
 		_ = ch.Cancel(tag, false)
 		for range msgs {
 		}
 		_ = ch.Close()
+	})
+}
+
+// bounded runs a clean-up step and waits for it at most 5 s: a broker that
+// stops answering must not hang the bench's end (the step's goroutine is
+// left to the process's exit).
+func bounded(step func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		step()
 	}()
 	select {
 	case <-done:
@@ -134,16 +143,10 @@ func (r *rabbit) publish(ctx context.Context, body []byte, n, c int) (time.Durat
 }
 
 func (r *rabbit) close() {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	bounded(func() {
 		_ = r.ch.ExchangeDelete(r.name, false, false)
 		_, _ = r.ch.QueueDelete(r.name, false, false, false)
-	}()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-	}
+	})
 	_ = r.conn.Close()
 }
 
