@@ -5,7 +5,7 @@ import "time"
 // FormField is one field of a form.
 type FormField struct {
 	Name     string `json:"name"`
-	Type     string `json:"type"`
+	Type     string `json:"type" oapi:"enum=field_type"`
 	Required bool   `json:"required"`
 }
 

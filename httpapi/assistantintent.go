@@ -12,11 +12,11 @@ import (
 // the pair: the same assistant and intent always answer the same id. A link
 // that exists is active; attributes are Insighto's and always {} here.
 type assistantIntentView struct {
-	ID          string          `json:"id"`
-	AssistantID string          `json:"assistant_id"`
-	IntentID    string          `json:"intent_id"`
-	IsActive    bool            `json:"is_active"`
-	Attributes  json.RawMessage `json:"attributes"`
+	ID          string          `json:"id" oapi:"uuid" doc:"Derived from the pair: the same assistant and intent always answer the same id."`
+	AssistantID string          `json:"assistant_id" oapi:"uuid"`
+	IntentID    string          `json:"intent_id" oapi:"uuid"`
+	IsActive    bool            `json:"is_active" doc:"Always true: a link that exists is active."`
+	Attributes  json.RawMessage `json:"attributes" doc:"Insighto's; always {} here."`
 }
 
 func newAssistantIntentView(assistantID, intentID string) assistantIntentView {

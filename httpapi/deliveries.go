@@ -14,8 +14,8 @@ import (
 // null when the attempt had none).
 type deliveryRowView struct {
 	deliveryView
-	LastStatusCode *int    `json:"last_status_code"`
-	LastAttemptAt  *string `json:"last_attempt_at"`
+	LastStatusCode *int    `json:"last_status_code" doc:"The status code of the latest attempt; null before the first attempt or when no response came back."`
+	LastAttemptAt  *string `json:"last_attempt_at" oapi:"date-time" doc:"When the latest attempt was made; null before the first."`
 }
 
 func newDeliveryRowView(d service.DeliveryRow) deliveryRowView {

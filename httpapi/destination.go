@@ -47,14 +47,14 @@ func (b *body) brokerDestination() bool {
 // destinationView is a webhook's destination as reads show it: the URL
 // without its credentials, and whether it has any.
 type destinationView struct {
-	Type           string `json:"type"`
-	URL            string `json:"url,omitempty"`
-	CredentialsSet *bool  `json:"credentials_set,omitempty"`
-	Exchange       string `json:"exchange,omitempty"`
-	RoutingKey     string `json:"routing_key,omitempty"`
-	Subject        string `json:"subject,omitempty"`
-	Stream         string `json:"stream,omitempty"`
-	MaxLen         *int64 `json:"maxlen,omitempty"`
+	Type           string `json:"type" oapi:"enum=destination" doc:"Where the deliveries go: http (the endpoint), rabbitmq, nats (JetStream) or redis (a stream)."`
+	URL            string `json:"url,omitempty" doc:"The broker's URL without its credentials (brokers only)."`
+	CredentialsSet *bool  `json:"credentials_set,omitempty" oapi:"notnull" doc:"Whether the URL carries credentials; they are write-only, never returned (brokers only)."`
+	Exchange       string `json:"exchange,omitempty" doc:"RabbitMQ: the exchange published to."`
+	RoutingKey     string `json:"routing_key,omitempty" doc:"RabbitMQ: the routing key; {event} is replaced by the event type."`
+	Subject        string `json:"subject,omitempty" doc:"NATS: the JetStream subject; {event} is replaced by the event type."`
+	Stream         string `json:"stream,omitempty" doc:"Redis: the stream's key."`
+	MaxLen         *int64 `json:"maxlen,omitempty" oapi:"notnull" doc:"Redis: the stream is trimmed to about this many entries."`
 }
 
 func newDestinationView(d *agenthooks.Destination) *destinationView {

@@ -397,6 +397,7 @@ func openAPISchemas() schema {
 	portalSchemas(s)
 	transformationSchemas(s) // openapi_transform.go
 	insightoFieldSchemas(s)  // openapi_insighto_fields.go: Insighto's fields on the schemas above
+	addReflectedSchemas(s)   // openapi_reflect.go: every response view, from its Go type
 	return s
 }
 

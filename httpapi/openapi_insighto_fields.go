@@ -19,7 +19,7 @@ func profileFieldSchema(t reflect.Type, read bool) schema {
 	var s schema
 	switch profileFieldKind(t) {
 	case kDict:
-		s = schema{"type": "object", "description": "A JSON object, {} when never set. " + keptDesc}
+		s = schema{"type": "object", "additionalProperties": true, "description": "A JSON object, {} when never set. " + keptDesc}
 	case kList:
 		s = schema{"type": "array", "description": "A list, [] when never set. " + keptDesc}
 		if t == typeStrings {

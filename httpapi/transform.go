@@ -11,8 +11,8 @@ import (
 
 // transformationView is a webhook's transformation as read (null: none).
 type transformationView struct {
-	Code    string `json:"code"`
-	Enabled bool   `json:"enabled"`
+	Code    string `json:"code" doc:"The JavaScript."`
+	Enabled bool   `json:"enabled" doc:"Whether it runs."`
 }
 
 func newTransformationView(t *agenthooks.Transformation) *transformationView {

@@ -25,21 +25,21 @@ func nullable(s string) *string {
 }
 
 type webhookView struct {
-	ID             string            `json:"id"`
+	ID             string            `json:"id" oapi:"uuid"`
 	Name           string            `json:"name"`
-	Endpoint       string            `json:"endpoint"`
-	Enabled        bool              `json:"enabled"`
-	DisabledReason *string           `json:"disabled_reason"`
-	Events         []string          `json:"events"`
-	Ordering       string            `json:"ordering"`
-	Headers        map[string]string `json:"headers"`
-	RateLimit      *float64          `json:"rate_limit"`
-	CreatedAt      *string           `json:"created_at"`
-	UpdatedAt      *string           `json:"updated_at"`
+	Endpoint       string            `json:"endpoint" oapi:"uri" doc:"Where deliveries are POSTed."`
+	Enabled        bool              `json:"enabled" doc:"A disabled webhook gets no new events; its pending deliveries wait until it is enabled again."`
+	DisabledReason *string           `json:"disabled_reason" oapi:"enum=disabled_reason" doc:"null, or why the webhook was disabled: gone (the endpoint answered 410), failing (every delivery failed for AGENTHOOKS_DISABLE_AFTER), manual."`
+	Events         []string          `json:"events" oapi:"enum=event_type" doc:"The event types it receives (every type when it was created without a list)."`
+	Ordering       string            `json:"ordering" oapi:"enum=ordering" doc:"conversation delivers one conversation's events to this webhook strictly in creation order."`
+	Headers        map[string]string `json:"headers" doc:"Extra request headers sent with every delivery."`
+	RateLimit      *float64          `json:"rate_limit" doc:"Requests per second, null for none."`
+	CreatedAt      *string           `json:"created_at" oapi:"date-time,notnull" doc:"RFC 3339, UTC."`
+	UpdatedAt      *string           `json:"updated_at" oapi:"date-time,notnull" doc:"RFC 3339, UTC."`
 	Secret         string            `json:"secret,omitempty"`
 
-	Destination *destinationView `json:"destination"` // destination.go
-	TLS         *webhookTLSView  `json:"tls"`         // httpapi/webhooktls.go
+	Destination *destinationView `json:"destination" oapi:"notnull"` // destination.go
+	TLS         *webhookTLSView  `json:"tls"`                        // httpapi/webhooktls.go
 
 	Transformation *transformationView `json:"transformation"` // httpapi/transform.go
 }
@@ -67,22 +67,22 @@ func newWebhookView(w *agenthooks.Webhook, withSecret bool) webhookView {
 // assistantView is Insighto's assistant (its 17 fields, voice a boolean) and
 // ours: voice_name, intent_ids, created_at, updated_at.
 type assistantView struct {
-	ID             string          `json:"id"`
-	OrgID          string          `json:"org_id"`
-	Name           *string         `json:"name"`
-	AssistantType  string          `json:"assistant_type"`
-	WebhookID      *string         `json:"webhook_id"`
+	ID             string          `json:"id" oapi:"uuid"`
+	OrgID          string          `json:"org_id" oapi:"uuid" doc:"The account's id (Insighto's organisation)."`
+	Name           *string         `json:"name" doc:"Optional, as Insighto's; null when none was given."`
+	AssistantType  string          `json:"assistant_type" doc:"One of Insighto's assistant types (an assistant created before this API took Insighto's types keeps the type it was given)."`
+	WebhookID      *string         `json:"webhook_id" oapi:"uuid" doc:"The webhook assigned to it, or null."`
 	Description    string          `json:"description"`
 	LLMModel       string          `json:"llm_model"`
 	SystemPrompt   string          `json:"system_prompt"`
-	Voice          bool            `json:"voice"`
-	VoiceName      *string         `json:"voice_name"`
+	Voice          bool            `json:"voice" doc:"Insighto's: the assistant speaks. An assistant stored with a voice name before voice became a boolean reads true."`
+	VoiceName      *string         `json:"voice_name" doc:"The voice it speaks with (this API's voice string before it took Insighto's boolean); null when none."`
 	VoiceLanguages []string        `json:"voice_languages"`
-	Attributes     json.RawMessage `json:"attributes"`
+	Attributes     json.RawMessage `json:"attributes" doc:"Free attributes."`
 	agenthooks.AssistantProfile
-	IntentIDs []string `json:"intent_ids"`
-	CreatedAt *string  `json:"created_at"`
-	UpdatedAt *string  `json:"updated_at"`
+	IntentIDs []string `json:"intent_ids" oapi:"uuid" doc:"The intents it uses (POST /assistant/{id}/intent/{intent_id}), in their creation order."`
+	CreatedAt *string  `json:"created_at" oapi:"date-time,notnull" doc:"RFC 3339, UTC."`
+	UpdatedAt *string  `json:"updated_at" oapi:"date-time,notnull" doc:"RFC 3339, UTC."`
 }
 
 func newAssistantView(a *agenthooks.Assistant) assistantView {
@@ -104,13 +104,13 @@ func newAssistantView(a *agenthooks.Assistant) assistantView {
 
 // widgetView is Insighto's widget (its 29 fields) and our created_at.
 type widgetView struct {
-	ID          string  `json:"id"`
-	OrgID       string  `json:"org_id"`
-	AssistantID *string `json:"assistant_id"`
-	Name        *string `json:"name"`
-	WidgetType  string  `json:"widget_type"`
+	ID          string  `json:"id" oapi:"uuid"`
+	OrgID       string  `json:"org_id" oapi:"uuid" doc:"The account's id (Insighto's organisation)."`
+	AssistantID *string `json:"assistant_id" oapi:"uuid" doc:"Its assistant; null when none yet (it takes no conversations until it has one: POST /conversation answers 422 on widget_id)."`
+	Name        *string `json:"name" doc:"Optional, as Insighto's; null when none was given."`
+	WidgetType  string  `json:"widget_type" oapi:"enum=widget_type"`
 	agenthooks.WidgetProfile
-	CreatedAt *string `json:"created_at"`
+	CreatedAt *string `json:"created_at" oapi:"date-time,notnull" doc:"RFC 3339, UTC."`
 }
 
 func newWidgetView(w *agenthooks.Widget) widgetView {
@@ -119,12 +119,12 @@ func newWidgetView(w *agenthooks.Widget) widgetView {
 }
 
 type formView struct {
-	ID        string                 `json:"id"`
+	ID        string                 `json:"id" oapi:"uuid"`
 	Name      string                 `json:"name"`
 	Fields    []agenthooks.FormField `json:"fields"`
-	WebhookID *string                `json:"webhook_id"`
-	CreatedAt *string                `json:"created_at"`
-	UpdatedAt *string                `json:"updated_at"`
+	WebhookID *string                `json:"webhook_id" oapi:"uuid" doc:"The webhook that receives its submissions, or null."`
+	CreatedAt *string                `json:"created_at" oapi:"date-time,notnull" doc:"RFC 3339, UTC."`
+	UpdatedAt *string                `json:"updated_at" oapi:"date-time,notnull" doc:"RFC 3339, UTC."`
 }
 
 func newFormView(f *agenthooks.Form) formView {
@@ -137,11 +137,11 @@ func newFormView(f *agenthooks.Form) formView {
 
 // intentView is Insighto's intent (its 6 fields) and our created_at.
 type intentView struct {
-	ID          string  `json:"id"`
-	Name        *string `json:"name"`
+	ID          string  `json:"id" oapi:"uuid"`
+	Name        *string `json:"name" doc:"Optional, as Insighto's; null when none was given."`
 	Description string  `json:"description"`
 	agenthooks.IntentProfile
-	CreatedAt *string `json:"created_at"`
+	CreatedAt *string `json:"created_at" oapi:"date-time,notnull" doc:"RFC 3339, UTC."`
 }
 
 func newIntentView(i *agenthooks.Intent) intentView {
@@ -155,20 +155,20 @@ func newIntentView(i *agenthooks.Intent) intentView {
 // a client sets, and what agenthooks derives from the contact's
 // conversations (first and last assistant and widget, last_seen, last_sent).
 type contactView struct {
-	ID          string  `json:"id"`
-	OrgID       string  `json:"org_id"`
+	ID          string  `json:"id" oapi:"uuid"`
+	OrgID       string  `json:"org_id" oapi:"uuid" doc:"The account's id (Insighto's organisation)."`
 	FirstName   *string `json:"first_name"`
 	LastName    *string `json:"last_name"`
-	Email       *string `json:"email"`
+	Email       *string `json:"email" doc:"Contains @."`
 	PhoneNumber *string `json:"phone_number"`
 	agenthooks.ContactProfile
-	FirstAssistantID *string `json:"first_assistant_id"`
-	FirstWidgetID    *string `json:"first_widget_id"`
-	LastAssistantID  *string `json:"last_assistant_id"`
-	LastWidgetID     *string `json:"last_widget_id"`
-	LastSeen         *string `json:"last_seen"`
-	LastSent         *string `json:"last_sent"`
-	CreatedAt        *string `json:"created_at"`
+	FirstAssistantID *string `json:"first_assistant_id" oapi:"uuid" doc:"Derived: the assistant of the contact's first conversation (by creation); null before any."`
+	FirstWidgetID    *string `json:"first_widget_id" oapi:"uuid" doc:"Derived: the widget of the contact's first conversation (by creation); null before any."`
+	LastAssistantID  *string `json:"last_assistant_id" oapi:"uuid" doc:"Derived: the assistant of the contact's last conversation (by creation); null before any."`
+	LastWidgetID     *string `json:"last_widget_id" oapi:"uuid" doc:"Derived: the widget of the contact's last conversation (by creation); null before any."`
+	LastSeen         *string `json:"last_seen" oapi:"date-time" doc:"Derived: the latest activity of any of its conversations; null before any."`
+	LastSent         *string `json:"last_sent" oapi:"date-time" doc:"Derived: its latest message (sender_type user); null before any."`
+	CreatedAt        *string `json:"created_at" oapi:"date-time,notnull" doc:"RFC 3339, UTC."`
 }
 
 func newContactView(c *agenthooks.Contact) contactView {
@@ -181,13 +181,13 @@ func newContactView(c *agenthooks.Contact) contactView {
 }
 
 type messageView struct {
-	ID             string  `json:"id"`
-	ConversationID string  `json:"conversation_id"`
-	SenderType     string  `json:"sender_type"`
-	MessageType    string  `json:"message_type"`
+	ID             string  `json:"id" oapi:"uuid"`
+	ConversationID string  `json:"conversation_id" oapi:"uuid"`
+	SenderType     string  `json:"sender_type" oapi:"enum=sender_type"`
+	MessageType    string  `json:"message_type" oapi:"enum=message_type"`
 	Text           string  `json:"text"`
-	CharCount      int     `json:"char_count"`
-	CreatedAt      *string `json:"created_at"`
+	CharCount      int     `json:"char_count" oapi:"min=0" doc:"Characters (runes) in text."`
+	CreatedAt      *string `json:"created_at" oapi:"date-time,notnull" doc:"RFC 3339, UTC."`
 }
 
 func newMessageView(m *agenthooks.Message) messageView {
@@ -196,28 +196,28 @@ func newMessageView(m *agenthooks.Message) messageView {
 }
 
 type conversationView struct {
-	ID             string          `json:"id"`
-	AssistantID    string          `json:"assistant_id"`
-	WidgetID       string          `json:"widget_id"`
-	ContactID      *string         `json:"contact_id"`
-	DeviceType     string          `json:"device_type"`
-	Attributes     json.RawMessage `json:"attributes"`
-	ChatCount      int             `json:"chat_count"`
-	FirstMessage   string          `json:"first_message"`
-	UniqueDeviceID *string         `json:"unique_device_id"`
-	IncludesVoice  bool            `json:"includes_voice"`
-	Summary        *string         `json:"summary"`
-	Status         string          `json:"status"`
-	ClosedAt       *string         `json:"closed_at"`
-	LastActivityAt *string         `json:"last_activity_at"`
-	CreatedAt      *string         `json:"created_at"`
-	UpdatedAt      *string         `json:"updated_at"`
+	ID             string          `json:"id" oapi:"uuid"`
+	AssistantID    string          `json:"assistant_id" oapi:"uuid"`
+	WidgetID       string          `json:"widget_id" oapi:"uuid"`
+	ContactID      *string         `json:"contact_id" oapi:"uuid"`
+	DeviceType     string          `json:"device_type" oapi:"enum=device_type"`
+	Attributes     json.RawMessage `json:"attributes" doc:"Free attributes given at creation."`
+	ChatCount      int             `json:"chat_count" oapi:"min=0" doc:"Messages so far."`
+	FirstMessage   string          `json:"first_message" doc:"\"User: \" and the first message whose sender_type is user, or \"\" if none."`
+	UniqueDeviceID *string         `json:"unique_device_id" doc:"Insighto's: as given at creation; null when none."`
+	IncludesVoice  bool            `json:"includes_voice" doc:"Derived: a message of message_type voice was added."`
+	Summary        *string         `json:"summary" doc:"As reported when it was closed (POST /conversation/{id}/close {summary}); null when none."`
+	Status         string          `json:"status" oapi:"enum=conv_status" doc:"A closed conversation takes no messages, forms or intents (409)."`
+	ClosedAt       *string         `json:"closed_at" oapi:"date-time" doc:"When it was closed; null while open."`
+	LastActivityAt *string         `json:"last_activity_at" oapi:"date-time,notnull" doc:"The last message, form or intent (the idle close counts from it)."`
+	CreatedAt      *string         `json:"created_at" oapi:"date-time,notnull" doc:"RFC 3339, UTC."`
+	UpdatedAt      *string         `json:"updated_at" oapi:"date-time,notnull" doc:"RFC 3339, UTC."`
 }
 
 // conversationDetail is a conversation read by id, with its transcript.
 type conversationDetail struct {
 	conversationView
-	Transcript []messageView `json:"transcript"`
+	Transcript []messageView `json:"transcript" oapi:"max=100" doc:"The last 100 messages at most, oldest first."`
 }
 
 func newConversationDetail(c *agenthooks.Conversation, transcript []*agenthooks.Message) conversationDetail {
@@ -248,12 +248,12 @@ func newConversationView(c *agenthooks.Conversation) conversationView {
 // conversations): the conversation and the names Insighto's rows show.
 type conversationRowView struct {
 	conversationView
-	AssistantName    *string `json:"assistant_name"`
-	ContactFirstName *string `json:"contact_first_name"`
-	ContactLastName  *string `json:"contact_last_name"`
-	IntentName       *string `json:"intent_name"`
-	WidgetProvider   *string `json:"widget_provider"`
-	WidgetType       *string `json:"widget_type"`
+	AssistantName    *string `json:"assistant_name" doc:"Derived: its assistant's name."`
+	ContactFirstName *string `json:"contact_first_name" doc:"Derived: its contact's first name."`
+	ContactLastName  *string `json:"contact_last_name" doc:"Derived: its contact's last name."`
+	IntentName       *string `json:"intent_name" doc:"Derived: the name of the last intent it captured; null when none."`
+	WidgetProvider   *string `json:"widget_provider" doc:"Derived: its widget's widget_provider."`
+	WidgetType       *string `json:"widget_type" doc:"Derived: its widget's widget_type."`
 }
 
 func newConversationRowView(c *agenthooks.Conversation) conversationRowView {
@@ -267,12 +267,12 @@ func newConversationRowView(c *agenthooks.Conversation) conversationRowView {
 }
 
 type capturedFormView struct {
-	ID             string         `json:"id"`
-	ConversationID string         `json:"conversation_id"`
-	FormID         string         `json:"form_id"`
-	FieldValues    map[string]any `json:"field_values"`
-	CreatedAt      *string        `json:"created_at"`
-	UpdatedAt      *string        `json:"updated_at"`
+	ID             string         `json:"id" oapi:"uuid"`
+	ConversationID string         `json:"conversation_id" oapi:"uuid"`
+	FormID         string         `json:"form_id" oapi:"uuid"`
+	FieldValues    map[string]any `json:"field_values" doc:"Every value so far, by field name."`
+	CreatedAt      *string        `json:"created_at" oapi:"date-time,notnull" doc:"RFC 3339, UTC."`
+	UpdatedAt      *string        `json:"updated_at" oapi:"date-time,notnull" doc:"RFC 3339, UTC."`
 }
 
 func newCapturedFormView(c *agenthooks.CapturedForm) capturedFormView {
@@ -280,43 +280,43 @@ func newCapturedFormView(c *agenthooks.CapturedForm) capturedFormView {
 }
 
 type capturedIntentView struct {
-	ID             string  `json:"id"`
-	ConversationID string  `json:"conversation_id"`
-	IntentID       string  `json:"intent_id"`
-	CreatedAt      *string `json:"created_at"`
+	ID             string  `json:"id" oapi:"uuid"`
+	ConversationID string  `json:"conversation_id" oapi:"uuid"`
+	IntentID       string  `json:"intent_id" oapi:"uuid"`
+	CreatedAt      *string `json:"created_at" oapi:"date-time,notnull" doc:"RFC 3339, UTC."`
 }
 
 type attemptView struct {
-	ID           string  `json:"id"`
-	CreatedAt    *string `json:"created_at"`
-	StatusCode   *int    `json:"status_code"`
-	DurationMS   int64   `json:"duration_ms"`
-	Error        *string `json:"error"`
-	ResponseBody string  `json:"response_body"`
+	ID           string  `json:"id" oapi:"uuid"`
+	CreatedAt    *string `json:"created_at" oapi:"date-time,notnull" doc:"RFC 3339, UTC."`
+	StatusCode   *int    `json:"status_code" doc:"The endpoint's status, null when no response came back."`
+	DurationMS   int64   `json:"duration_ms" oapi:"min=0"`
+	Error        *string `json:"error" doc:"Why the request failed (timeout, refused, ...), null when a response came back."`
+	ResponseBody string  `json:"response_body" oapi:"max=4096" doc:"The first 4 KiB of the response."`
 
 	// The request sent (a transformation may change all three); null for
 	// attempts recorded before agenthooks kept them.
-	RequestMethod *string `json:"request_method"`
-	RequestURL    *string `json:"request_url"`
-	RequestBody   *string `json:"request_body"` // its first 4 KiB
+	RequestMethod *string `json:"request_method" doc:"The request's method (a transformation may change it); null for attempts recorded before agenthooks kept it."`
+	RequestURL    *string `json:"request_url" doc:"The request's URL; null for attempts recorded before agenthooks kept it."`
+	RequestBody   *string `json:"request_body" doc:"The first 4 KiB of the request's body; null for attempts recorded before agenthooks kept it."` // its first 4 KiB
 }
 
 type deliveryView struct {
-	ID            string  `json:"id"`
-	EventID       string  `json:"event_id"`
-	WebhookID     string  `json:"webhook_id"`
-	Status        string  `json:"status"`
-	AttemptCount  int     `json:"attempt_count"`
-	NextAttemptAt *string `json:"next_attempt_at"`
-	LastError     *string `json:"last_error"`
-	CreatedAt     *string `json:"created_at"`
-	UpdatedAt     *string `json:"updated_at"`
+	ID            string  `json:"id" oapi:"uuid"`
+	EventID       string  `json:"event_id" oapi:"uuid"`
+	WebhookID     string  `json:"webhook_id" oapi:"uuid"`
+	Status        string  `json:"status" oapi:"enum=delivery_status"`
+	AttemptCount  int     `json:"attempt_count" oapi:"min=0"`
+	NextAttemptAt *string `json:"next_attempt_at" oapi:"date-time" doc:"When the next attempt is due; null once the delivery has ended."`
+	LastError     *string `json:"last_error" doc:"Why the last attempt failed, or null."`
+	CreatedAt     *string `json:"created_at" oapi:"date-time,notnull" doc:"RFC 3339, UTC."`
+	UpdatedAt     *string `json:"updated_at" oapi:"date-time,notnull" doc:"RFC 3339, UTC."`
 }
 
 // deliveryDetail is a delivery read by id, with its attempts.
 type deliveryDetail struct {
 	deliveryView
-	Attempts []attemptView `json:"attempts"`
+	Attempts []attemptView `json:"attempts" doc:"Oldest first."`
 }
 
 func newDeliveryDetail(d *agenthooks.Delivery, attempts []*agenthooks.Attempt) deliveryDetail {
@@ -343,11 +343,11 @@ func newDeliveryView(d *agenthooks.Delivery) deliveryView {
 }
 
 type eventView struct {
-	ID             string          `json:"id"`
-	Event          string          `json:"event"`
-	ConversationID *string         `json:"conversation_id"`
-	CreatedAt      *string         `json:"created_at"`
-	Payload        json.RawMessage `json:"payload"`
+	ID             string          `json:"id" oapi:"uuid" doc:"UUIDv7: sorting by id gives creation order."`
+	Event          string          `json:"event" oapi:"enum=sent_event_type"`
+	ConversationID *string         `json:"conversation_id" oapi:"uuid" doc:"null for events outside a conversation (webhook.test)."`
+	CreatedAt      *string         `json:"created_at" oapi:"date-time,notnull" doc:"RFC 3339, UTC."`
+	Payload        json.RawMessage `json:"payload" oapi:"ref=EventEnvelope"`
 }
 
 func newEventView(e *agenthooks.Event) eventView {

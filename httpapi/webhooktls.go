@@ -9,9 +9,9 @@ import (
 // webhookTLSView is a webhook's tls as read: the certificate and the CA
 // bundle, and whether a key is set; never the key.
 type webhookTLSView struct {
-	ClientCertificate *string `json:"client_certificate"`
-	CACertificates    *string `json:"ca_certificates"`
-	ClientKeySet      bool    `json:"client_key_set"`
+	ClientCertificate *string `json:"client_certificate" doc:"The client certificate presented to the endpoint (PEM), or null."`
+	CACertificates    *string `json:"ca_certificates" doc:"The CA certificates that replace the system roots for this endpoint (PEM), or null."`
+	ClientKeySet      bool    `json:"client_key_set" doc:"Whether a client key is stored (it is write-only, never returned)."`
 }
 
 // newWebhookTLSView is nil (JSON null) for a webhook without TLS settings.
