@@ -125,7 +125,6 @@ var (
 		"assistant_name": kStr, "contact_first_name": kStr, "contact_last_name": kStr, "includes_voice": kBool,
 		"intent_name": kStr, "summary": kStr, "widget_provider": kStr, "widget_type": kStr,
 	})
-	messageKinds = map[string]jsonKind{"sender_type": kStr, "text": kStr, "message_type": kStr, "created_at": kTime}
 )
 
 func merge(a, b map[string]jsonKind) map[string]jsonKind {
@@ -142,7 +141,7 @@ func merge(a, b map[string]jsonKind) map[string]jsonKind {
 // auditWorld is one of each Insighto resource, every settable field set, the
 // conversation closed with a summary after a voice message and an intent.
 type auditWorld struct {
-	account, webhook, assistant, widget, intent, contact, conversation string
+	webhook, assistant, widget, intent, contact, conversation string
 }
 
 func (b *testBundle) auditWorld(t *testing.T) auditWorld {
