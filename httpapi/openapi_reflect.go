@@ -245,11 +245,8 @@ func reflectType(t reflect.Type, opts map[string][]string) schema {
 	case reflect.Float64, reflect.Float32:
 		return schema{"type": "number"}
 	case reflect.Slice:
-		items := reflectType(t.Elem(), itemOptions(opts))
-		if t.Elem() == reflect.TypeOf(any(nil)) || t.Elem().Kind() == reflect.Interface {
-			items = schema{}
-		}
-		s := schema{"type": "array", "items": items}
+		// An element of interface type reflects as {} (any value).
+		s := schema{"type": "array", "items": reflectType(t.Elem(), itemOptions(opts))}
 		if v, ok := opt(opts, "max"); ok {
 			n, _ := strconv.Atoi(v)
 			s["maxItems"] = n
