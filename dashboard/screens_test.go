@@ -437,6 +437,8 @@ func TestActivityScreens(t *testing.T) {
 		contains(t, p, "pending", "Sink", "<code>conversation.closed</code>", "<code>captured_intent.created</code>")
 		contains(t, br.get("/deliveries?status=pending&webhook_id="+w.webhook), "pending")
 		lacks(t, br.get("/deliveries?status=failed"), "/deliveries/0")
+		// canceled (a transformation's cancel = true) is a status to filter by.
+		contains(t, br.get("/deliveries?status=canceled"), `<option value="canceled" selected>`)
 		expectStatus(t, br.get("/deliveries?status=bogus&webhook_id=%ff"), http.StatusNotFound)
 		l, err := b.svc.ListDeliveries(ctx, b.acctA, agenthooks.DeliveryFilter{}, agenthooks.Page{Page: 1, Size: 1})
 		must(t, err)

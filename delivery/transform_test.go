@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/agenthooks/agenthooks"
 	"github.com/agenthooks/agenthooks/delivery"
 	"github.com/agenthooks/agenthooks/internal/testdb"
+	"github.com/agenthooks/agenthooks/metrics"
 	"github.com/agenthooks/agenthooks/service"
 	"github.com/agenthooks/agenthooks/webhook/signature"
 )
@@ -61,11 +63,17 @@ func TestTransformationApplied(t *testing.T) {
 }`
 		tr := f.addRoute(srv.URL, service.WebhookInput{Transformation: &agenthooks.Transformation{Code: code, Enabled: true}})
 		cancel := f.addRoute(srv.URL, service.WebhookInput{Transformation: &agenthooks.Transformation{Code: `function handler(w) { w.cancel = true; return w }`, Enabled: true}})
+		if n := canceledGauge(t, f.store); n != 0 {
+			t.Errorf(`before: agenthooks_deliveries{status="canceled"} = %v, want 0`, n)
+		}
 		startPool(t, f, delivery.Options{})
 		f.close(f.conversation(tr))
 		f.close(f.conversation(cancel))
 		waitFor(t, "the transformed delivery", func() bool { return f.statuses(tr.webhook.ID)[agenthooks.DeliverySucceeded] == 1 })
 		waitFor(t, "the canceled delivery", func() bool { return f.statuses(cancel.webhook.ID)[agenthooks.DeliveryCanceled] == 1 })
+		if n := canceledGauge(t, f.store); n != 1 {
+			t.Errorf(`after the cancel: agenthooks_deliveries{status="canceled"} = %v, want 1`, n)
+		}
 		reqs := rc.requests()
 		if len(reqs) != 1 {
 			t.Fatalf("%d requests, want 1 (the canceled one makes none)", len(reqs))
@@ -91,6 +99,27 @@ func TestTransformationApplied(t *testing.T) {
 			t.Fatalf("?status=canceled: %v %v", l, err)
 		}
 	})
+}
+
+// canceledGauge scrapes agenthooks_deliveries{status="canceled"} from fresh
+// metrics over store (no cached reading).
+func canceledGauge(t *testing.T, store agenthooks.Store) float64 {
+	t.Helper()
+	m := metrics.New(metrics.Options{Store: store, Version: "test", Role: "all"})
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	const series = `agenthooks_deliveries{status="canceled"} `
+	for _, line := range strings.Split(rec.Body.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, series); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no %s series in:\n%s", series, rec.Body.String())
+	return 0
 }
 
 // Hostile transformations (a loop, unbounded allocation, deep recursion, a

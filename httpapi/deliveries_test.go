@@ -112,3 +112,35 @@ func TestReplayEvent(t *testing.T) {
 	b.expect(http.StatusNotFound, b.keyA, "POST", "/api/v1/event/"+wb.event+"/replay", nil)
 	b.expect(http.StatusNotFound, b.keyA, "POST", "/api/v1/event/not-an-id/replay", nil)
 }
+
+// A delivery a transformation canceled is listed under ?status=canceled, on
+// the account's list and on its webhook's, and under no other status.
+func TestListCanceledDeliveries(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	wa := b.world(b.keyA)
+	err := b.store.Write(context.Background(), func(tx agenthooks.Tx) error {
+		jobs, err := tx.ClaimDeliveries(10, tx.Now().Add(time.Minute))
+		if err != nil {
+			return err
+		}
+		if len(jobs) != 1 || jobs[0].Delivery.ID != wa.delivery {
+			b.tb.Fatalf("claimed %d jobs, want the world's delivery", len(jobs))
+		}
+		return tx.CompleteDelivery(&agenthooks.Outcome{DeliveryID: wa.delivery, Lease: jobs[0].Lease, Status: agenthooks.DeliveryCanceled})
+	})
+	if err != nil {
+		t.Fatalf("cancel: %v", err)
+	}
+	for _, path := range []string{"/api/v1/delivery", "/api/v1/outbound_webhook/" + wa.webhook + "/deliveries"} {
+		for status, want := range map[string]int{"canceled": 1, "pending": 0, "failed": 0, "succeeded": 0} {
+			got := b.expect(http.StatusOK, b.keyA, "GET", path+"?status="+status, nil).items(t)
+			if len(got) != want {
+				t.Errorf("GET %s?status=%s = %d items, want %d", path, status, len(got), want)
+			}
+			if want == 1 && got[0]["status"] != agenthooks.DeliveryCanceled {
+				t.Errorf("GET %s?status=%s: status %v", path, status, got[0]["status"])
+			}
+		}
+	}
+}

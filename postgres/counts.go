@@ -13,7 +13,7 @@ import (
 // without counting the deliveries and without a row that concurrent writers
 // wait on. Statement-level triggers on deliveries append one row per
 // statement that changed the numbers to delivery_count_deltas (migrations
-// 007 and 008); each store folds the rows into the totals of delivery_counts
+// 007, 008 and canceled_count); each store folds the rows into the totals of delivery_counts
 // every FoldCountsEvery; a reading sums both.
 //
 // Before, the triggers added to one of 16 counter rows: a row stays locked
@@ -30,9 +30,9 @@ const defaultFoldEvery = time.Second
 // deltas not folded yet, in one statement, so in one snapshot: a fold
 // commits its DELETE of the deltas and its UPDATE of the totals together,
 // and a reading sees either the deltas or the totals they went into.
-const deliveryCountsSQL = `SELECT COALESCE(SUM(pending), 0), COALESCE(SUM(succeeded), 0), COALESCE(SUM(failed), 0) FROM (
-	SELECT pending, succeeded, failed FROM delivery_counts
-	UNION ALL SELECT pending, succeeded, failed FROM delivery_count_deltas) c`
+const deliveryCountsSQL = `SELECT COALESCE(SUM(pending), 0), COALESCE(SUM(succeeded), 0), COALESCE(SUM(failed), 0), COALESCE(SUM(canceled), 0) FROM (
+	SELECT pending, succeeded, failed, canceled FROM delivery_counts
+	UNION ALL SELECT pending, succeeded, failed, canceled FROM delivery_count_deltas) c`
 
 // foldCountsSQL moves the deltas into the totals (slot 0) in one statement
 // and returns how many rows it moved (no row if none: then it writes
@@ -43,13 +43,15 @@ const deliveryCountsSQL = `SELECT COALESCE(SUM(pending), 0), COALESCE(SUM(succee
 // COMMITTED re-reads the updated row). Deltas committed after the
 // statement's snapshot stay for the next fold.
 const foldCountsSQL = `WITH folded AS (
-		DELETE FROM delivery_count_deltas RETURNING pending, succeeded, failed
+		DELETE FROM delivery_count_deltas RETURNING pending, succeeded, failed, canceled
 	), total AS (
 		SELECT count(*) AS n, COALESCE(SUM(pending), 0)::BIGINT AS pending,
-			COALESCE(SUM(succeeded), 0)::BIGINT AS succeeded, COALESCE(SUM(failed), 0)::BIGINT AS failed
+			COALESCE(SUM(succeeded), 0)::BIGINT AS succeeded, COALESCE(SUM(failed), 0)::BIGINT AS failed,
+			COALESCE(SUM(canceled), 0)::BIGINT AS canceled
 		FROM folded
 	)
-	UPDATE delivery_counts c SET pending = c.pending + t.pending, succeeded = c.succeeded + t.succeeded, failed = c.failed + t.failed
+	UPDATE delivery_counts c SET pending = c.pending + t.pending, succeeded = c.succeeded + t.succeeded, failed = c.failed + t.failed,
+		canceled = c.canceled + t.canceled
 	FROM total t WHERE c.slot = 0 AND t.n > 0
 	RETURNING t.n`
 

@@ -12,7 +12,7 @@ import (
 
 // statusDelta is how a write changed the number of deliveries by status.
 type statusDelta struct {
-	pending, succeeded, failed int64
+	pending, succeeded, failed, canceled int64
 }
 
 func (d *statusDelta) add(status string, n int64) {
@@ -23,6 +23,8 @@ func (d *statusDelta) add(status string, n int64) {
 		d.succeeded += n
 	case agenthooks.DeliveryFailed:
 		d.failed += n
+	case agenthooks.DeliveryCanceled:
+		d.canceled += n
 	}
 }
 
@@ -30,6 +32,7 @@ func (d *statusDelta) plus(o statusDelta) {
 	d.pending += o.pending
 	d.succeeded += o.succeeded
 	d.failed += o.failed
+	d.canceled += o.canceled
 }
 
 func (d statusDelta) zero() bool { return d == statusDelta{} }
@@ -104,4 +107,4 @@ func (s *Store) watchDeliveries(ctx context.Context) error {
 	})
 }
 
-const addCounts = "UPDATE delivery_counts SET pending = pending + ?, succeeded = succeeded + ?, failed = failed + ? WHERE slot = 0"
+const addCounts = "UPDATE delivery_counts SET pending = pending + ?, succeeded = succeeded + ?, failed = failed + ?, canceled = canceled + ? WHERE slot = 0"

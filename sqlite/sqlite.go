@@ -499,7 +499,7 @@ func (s *Store) commit(ctx context.Context, batch []*writeReq) {
 		}
 	}
 	if !counts.zero() {
-		if _, err := q.ExecContext(ctx, addCounts, counts.pending, counts.succeeded, counts.failed); err != nil {
+		if _, err := q.ExecContext(ctx, addCounts, counts.pending, counts.succeeded, counts.failed, counts.canceled); err != nil {
 			abort(fmt.Errorf("sqlite delivery counts: %w", err))
 			return
 		}

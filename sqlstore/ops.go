@@ -26,7 +26,7 @@ func (tx *Tx) Heartbeat(process, role string, at time.Time) error {
 
 // deliveryCounts is Dialect.DeliveryCountsSQL's default: the sums of the
 // counter rows.
-const deliveryCounts = "SELECT COALESCE(SUM(pending), 0), COALESCE(SUM(succeeded), 0), COALESCE(SUM(failed), 0) FROM delivery_counts"
+const deliveryCounts = "SELECT COALESCE(SUM(pending), 0), COALESCE(SUM(succeeded), 0), COALESCE(SUM(failed), 0), COALESCE(SUM(canceled), 0) FROM delivery_counts"
 
 // QueueStats reads the delivery counters (Dialect.DeliveryCountsSQL; kept by
 // the SQLite writer, sqlite/counts.go, and by PostgreSQL's triggers,
@@ -40,12 +40,13 @@ func (tx *Tx) QueueStats(now time.Time) (*agenthooks.QueueStats, error) {
 	if counts == "" {
 		counts = deliveryCounts
 	}
-	var pending, succeeded, failed int64
-	if err := tx.queryRow(counts).Scan(&pending, &succeeded, &failed); err != nil {
+	var pending, succeeded, failed, canceled int64
+	if err := tx.queryRow(counts).Scan(&pending, &succeeded, &failed, &canceled); err != nil {
 		return nil, fmt.Errorf("queue stats: %w", err)
 	}
 	st := &agenthooks.QueueStats{Deliveries: map[string]int64{
 		agenthooks.DeliveryPending: pending, agenthooks.DeliverySucceeded: succeeded, agenthooks.DeliveryFailed: failed,
+		agenthooks.DeliveryCanceled: canceled,
 	}}
 	var due int64
 	err := tx.queryRow(`SELECT d.next_attempt_at FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id

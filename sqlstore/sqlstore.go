@@ -59,7 +59,7 @@ type Dialect struct {
 	// secure_delete; PostgreSQL leaves old tuples to VACUUM).
 	SecureDelete string
 	// DeliveryCountsSQL is the one statement that reads the deliveries by
-	// status (pending, succeeded, failed) for QueueStats, without counting
+	// status (pending, succeeded, failed, canceled) for QueueStats, without counting
 	// the deliveries. Empty: the sums of delivery_counts (SQLite, whose
 	// writer adds to the row as it commits). PostgreSQL adds the deltas not
 	// yet folded into delivery_counts (postgres/counts.go).

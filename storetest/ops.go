@@ -36,7 +36,7 @@ func (b *testBundle) checkCounts(t testing.TB, step string) *agenthooks.QueueSta
 			counts, err = tx.CountDeliveries()
 			return err
 		})
-		for _, s := range []string{agenthooks.DeliveryPending, agenthooks.DeliverySucceeded, agenthooks.DeliveryFailed} {
+		for _, s := range agenthooks.DeliveryStatuses {
 			if st.Deliveries[s] != int64(counts[s]) {
 				t.Errorf("%s: QueueStats %s = %d, want %d (the count)", step, s, st.Deliveries[s], counts[s])
 			}
@@ -169,7 +169,7 @@ func exerciseOps(t *testing.T, setup setupFunc) {
 		b.pending(t, w, now.Add(time.Minute)) // not due yet
 		first := b.pending(t, w, now.Add(-2*time.Minute))
 		b.pending(t, w, now.Add(-time.Minute))
-		for _, status := range []string{agenthooks.DeliverySucceeded, agenthooks.DeliveryFailed} {
+		for _, status := range []string{agenthooks.DeliverySucceeded, agenthooks.DeliveryFailed, agenthooks.DeliveryCanceled} {
 			d := b.newDelivery(w, b.event(t, b.acct, agenthooks.EventConversationClosed), now.Add(-3*time.Hour))
 			d.Status = status
 			b.write(t, func(tx agenthooks.Tx) error { return tx.CreateDelivery(d) })
@@ -193,7 +193,11 @@ func exerciseOps(t *testing.T, setup setupFunc) {
 			t.Errorf("OldestDue = %v, want %v (the earliest due of an enabled webhook)", st.OldestDue, first.NextAttemptAt)
 		}
 
-		// A claim changes no status; completions and failures do.
+		if st.Deliveries[agenthooks.DeliveryCanceled] != 1 {
+			t.Errorf("created: %d canceled, want 1", st.Deliveries[agenthooks.DeliveryCanceled])
+		}
+
+		// A claim changes no status; completions, cancels and failures do.
 		jobs := b.claim(t, 10, now.Add(time.Hour))
 		if len(jobs) != 2 {
 			t.Fatalf("claimed %d, want 2", len(jobs))
@@ -204,6 +208,12 @@ func exerciseOps(t *testing.T, setup setupFunc) {
 		b.complete(t, &agenthooks.Outcome{DeliveryID: jobs[0].Delivery.ID, Lease: jobs[0].Lease, Status: agenthooks.DeliverySucceeded,
 			Attempt: b.newAttempt(&jobs[0].Delivery, 200, "")})
 		stats(t, "completed")
+		// A transformation's cancel = true: no attempt, the delivery ends
+		// canceled (delivery/attempt.go).
+		b.complete(t, &agenthooks.Outcome{DeliveryID: jobs[1].Delivery.ID, Lease: jobs[1].Lease, Status: agenthooks.DeliveryCanceled})
+		if st := stats(t, "canceled"); st.Deliveries[agenthooks.DeliveryCanceled] != 2 {
+			t.Errorf("after a cancel: %d canceled, want 2", st.Deliveries[agenthooks.DeliveryCanceled])
+		}
 		b.write(t, func(tx agenthooks.Tx) error { _, err := tx.FailPendingDeliveries(w.ID, "gone"); return err })
 		stats(t, "failed in one statement")
 		b.clock.Add(48 * time.Hour)
@@ -272,7 +282,11 @@ func exerciseOps(t *testing.T, setup setupFunc) {
 		close(done)
 		bg.Wait()
 		st := b.checkCounts(t, "after concurrent writers")
-		if total := st.Deliveries[agenthooks.DeliveryPending] + st.Deliveries[agenthooks.DeliverySucceeded] + st.Deliveries[agenthooks.DeliveryFailed]; total != 2*writers*rounds {
+		var total int64
+		for _, s := range agenthooks.DeliveryStatuses {
+			total += st.Deliveries[s]
+		}
+		if total != 2*writers*rounds {
 			t.Errorf("%d deliveries counted, want %d", total, 2*writers*rounds)
 		}
 	})
@@ -280,8 +294,8 @@ func exerciseOps(t *testing.T, setup setupFunc) {
 
 // concurrentRound is round r of writer g of QueueStatsConcurrent: two
 // deliveries stored in one transaction, as a close stores its event's, then
-// a claim of a few due ones and their outcomes (succeeded or failed, by
-// round); every fourth round of writer 0 fails the webhook's pending
+// a claim of a few due ones and their outcomes (succeeded, failed or
+// canceled, by round); every fourth round of writer 0 fails the webhook's pending
 // deliveries in one statement.
 func (b *testBundle) concurrentRound(ctx context.Context, w *agenthooks.Webhook, now time.Time, g, r int) error {
 	err := b.store.Write(ctx, func(tx agenthooks.Tx) error {
@@ -308,13 +322,19 @@ func (b *testBundle) concurrentRound(ctx context.Context, w *agenthooks.Webhook,
 		return fmt.Errorf("claim: %w", err)
 	}
 	status := agenthooks.DeliverySucceeded
-	if r%3 == 2 {
+	switch r % 4 {
+	case 2:
 		status = agenthooks.DeliveryFailed
+	case 3:
+		status = agenthooks.DeliveryCanceled
 	}
 	if err := b.store.WriteRelaxed(ctx, func(tx agenthooks.Tx) error {
 		for _, j := range jobs {
-			if err := tx.CompleteDelivery(&agenthooks.Outcome{DeliveryID: j.Delivery.ID, Lease: j.Lease, Status: status,
-				Attempt: b.newAttempt(&j.Delivery, 200, "")}); err != nil {
+			o := &agenthooks.Outcome{DeliveryID: j.Delivery.ID, Lease: j.Lease, Status: status}
+			if status != agenthooks.DeliveryCanceled { // a cancel sends nothing
+				o.Attempt = b.newAttempt(&j.Delivery, 200, "")
+			}
+			if err := tx.CompleteDelivery(o); err != nil {
 				return err
 			}
 		}
