@@ -2,6 +2,7 @@ package dashboard_test
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -456,16 +457,33 @@ func TestActivityScreens(t *testing.T) {
 
 	t.Run("Overview", func(t *testing.T) {
 		p := br.get("/")
-		contains(t, p, "Deliveries per minute", "Failure rate", "Backlog", "<svg", "Webhooks that need attention")
-		lacks(t, p, "No webhooks yet")
+		contains(t, p, "Delivery attempts per 10 minutes", "Failure rate", "Backlog", "<svg", "Webhooks that need attention",
+			`href="/?range=1h"`, `href="/?range=7d"`, `href="/?range=24h" class="active" aria-current="page"`)
+		lacks(t, p, "No webhooks yet", "No deliveries in the last")
+		// The Deliveries card counts deliveries, not attempts: the world's
+		// events each made one delivery and none was attempted yet.
+		ds, err := b.svc.ListDeliveries(ctx, b.acctA, agenthooks.DeliveryFilter{}, agenthooks.Page{Page: 1, Size: 100})
+		must(t, err)
+		contains(t, p, fmt.Sprintf(`Deliveries (24 h)</div><div class="stat-value">%d</div>`, ds.Total))
+		for key, want := range map[string]string{"1h": "Delivery attempts per minute over the last hour", "7d": "Delivery attempts per hour over the last 7 days",
+			"bogus": "Delivery attempts per 10 minutes over the last 24 hours"} {
+			contains(t, br.get("/?range="+key), want)
+		}
 	})
 }
 
 func TestOverviewEmpty(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	p := b.signedIn(b.keyA).get("/")
-	contains(t, p, "No webhooks yet", `href="/webhooks/new">Add a Webhook</a>`, "<svg")
+	br := b.signedIn(b.keyA)
+	p := br.get("/")
+	contains(t, p, "No webhooks yet", `href="/webhooks/new">Add a Webhook</a>`, "<svg", "None: there are no webhooks yet.")
+	lacks(t, p, "every webhook is enabled", `text-anchor="start">0.`)
+	_, err := b.svc.CreateWebhook(context.Background(), b.acctA, service.WebhookInput{Name: "Sink", Endpoint: "https://hooks.example.com/sink"})
+	must(t, err)
+	p = br.get("/?range=1h")
+	contains(t, p, "No deliveries in the last hour", "None: every webhook is enabled and none is failing.")
+	lacks(t, p, "No webhooks yet")
 }
 
 func TestOtherAccountIsNotFound(t *testing.T) {
