@@ -203,8 +203,17 @@ func TestWebhookScreens(t *testing.T) {
 		if fieldError(bad, "since") == "" {
 			t.Error("no error next to Since")
 		}
-		p := br.follow(br.post("/webhooks/"+id+"/recover", url.Values{"since": {"2026-01-01T00:00"}}))
-		contains(t, p, "0 failed deliveries queued again.")
+		contains(t, bad, "Enter a date and time in UTC, such as 2026-03-01 14:30")
+		for _, since := range []string{"2026-01-01T00:00", "2026-01-01 00:00", "2026-01-01 00:00 UTC"} {
+			p := br.follow(br.post("/webhooks/"+id+"/recover", url.Values{"since": {since}}))
+			contains(t, p, "0 failed deliveries queued again.")
+		}
+		// A text field with an ISO example, never the browser's date picker
+		// (which shows the browser's locale and zone under "(UTC)").
+		page := br.get("/webhooks/" + id)
+		contains(t, page, `<label for="since">Since (UTC)</label>`, `id="since" name="since" type="text"`, `placeholder="2026-03-01 14:30"`,
+			`value="`+time.Now().UTC().Add(-24*time.Hour).Format("2006-01-02 "))
+		lacks(t, page, "datetime-local")
 	})
 
 	t.Run("Delete", func(t *testing.T) {
@@ -426,6 +435,9 @@ func TestActivityScreens(t *testing.T) {
 		lacks(t, br.get("/events?assistant_id=nope"), "/events/0")
 		contains(t, br.get("/events?conversation_id="+w.conversation+"&from=2000-01-01T00:00"), "conversation.updated")
 		lacks(t, br.get("/events?to=2000-01-01T00:00"), "conversation.updated</code>")
+		contains(t, br.get("/events?"+url.Values{"from": {"2000-01-01 00:00 UTC"}}.Encode()), "conversation.updated")
+		lacks(t, br.get("/events"), "datetime-local")
+		lacks(t, br.get("/conversations"), `type="date"`)
 		l, err := b.svc.QueryEvents(ctx, b.acctA, agenthooks.EventQuery{Type: agenthooks.EventConversationClosed}, agenthooks.Page{Page: 1, Size: 1})
 		must(t, err)
 		e := l.Items[0]
