@@ -42,4 +42,7 @@ type activityTx interface {
 	WebhookAttemptStats(accountID string, since time.Time) ([]WebhookStats, error)
 	// DeliveryBacklog returns the account's pending deliveries, due at now.
 	DeliveryBacklog(accountID string, now time.Time) (Backlog, error)
+	// CountDeliveriesByStatus counts the account's deliveries made from since
+	// to until (excluded), by status; statuses without any are left out.
+	CountDeliveriesByStatus(accountID string, since, until time.Time) (map[string]int, error)
 }

@@ -38,7 +38,7 @@ func timeFilter(r *http.Request, name string, errs map[string]string) time.Time 
 	}
 	t, err := parseLocalTime(v)
 	if err != nil {
-		errs[name] = "Enter a date such as 2026-03-01 (UTC)"
+		errs[name] = "Enter a date in UTC, such as 2026-03-01 or 2026-03-01 14:30"
 		return time.Time{}
 	}
 	return t
@@ -267,9 +267,9 @@ func requestHeaders(userAgent, eventID string, wh *agenthooks.Webhook, a *agenth
 func signedHeaders(eventID string, a *agenthooks.Attempt) []header {
 	return []header{
 		{"webhook-id", eventID},
-		// The header is the second the attempt started; the attempt is
-		// stored when it ended, so this is its time to within the request.
-		{"webhook-timestamp", strconv.FormatInt(a.CreatedAt.Unix(), 10) + " (" + isoTime(a.CreatedAt) + ", about)"},
+		// The header is the second the attempt started, which is the
+		// attempt's CreatedAt (delivery.Pool.attempt), exactly.
+		{"webhook-timestamp", strconv.FormatInt(a.CreatedAt.Unix(), 10) + " (" + a.CreatedAt.UTC().Truncate(time.Second).Format(time.RFC3339) + ")"},
 		{"webhook-signature", "v1,… (hidden: it is derived from the secret)"},
 	}
 }

@@ -12,22 +12,61 @@ import (
 )
 
 type overviewData struct {
-	Attempts, Failed int
-	Backlog          agenthooks.Backlog
-	Late             time.Duration // how late the most overdue pending delivery is
-	RateChart        template.HTML
-	FailureChart     template.HTML
-	Problems         []webhookRow // failing or disabled webhooks
-	WebhookCount     int
-	Peak             int
+	Range        overviewRange
+	Ranges       []overviewRange
+	Deliveries   int // made in the range, whatever their number of attempts
+	Succeeded    int
+	FailedDels   int
+	Attempts     int
+	Failed       int
+	Backlog      agenthooks.Backlog
+	Late         time.Duration // how late the most overdue pending delivery is
+	RateChart    template.HTML
+	FailureChart template.HTML
+	Problems     []webhookRow // failing or disabled webhooks
+	WebhookCount int
+	Peak         int
+}
+
+// overviewRange is one of the Overview's time ranges: its window, the
+// width of a bar of attempts, and the width of a bar of the failure rate.
+type overviewRange struct {
+	Key, Label, Short string
+	Window, Step      time.Duration
+	FailStep          time.Duration
+	StepLabel         string // "minute": the rate chart counts per Step
+	FailLabel         string
+}
+
+// overviewRanges: each has 60 to 168 bars, so a burst is a bar one can see,
+// never a hair-line among 1440.
+var overviewRanges = []overviewRange{
+	{Key: "1h", Label: "hour", Short: "1 h", Window: time.Hour, Step: time.Minute, FailStep: 5 * time.Minute, StepLabel: "minute", FailLabel: "5 minutes"},
+	{Key: "24h", Label: "24 hours", Short: "24 h", Window: 24 * time.Hour, Step: 10 * time.Minute, FailStep: time.Hour, StepLabel: "10 minutes", FailLabel: "hour"},
+	{Key: "7d", Label: "7 days", Short: "7 d", Window: 7 * 24 * time.Hour, Step: time.Hour, FailStep: 6 * time.Hour, StepLabel: "hour", FailLabel: "6 hours"},
+}
+
+// rangeOf returns the range named by key, 24 h when key names none.
+func rangeOf(key string) overviewRange {
+	for _, r := range overviewRanges {
+		if r.Key == key {
+			return r
+		}
+	}
+	return overviewRanges[1]
 }
 
 func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, s *session) error {
-	o, err := d.svc.GetOverview(r.Context(), s.account.ID, 24*time.Hour, time.Minute)
+	rg := rangeOf(r.URL.Query().Get("range"))
+	o, err := d.svc.GetOverview(r.Context(), s.account.ID, rg.Window, rg.Step)
 	if err != nil {
 		return err
 	}
-	data := overviewData{Attempts: o.Attempts, Failed: o.Failed, Backlog: o.Backlog, WebhookCount: len(o.Webhooks)}
+	data := overviewData{Range: rg, Ranges: overviewRanges, Attempts: o.Attempts, Failed: o.Failed, Backlog: o.Backlog, WebhookCount: len(o.Webhooks),
+		Succeeded: o.Deliveries[agenthooks.DeliverySucceeded], FailedDels: o.Deliveries[agenthooks.DeliveryFailed]}
+	for _, n := range o.Deliveries {
+		data.Deliveries += n
+	}
 	if !o.Backlog.OldestDue.IsZero() {
 		data.Late = o.Now.Sub(o.Backlog.OldestDue)
 	}
@@ -40,8 +79,8 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, s *session)
 	for _, b := range o.Series {
 		data.Peak = max(data.Peak, b.Attempts)
 	}
-	data.RateChart = rateChart(o.Series, o.Now)
-	data.FailureChart = failureChart(o.Series, o.Now, time.Hour)
+	data.RateChart = rateChart(o.Series, rg)
+	data.FailureChart = failureChart(o.Series, rg)
 	d.render(w, r, http.StatusOK, "overview.html", s, view{Title: "Overview", Nav: "overview", D: data})
 	return nil
 }
@@ -67,16 +106,34 @@ func niceMax(v float64) float64 {
 	return 10 * p
 }
 
-func chartFrame(b *strings.Builder, title string, top float64, unit string, start, end time.Time) {
+// divisions returns how many equal steps split [0, top] so that every tick is
+// a whole number, for a top niceMax gave: 1, 2 and 5 in steps of one, then 4
+// steps of a 2 (20, 200) and 5 of the others (10 in 2s, 50 in 10s).
+func divisions(top float64) int {
+	if top <= 5 {
+		return max(int(top), 1)
+	}
+	if top/math.Pow(10, math.Floor(math.Log10(top))) == 2 {
+		return 4
+	}
+	return 5
+}
+
+func chartFrame(b *strings.Builder, title string, top float64, unit string, start, end time.Time, window time.Duration) {
 	fmt.Fprintf(b, `<svg class="chart" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`, chartW, chartH, template.HTMLEscapeString(title))
 	plotH := chartH - padT - padB
-	for i := 0; i <= 4; i++ {
-		y := padT + plotH*float64(i)/4
-		v := top * float64(4-i) / 4
+	n := divisions(top)
+	for i := 0; i <= n; i++ {
+		y := padT + plotH*float64(i)/float64(n)
+		v := top * float64(n-i) / float64(n)
 		fmt.Fprintf(b, `<line class="grid" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, padL, y, chartW-padR, y)
 		fmt.Fprintf(b, `<text class="axis" x="%.1f" y="%.1f" text-anchor="start">%s%s</text>`, chartW-padR+6, y+4, trimFloat(v), unit)
 	}
 	span := end.Sub(start)
+	layout := "15:04"
+	if window > 24*time.Hour {
+		layout = "01-02 15:04"
+	}
 	for i := 0; i <= 4; i++ {
 		x := padL + (chartW-padL-padR)*float64(i)/4
 		t := start.Add(span * time.Duration(i) / 4)
@@ -86,7 +143,7 @@ func chartFrame(b *strings.Builder, title string, top float64, unit string, star
 		} else if i == 4 {
 			anchor = "end"
 		}
-		fmt.Fprintf(b, `<text class="axis" x="%.1f" y="%.1f" text-anchor="%s">%s</text>`, x, chartH-6, anchor, t.UTC().Format("15:04"))
+		fmt.Fprintf(b, `<text class="axis" x="%.1f" y="%.1f" text-anchor="%s">%s</text>`, x, chartH-6, anchor, t.UTC().Format(layout))
 	}
 }
 
@@ -97,9 +154,9 @@ func trimFloat(v float64) string {
 	return fmt.Sprintf("%.1f", v)
 }
 
-// rateChart draws attempts per minute (failed ones in red on top of the
-// successful ones) over the series.
-func rateChart(series []agenthooks.AttemptBucket, now time.Time) template.HTML {
+// rateChart draws attempts per bucket of rg.Step (failed ones in red below
+// the successful ones) over the series.
+func rateChart(series []agenthooks.AttemptBucket, rg overviewRange) template.HTML {
 	var b strings.Builder
 	if len(series) == 0 {
 		return ""
@@ -109,8 +166,8 @@ func rateChart(series []agenthooks.AttemptBucket, now time.Time) template.HTML {
 		peak = max(peak, s.Attempts)
 	}
 	top := niceMax(float64(peak))
-	start, end := series[0].Start, series[len(series)-1].Start.Add(time.Minute)
-	chartFrame(&b, "Deliveries per minute over the last 24 hours", top, "", start, end)
+	start, end := series[0].Start, series[len(series)-1].Start.Add(rg.Step)
+	chartFrame(&b, "Delivery attempts per "+rg.StepLabel+" over the last "+rg.Label, top, "", start, end, rg.Window)
 	plotW, plotH := chartW-padL-padR, chartH-padT-padB
 	step := plotW / float64(len(series))
 	var ok, bad strings.Builder
@@ -129,7 +186,7 @@ func rateChart(series []agenthooks.AttemptBucket, now time.Time) template.HTML {
 			fmt.Fprintf(&bad, "M%.2f %.2fV%.2f", x, base, yFail)
 		}
 	}
-	w := max(step, 1.2)
+	w := max(step*0.8, 1.2)
 	if ok.Len() > 0 {
 		fmt.Fprintf(&b, `<path class="bar-ok" stroke-width="%.2f" d="%s"/>`, w, ok.String())
 	}
@@ -140,12 +197,13 @@ func rateChart(series []agenthooks.AttemptBucket, now time.Time) template.HTML {
 	return template.HTML(b.String()) //nolint:gosec // built from numbers and fixed text only
 }
 
-// failureChart draws the share of failed attempts per bucket of width.
-func failureChart(series []agenthooks.AttemptBucket, now time.Time, width time.Duration) template.HTML {
+// failureChart draws the share of failed attempts per bucket of rg.FailStep.
+func failureChart(series []agenthooks.AttemptBucket, rg overviewRange) template.HTML {
 	if len(series) == 0 {
 		return ""
 	}
-	start, end := series[0].Start, series[len(series)-1].Start.Add(time.Minute)
+	width := rg.FailStep
+	start, end := series[0].Start, series[len(series)-1].Start.Add(rg.Step)
 	type agg struct{ n, failed int }
 	buckets := make([]agg, int(math.Ceil(float64(end.Sub(start))/float64(width))))
 	for _, s := range series {
@@ -156,7 +214,7 @@ func failureChart(series []agenthooks.AttemptBucket, now time.Time, width time.D
 		}
 	}
 	var b strings.Builder
-	chartFrame(&b, "Failure rate per hour over the last 24 hours", 100, "%", start, end)
+	chartFrame(&b, "Failure rate per "+rg.FailLabel+" over the last "+rg.Label, 100, "%", start, end, rg.Window)
 	plotW, plotH := chartW-padL-padR, chartH-padT-padB
 	bw := plotW / float64(len(buckets))
 	for i, a := range buckets {
@@ -173,7 +231,7 @@ func failureChart(series []agenthooks.AttemptBucket, now time.Time, width time.D
 			h = 1.5
 		}
 		fmt.Fprintf(&b, `<rect class="%s" x="%.2f" y="%.2f" width="%.2f" height="%.2f"><title>%s: %.1f%% of %d failed</title></rect>`,
-			class, padL+bw*float64(i)+1, padT+plotH-h, math.Max(bw-2, 1), h, start.Add(width*time.Duration(i)).UTC().Format("15:04"), 100*rate, a.n)
+			class, padL+bw*float64(i)+1, padT+plotH-h, math.Max(bw-2, 1), h, start.Add(width*time.Duration(i)).UTC().Format("2006-01-02 15:04"), 100*rate, a.n)
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) //nolint:gosec // built from numbers and fixed text only

@@ -2,6 +2,7 @@ package dashboard_test
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -202,8 +203,17 @@ func TestWebhookScreens(t *testing.T) {
 		if fieldError(bad, "since") == "" {
 			t.Error("no error next to Since")
 		}
-		p := br.follow(br.post("/webhooks/"+id+"/recover", url.Values{"since": {"2026-01-01T00:00"}}))
-		contains(t, p, "0 failed deliveries queued again.")
+		contains(t, bad, "Enter a date and time in UTC, such as 2026-03-01 14:30")
+		for _, since := range []string{"2026-01-01T00:00", "2026-01-01 00:00", "2026-01-01 00:00 UTC"} {
+			p := br.follow(br.post("/webhooks/"+id+"/recover", url.Values{"since": {since}}))
+			contains(t, p, "0 failed deliveries queued again.")
+		}
+		// A text field with an ISO example, never the browser's date picker
+		// (which shows the browser's locale and zone under "(UTC)").
+		page := br.get("/webhooks/" + id)
+		contains(t, page, `<label for="since">Since (UTC)</label>`, `id="since" name="since" type="text"`, `placeholder="2026-03-01 14:30"`,
+			`value="`+time.Now().UTC().Add(-24*time.Hour).Format("2006-01-02 "))
+		lacks(t, page, "datetime-local")
 	})
 
 	t.Run("Delete", func(t *testing.T) {
@@ -425,6 +435,9 @@ func TestActivityScreens(t *testing.T) {
 		lacks(t, br.get("/events?assistant_id=nope"), "/events/0")
 		contains(t, br.get("/events?conversation_id="+w.conversation+"&from=2000-01-01T00:00"), "conversation.updated")
 		lacks(t, br.get("/events?to=2000-01-01T00:00"), "conversation.updated</code>")
+		contains(t, br.get("/events?"+url.Values{"from": {"2000-01-01 00:00 UTC"}}.Encode()), "conversation.updated")
+		lacks(t, br.get("/events"), "datetime-local")
+		lacks(t, br.get("/conversations"), `type="date"`)
 		l, err := b.svc.QueryEvents(ctx, b.acctA, agenthooks.EventQuery{Type: agenthooks.EventConversationClosed}, agenthooks.Page{Page: 1, Size: 1})
 		must(t, err)
 		e := l.Items[0]
@@ -458,16 +471,33 @@ func TestActivityScreens(t *testing.T) {
 
 	t.Run("Overview", func(t *testing.T) {
 		p := br.get("/")
-		contains(t, p, "Deliveries per minute", "Failure rate", "Backlog", "<svg", "Webhooks that need attention")
-		lacks(t, p, "No webhooks yet")
+		contains(t, p, "Delivery attempts per 10 minutes", "Failure rate", "Backlog", "<svg", "Webhooks that need attention",
+			`href="/?range=1h"`, `href="/?range=7d"`, `href="/?range=24h" class="active" aria-current="page"`)
+		lacks(t, p, "No webhooks yet", "No deliveries in the last")
+		// The Deliveries card counts deliveries, not attempts: the world's
+		// events each made one delivery and none was attempted yet.
+		ds, err := b.svc.ListDeliveries(ctx, b.acctA, agenthooks.DeliveryFilter{}, agenthooks.Page{Page: 1, Size: 100})
+		must(t, err)
+		contains(t, p, fmt.Sprintf(`Deliveries (24 h)</div><div class="stat-value">%d</div>`, ds.Total))
+		for key, want := range map[string]string{"1h": "Delivery attempts per minute over the last hour", "7d": "Delivery attempts per hour over the last 7 days",
+			"bogus": "Delivery attempts per 10 minutes over the last 24 hours"} {
+			contains(t, br.get("/?range="+key), want)
+		}
 	})
 }
 
 func TestOverviewEmpty(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	p := b.signedIn(b.keyA).get("/")
-	contains(t, p, "No webhooks yet", `href="/webhooks/new">Add a Webhook</a>`, "<svg")
+	br := b.signedIn(b.keyA)
+	p := br.get("/")
+	contains(t, p, "No webhooks yet", `href="/webhooks/new">Add a Webhook</a>`, "<svg", "None: there are no webhooks yet.")
+	lacks(t, p, "every webhook is enabled", `text-anchor="start">0.`)
+	_, err := b.svc.CreateWebhook(context.Background(), b.acctA, service.WebhookInput{Name: "Sink", Endpoint: "https://hooks.example.com/sink"})
+	must(t, err)
+	p = br.get("/?range=1h")
+	contains(t, p, "No deliveries in the last hour", "None: every webhook is enabled and none is failing.")
+	lacks(t, p, "No webhooks yet")
 }
 
 func TestOtherAccountIsNotFound(t *testing.T) {

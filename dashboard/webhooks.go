@@ -231,7 +231,7 @@ func (d *Dashboard) webhookData(ctx context.Context, s *session, id string) (*we
 	}
 	return &webhookData{Webhook: wh, Form: webhookFormOf(wh), Stats: stats[id], Deliveries: ds.Items,
 		Rotating: wh.PreviousSecret != "" && time.Now().Before(wh.PreviousSecretUntil), Overlap: d.svc.RotationOverlap,
-		Recover:        time.Now().UTC().Add(-24 * time.Hour).Format("2006-01-02T15:04"),
+		Recover:        time.Now().UTC().Add(-24 * time.Hour).Format("2006-01-02 15:04"),
 		Transformation: d.transformationPanel(ctx, s, wh)}, nil
 }
 
@@ -373,7 +373,7 @@ func (d *Dashboard) recoverWebhook(w http.ResponseWriter, r *http.Request, s *se
 		if derr != nil {
 			return derr
 		}
-		data.Recover, data.Errors = raw, map[string]string{"since": "Enter a date and time, such as 2026-03-01T14:30 (UTC)"}
+		data.Recover, data.Errors = raw, map[string]string{"since": "Enter a date and time in UTC, such as 2026-03-01 14:30"}
 		d.render(w, r, http.StatusUnprocessableEntity, "webhook.html", s, view{Title: data.Webhook.Name, Nav: "webhooks", D: data})
 		return nil
 	}
@@ -385,9 +385,19 @@ func (d *Dashboard) recoverWebhook(w http.ResponseWriter, r *http.Request, s *se
 	return nil
 }
 
-// parseLocalTime reads a datetime-local or date input's value as UTC.
+// parseLocalTime reads a date or date and time typed in UTC, ISO-style
+// (2026-03-01, 2026-03-01 14:30, 2026-03-01T14:30:05, optionally ending in
+// " UTC" or Z, or RFC 3339 with an offset). The dashboard's time fields are
+// text fields, not the browser's date pickers, which would show the
+// browser's locale and time zone under a "(UTC)" label.
 func parseLocalTime(s string) (time.Time, error) {
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", time.RFC3339, "2006-01-02 15:04", "2006-01-02"} {
+	s = strings.TrimSpace(s)
+	if u := strings.TrimSpace(strings.TrimSuffix(s, "UTC")); u != s {
+		s = u
+	} else if len(s) > 10 && strings.HasSuffix(s, "Z") {
+		s = strings.TrimSuffix(s, "Z")
+	}
+	for _, layout := range []string{"2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02T15:04:05", time.RFC3339, "2006-01-02"} {
 		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
 			if t.Year() < 1970 || t.Year() > 9999 {
 				break

@@ -159,9 +159,12 @@ type Overview struct {
 	Series   []agenthooks.AttemptBucket // every bucket of the window, oldest first, empty ones included
 	Attempts int
 	Failed   int
-	Backlog  agenthooks.Backlog
-	Webhooks []*agenthooks.Webhook // the first 100 of the account's
-	Stats    map[string]agenthooks.WebhookStats
+	// Deliveries counts the deliveries made in the window by status (an
+	// event sent to two webhooks is two deliveries, however many attempts).
+	Deliveries map[string]int
+	Backlog    agenthooks.Backlog
+	Webhooks   []*agenthooks.Webhook // the first 100 of the account's
+	Stats      map[string]agenthooks.WebhookStats
 }
 
 // GetOverview returns the account's overview over the last window, counted
@@ -188,6 +191,9 @@ func (s *Service) GetOverview(ctx context.Context, accountID string, window, ste
 				b = agenthooks.AttemptBucket{Start: t}
 			}
 			o.Series = append(o.Series, b)
+		}
+		if o.Deliveries, err = tx.CountDeliveriesByStatus(accountID, start, end); err != nil {
+			return nil, err
 		}
 		if o.Backlog, err = tx.DeliveryBacklog(accountID, now); err != nil {
 			return nil, err

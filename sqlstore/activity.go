@@ -192,3 +192,30 @@ func (tx *Tx) DeliveryBacklog(accountID string, now time.Time) (agenthooks.Backl
 	b.Due, b.OldestDue = int(due), FromMicros(oldest)
 	return b, nil
 }
+
+// CountDeliveriesByStatus counts the account's deliveries made in [since,
+// until) by status (deliveries_account_created index).
+func (tx *Tx) CountDeliveriesByStatus(accountID string, since, until time.Time) (map[string]int, error) {
+	rows, err := tx.query("SELECT status, COUNT(*) FROM deliveries WHERE account_id = ? AND created_at >= ? AND created_at < ? GROUP BY status",
+		accountID, Micros(since), Micros(until))
+	if err != nil {
+		return nil, fmt.Errorf("count deliveries by status: %w", err)
+	}
+	type row struct {
+		status string
+		n      int
+	}
+	rs, err := collect(rows, func(s scanner) (row, error) {
+		var r row
+		err := s.Scan(&r.status, &r.n)
+		return r, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count deliveries by status: %w", err)
+	}
+	m := make(map[string]int, len(rs))
+	for _, r := range rs {
+		m[r.status] = r.n
+	}
+	return m, nil
+}

@@ -245,4 +245,41 @@ func exerciseInsight(t *testing.T, setup setupFunc) {
 			return nil
 		})
 	})
+
+	t.Run("CountDeliveriesByStatus", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		w, wo := b.webhook(t, b.acct), b.webhook(t, b.other)
+		start := b.clock.Now()
+		at := func(w *agenthooks.Webhook, created time.Time, status string) {
+			e := b.newEvent(&agenthooks.Account{ID: w.AccountID}, agenthooks.EventConversationClosed)
+			d := b.newDelivery(w, e, created)
+			d.CreatedAt, d.Status = created, status
+			if status != agenthooks.DeliveryPending {
+				d.NextAttemptAt = time.Time{}
+			}
+			b.write(t, func(tx agenthooks.Tx) error {
+				if err := tx.CreateEvent(e); err != nil {
+					return err
+				}
+				return tx.CreateDelivery(d)
+			})
+		}
+		at(w, start.Add(-time.Second), agenthooks.DeliverySucceeded) // before the window
+		at(w, start, agenthooks.DeliverySucceeded)
+		at(w, start.Add(time.Minute), agenthooks.DeliverySucceeded)
+		at(w, start.Add(2*time.Minute), agenthooks.DeliveryFailed)
+		at(w, start.Add(3*time.Minute), agenthooks.DeliveryPending)
+		at(w, start.Add(time.Hour), agenthooks.DeliveryFailed)    // at until: excluded
+		at(wo, start.Add(time.Minute), agenthooks.DeliveryFailed) // another account's
+		b.read(t, func(tx agenthooks.Tx) error {
+			got, err := tx.CountDeliveriesByStatus(b.acct.ID, start, start.Add(time.Hour))
+			mustNil(t, err)
+			checkEqual(t, "CountDeliveriesByStatus", got, map[string]int{agenthooks.DeliverySucceeded: 2, agenthooks.DeliveryFailed: 1, agenthooks.DeliveryPending: 1})
+			got, err = tx.CountDeliveriesByStatus(NewID(), start, start.Add(time.Hour))
+			mustNil(t, err)
+			checkEqual(t, "CountDeliveriesByStatus of an account without deliveries", got, map[string]int{})
+			return nil
+		})
+	})
 }

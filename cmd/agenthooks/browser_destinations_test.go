@@ -25,7 +25,7 @@ func TestBrowserDestinations(t *testing.T) {
 	u.open("/")
 	u.fill("API key", key)
 	u.click("", "Sign in")
-	u.see("Deliveries per minute")
+	u.see("Delivery attempts per")
 	u.click("//nav", "Webhooks")
 	u.click("//main", "Add a Webhook")
 

@@ -131,7 +131,7 @@ func TestBrowserAPIKeys(t *testing.T) {
 	u.open("/")
 	u.fill("API key", key)
 	u.click("", "Sign in")
-	u.see("Deliveries per minute")
+	u.see("Delivery attempts per")
 	u.click("//nav", "Settings")
 	u.click("//nav", "API Keys")
 	u.see("Create an API key")
@@ -272,7 +272,7 @@ func TestBrowserPortalIframe(t *testing.T) {
 			for {
 				f = u.childFrame()
 				if f != nil && tc.allow && strings.HasPrefix(f.URL, base) {
-					if s, err := u.frameText(f.ID); err == nil && strings.Contains(s, "Deliveries per minute") {
+					if s, err := u.frameText(f.ID); err == nil && strings.Contains(s, "Delivery attempts per") {
 						text = s
 						break
 					}
@@ -286,7 +286,7 @@ func TestBrowserPortalIframe(t *testing.T) {
 				time.Sleep(100 * time.Millisecond)
 			}
 			if !tc.allow {
-				if s, err := u.frameText(f.ID); err == nil && strings.Contains(s, "Deliveries per minute") {
+				if s, err := u.frameText(f.ID); err == nil && strings.Contains(s, "Delivery attempts per") {
 					t.Fatalf("the browser showed the dashboard in a frame that frame-ancestors refuses: %q", s)
 				}
 				u.screenshot("portal-iframe-refused")

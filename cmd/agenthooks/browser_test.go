@@ -341,7 +341,7 @@ func TestBrowser(t *testing.T) {
 	u.see("That API key is not valid")
 	u.fill("API key", key)
 	u.click("", "Sign in")
-	u.see("Deliveries per minute")
+	u.see("Delivery attempts per")
 	u.screenshot("overview-empty")
 
 	// Step 1-2 of the seed: Webhooks → Add a Webhook → Name, Endpoint → Submit.
@@ -480,7 +480,7 @@ func TestBrowser(t *testing.T) {
 	u.see("Leads sink")
 	u.screenshot("webhooks")
 	u.click("//nav", "Overview")
-	u.see("Deliveries per minute")
+	u.see("Delivery attempts per")
 	u.screenshot("overview")
 	u.click("", "Sign out")
 	u.see("You are signed out.")
@@ -517,7 +517,7 @@ func TestBrowser(t *testing.T) {
 	}
 	u.navigating("open the portal link", chromedp.Navigate(link))
 	u.see("Read-only")
-	u.see("Deliveries per minute")
+	u.see("Delivery attempts per")
 	if loc := u.location(); loc != "/" {
 		t.Fatalf("after the portal link: at %s, want /", loc)
 	}
