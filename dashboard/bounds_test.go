@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/agenthooks/agenthooks"
 	"github.com/agenthooks/agenthooks/internal/heapmeter"
@@ -103,5 +105,45 @@ func TestConversationPageBounded(t *testing.T) {
 	}
 	if s, beyond := get("/conversations/" + c.ID + "?page=9"); s != http.StatusOK || !strings.Contains(beyond, "No messages on this page") || !strings.Contains(beyond, "?page=5") {
 		t.Errorf("a page beyond the last: status %d, no message or link back", s)
+	}
+}
+
+// TestSessionRateLimit: a session gets its burst of pages (twice the rate),
+// then a 429 page in plain words with Retry-After, changing nothing; another
+// session of the same account is apart, static assets are not counted, and
+// the session has pages again once its bucket refills.
+func TestSessionRateLimit(t *testing.T) {
+	t.Parallel()
+	b := setup(t, options{sessionRate: 2})
+	br := b.signedIn(b.keyA) // the sign-in's GET / takes one
+	for i := range 3 {
+		if p := br.get("/webhooks"); p.Status != http.StatusOK {
+			t.Fatalf("page %d of the burst: status %d", i+2, p.Status)
+		}
+	}
+	p := br.get("/webhooks")
+	expectStatus(t, p, http.StatusTooManyRequests)
+	contains(t, p, "Too many requests", "more than 2 pages a second", "nothing was changed")
+	if p.Header.Get("Retry-After") != "1" {
+		t.Errorf("Retry-After %q, want 1", p.Header.Get("Retry-After"))
+	}
+	// A POST over the rate changes nothing.
+	p = br.post("/webhooks", url.Values{"name": {"over"}, "endpoint": {"https://hooks.example.com/over"}})
+	expectStatus(t, p, http.StatusTooManyRequests)
+	l, err := b.svc.ListWebhooks(context.Background(), b.acctA, agenthooks.Page{Page: 1, Size: 10})
+	must(t, err)
+	if l.Total != 0 {
+		t.Errorf("a POST over the rate created %d webhooks", l.Total)
+	}
+	if s := br.get("/static/style.css"); s.Status == http.StatusTooManyRequests {
+		t.Error("a static asset was counted")
+	}
+	other := b.signedIn(b.keyA)
+	if p := other.get("/webhooks"); p.Status != http.StatusOK {
+		t.Errorf("another session of the account: status %d", p.Status)
+	}
+	b.advanceLimiter(2 * time.Second)
+	if p := br.get("/webhooks"); p.Status != http.StatusOK {
+		t.Errorf("after the bucket refilled: status %d", p.Status)
 	}
 }

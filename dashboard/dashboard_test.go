@@ -41,6 +41,7 @@ type testBundle struct {
 
 type options struct {
 	publicURL, frameAncestors string
+	sessionRate               float64 // Options.SessionRateLimit
 }
 
 func setup(t *testing.T, o ...options) *testBundle {
@@ -54,7 +55,7 @@ func setup(t *testing.T, o ...options) *testBundle {
 		opt = o[0]
 	}
 	d, err := dashboard.New(dashboard.Options{Service: svc, PublicURL: opt.publicURL, FrameAncestors: opt.frameAncestors,
-		TestWait: 50 * time.Millisecond, Now: b.now})
+		TestWait: 50 * time.Millisecond, Now: b.now, SessionRateLimit: opt.sessionRate})
 	if err != nil {
 		t.Fatal(err)
 	}
