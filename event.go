@@ -27,6 +27,10 @@ type EventQuery struct {
 	AssistantID    string // events of the assistant's conversations
 	ConversationID string
 	From, To       time.Time
+	// Summary leaves each event's Payload out (empty): the dashboard's
+	// tables show no payload, and a page of 256 KiB envelopes would hold
+	// megabytes to show their ids (issue 25).
+	Summary bool
 }
 
 // Operations on events; part of Tx. The lists of large events by id are in

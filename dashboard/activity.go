@@ -92,15 +92,27 @@ type conversationData struct {
 	Assistant   string
 	FormNames   map[string]string
 	IntentNames map[string]string
+	Pager       pager // of the transcript
 }
+
+// transcriptPage is how many messages a conversation's page shows: at most
+// 32 KiB of text each, so a page stays well under a few megabytes however
+// the text escapes (issue 25: 100 messages of 32 KiB made a 13 MB page).
+const transcriptPage = 20
 
 func (d *Dashboard) showConversation(w http.ResponseWriter, r *http.Request, s *session) error {
 	ctx := r.Context()
-	cd, err := d.svc.GetConversationDetail(ctx, s.account.ID, r.PathValue("id"))
+	// Without ?page= the page shows the latest messages (the last page).
+	p := agenthooks.Page{Size: transcriptPage}
+	if r.URL.Query().Has("page") {
+		p.Page = pageParam(r).Page
+	}
+	cd, err := d.svc.GetConversationDetail(ctx, s.account.ID, r.PathValue("id"), p)
 	if err != nil {
 		return err
 	}
-	data := conversationData{ConversationDetail: cd, FormNames: map[string]string{}, IntentNames: map[string]string{}}
+	data := conversationData{ConversationDetail: cd, FormNames: map[string]string{}, IntentNames: map[string]string{},
+		Pager: newPager(r, cd.MessagePage, cd.MessageTotal)}
 	if a, err := d.svc.GetAssistant(ctx, s.account.ID, cd.AssistantID); err == nil {
 		data.Assistant = a.Name
 	}
@@ -145,7 +157,7 @@ func (d *Dashboard) listEvents(w http.ResponseWriter, r *http.Request, s *sessio
 	data := eventsData{Types: eventTypes(), Assistants: as, Type: q.Get("type"), Assistant: q.Get("assistant_id"),
 		Conversation: q.Get("conversation_id"), From: q.Get("from"), To: q.Get("to"), Errors: map[string]string{}}
 	eq := agenthooks.EventQuery{Type: data.Type, AssistantID: data.Assistant, ConversationID: data.Conversation,
-		From: timeFilter(r, "from", data.Errors), To: timeFilter(r, "to", data.Errors)}
+		From: timeFilter(r, "from", data.Errors), To: timeFilter(r, "to", data.Errors), Summary: true}
 	p := pageParam(r)
 	l, err := d.svc.QueryEvents(ctx, s.account.ID, eq, p)
 	if err != nil {

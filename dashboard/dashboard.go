@@ -32,6 +32,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/agenthooks/agenthooks"
+	"github.com/agenthooks/agenthooks/internal/ratelimit"
 	"github.com/agenthooks/agenthooks/service"
 )
 
@@ -67,7 +68,14 @@ type Options struct {
 	// request from one of them is counted by the right-most address of
 	// X-Forwarded-For outside them (AGENTHOOKS_TRUSTED_PROXIES).
 	TrustedProxies []netip.Prefix
-	// Now is the clock of the sign-in limiter (default time.Now).
+	// SessionRateLimit is how many pages per second one signed-in session
+	// may ask for, with bursts up to twice that
+	// (AGENTHOOKS_DASHBOARD_RATE_LIMIT); beyond it a page answers 429 in
+	// plain words with Retry-After. 0 (the default here; serve sets 20)
+	// turns it off. Static assets are not counted.
+	SessionRateLimit float64
+	// Now is the clock of the sign-in limiter and the session rate limit
+	// (default time.Now).
 	Now func() time.Time
 	// UserAgent is the User-Agent deliveries are sent with, shown among an
 	// attempt's request headers (default "agenthooks").
@@ -90,6 +98,7 @@ type Dashboard struct {
 	secure    bool
 	sameSite  http.SameSite
 	limiter   *limiter
+	sessions  *ratelimit.Buckets // per-session page rate; nil for none
 	assetHash string
 }
 
@@ -117,6 +126,9 @@ func New(opts Options) (*Dashboard, error) {
 		opts.UserAgent = "agenthooks"
 	}
 	d := &Dashboard{svc: opts.Service, log: opts.Logger, opts: opts, mux: http.NewServeMux(), limiter: newLimiter(opts.SignInLimit, time.Minute, opts.Now)}
+	if opts.SessionRateLimit > 0 {
+		d.sessions = ratelimit.New(opts.SessionRateLimit, opts.Now)
+	}
 	ancestors := sanitizeSources(opts.FrameAncestors)
 	d.csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
 		"form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors " + ancestors
@@ -260,6 +272,9 @@ func (d *Dashboard) page(pattern string, h handlerFunc) {
 			d.signInPage(w, r, http.StatusUnauthorized, "Your session has ended. Sign in again.", "")
 			return
 		}
+		if d.overRate(w, r, s) {
+			return
+		}
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 			if err := r.ParseForm(); err != nil {
@@ -283,6 +298,32 @@ func (d *Dashboard) page(pattern string, h handlerFunc) {
 			d.fail(w, r, err)
 		}
 	}))
+}
+
+// overRate answers 429 when the session is over its page rate
+// (Options.SessionRateLimit): one session cannot make the dashboard render
+// pages as fast as it can ask (issue 25).
+func (d *Dashboard) overRate(w http.ResponseWriter, r *http.Request, s *session) bool {
+	if d.sessions == nil {
+		return false
+	}
+	wait, ok := d.sessions.Take(s.sess.TokenHash)
+	if ok {
+		return false
+	}
+	secs := ratelimit.RetryAfter(wait)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	d.render(w, r, http.StatusTooManyRequests, "error.html", s, view{Title: "Too many requests", D: errorData{Status: http.StatusTooManyRequests,
+		Heading: "Too many requests", Message: fmt.Sprintf("This session asked for more than %g pages a second. Wait %s, then reload the page; nothing was changed.",
+			d.sessions.PerSecond(), seconds(secs))}})
+	return true
+}
+
+func seconds(n int) string {
+	if n == 1 {
+		return "a second"
+	}
+	return strconv.Itoa(n) + " seconds"
 }
 
 // handle registers h for pattern and records the pattern, so that the tests

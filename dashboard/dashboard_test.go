@@ -27,6 +27,7 @@ import (
 type testBundle struct {
 	t     *testing.T
 	svc   *service.Service
+	store agenthooks.Store
 	srv   *httptest.Server
 	clock *storetest.Clock
 	keyA  string
@@ -40,6 +41,7 @@ type testBundle struct {
 
 type options struct {
 	publicURL, frameAncestors string
+	sessionRate               float64 // Options.SessionRateLimit
 }
 
 func setup(t *testing.T, o ...options) *testBundle {
@@ -47,13 +49,13 @@ func setup(t *testing.T, o ...options) *testBundle {
 	clock := storetest.NewClock(time.Now().UTC().Truncate(time.Microsecond))
 	store := testdb.OpenSQLite(t, clock.Now)
 	svc := service.New(store, egress.Policy{}, nil)
-	b := &testBundle{t: t, svc: svc, clock: clock, limiterNow: time.Now()}
+	b := &testBundle{t: t, svc: svc, store: store, clock: clock, limiterNow: time.Now()}
 	var opt options
 	if len(o) > 0 {
 		opt = o[0]
 	}
 	d, err := dashboard.New(dashboard.Options{Service: svc, PublicURL: opt.publicURL, FrameAncestors: opt.frameAncestors,
-		TestWait: 50 * time.Millisecond, Now: b.now})
+		TestWait: 50 * time.Millisecond, Now: b.now, SessionRateLimit: opt.sessionRate})
 	if err != nil {
 		t.Fatal(err)
 	}

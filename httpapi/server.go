@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/agenthooks/agenthooks"
+	"github.com/agenthooks/agenthooks/internal/ratelimit"
 	"github.com/agenthooks/agenthooks/service"
 )
 
@@ -45,7 +46,7 @@ type Server struct {
 	adminPatterns []string       // the admin routes, as patterns is for the others
 	unavail       unavailableLog // see unavailable.go
 	// limits is the per-account request rate (SetRateLimit); nil for none.
-	limits *accountLimits
+	limits *ratelimit.Buckets
 }
 
 // New returns the API server over svc.

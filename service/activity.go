@@ -65,35 +65,52 @@ func (s *Service) ListAssistantWidgets(ctx context.Context, accountID, assistant
 	})
 }
 
-// ConversationDetail is a conversation with its transcript, what it captured
-// and the first events it fired (oldest first).
+// ConversationDetail is a conversation with one page of its transcript,
+// what it captured and the first events it fired (oldest first).
 type ConversationDetail struct {
-	*ConversationView
-	Forms      []*agenthooks.CapturedForm
-	Intents    []*agenthooks.CapturedIntent
-	Events     []*EventView
-	EventTotal int
+	*agenthooks.Conversation
+	// Transcript is one page of the messages, oldest first: the dashboard
+	// pages it, so that a conversation of 100 messages of 32 KiB is not
+	// one page of several megabytes.
+	Transcript   []*agenthooks.Message
+	MessagePage  agenthooks.Page // the page of Transcript
+	MessageTotal int
+	Forms        []*agenthooks.CapturedForm
+	Intents      []*agenthooks.CapturedIntent
+	Events       []*EventView
+	EventTotal   int
 }
 
 // conversationEvents is how many of a conversation's events its page shows.
 const conversationEvents = 100
 
-// GetConversationDetail returns a conversation with everything its dashboard page shows.
-func (s *Service) GetConversationDetail(ctx context.Context, accountID, id string) (*ConversationDetail, error) {
-	cv, err := s.GetConversation(ctx, accountID, id)
-	if err != nil {
-		return nil, err
+// GetConversationDetail returns a conversation with everything its
+// dashboard page shows, and page msgs of its transcript (Page 0: the last
+// page, the latest messages).
+func (s *Service) GetConversationDetail(ctx context.Context, accountID, id string, msgs agenthooks.Page) (*ConversationDetail, error) {
+	if msgs.Size <= 0 {
+		msgs.Size = 20
 	}
 	return read(ctx, s, func(tx agenthooks.Tx) (*ConversationDetail, error) {
-		d := &ConversationDetail{ConversationView: cv}
-		var err error
+		c, err := tx.FindConversation(accountID, id)
+		if err != nil {
+			return nil, err
+		}
+		d := &ConversationDetail{Conversation: c}
+		if msgs.Page <= 0 {
+			msgs.Page = max(1, (c.ChatCount+msgs.Size-1)/msgs.Size)
+		}
+		if d.Transcript, d.MessageTotal, err = tx.ListTranscript(accountID, id, msgs); err != nil {
+			return nil, err
+		}
+		d.MessagePage = msgs
 		if d.Forms, err = tx.ListConversationForms(accountID, id); err != nil {
 			return nil, err
 		}
 		if d.Intents, err = tx.ListConversationIntents(accountID, id); err != nil {
 			return nil, err
 		}
-		events, total, err := tx.QueryEvents(accountID, agenthooks.EventQuery{ConversationID: id}, agenthooks.Page{Page: 1, Size: conversationEvents})
+		events, total, err := tx.QueryEvents(accountID, agenthooks.EventQuery{ConversationID: id, Summary: true}, agenthooks.Page{Page: 1, Size: conversationEvents})
 		if err != nil {
 			return nil, err
 		}

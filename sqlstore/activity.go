@@ -27,7 +27,11 @@ func (tx *Tx) QueryEvents(accountID string, q agenthooks.EventQuery, p agenthook
 	if !q.To.IsZero() {
 		where, args = where+" AND created_at < ?", append(args, Micros(q.To))
 	}
-	return listPage(tx, "events", eventCols, "events", where, args, "id DESC", p, scanEvent)
+	cols := eventCols
+	if q.Summary {
+		cols = eventSummaryCols
+	}
+	return listPage(tx, "events", cols, "events", where, args, "id DESC", p, scanEvent)
 }
 
 // QueryConversations returns one page of the account's conversations, newest first.

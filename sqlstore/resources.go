@@ -776,6 +776,9 @@ func (tx *Tx) CreateCapturedIntent(c *agenthooks.CapturedIntent) error {
 
 const eventCols = "id, account_id, type, conversation_id, payload, created_at"
 
+// eventSummaryCols is eventCols with an empty payload (EventQuery.Summary).
+const eventSummaryCols = "id, account_id, type, conversation_id, '' AS payload, created_at"
+
 func scanEvent(s scanner) (*agenthooks.Event, error) {
 	var e agenthooks.Event
 	var payload string

@@ -73,6 +73,12 @@ func exerciseInsight(t *testing.T, setup setupFunc) {
 			if !sameIDs(eventIDs(got), []string{e1.ID}) || total != 4 {
 				t.Errorf("page 2 of 3 = %v (total %d), want [%s] of 4", eventIDs(got), total, e1.ID)
 			}
+			// Summary: the same events and total, without their payloads.
+			sum, total, err := tx.QueryEvents(b.acct.ID, agenthooks.EventQuery{Summary: true, ConversationID: conv.ID}, all)
+			mustNil(t, err)
+			if !sameIDs(eventIDs(sum), []string{e2.ID, e1.ID}) || total != 2 || sum[0].Type != e2.Type || len(sum[0].Payload) != 0 || !sum[0].CreatedAt.Equal(e2.CreatedAt) {
+				t.Errorf("Summary = %v (total %d), want [%s %s] of 2 with types and no payload", eventIDs(sum), total, e2.ID, e1.ID)
+			}
 			return nil
 		})
 	})

@@ -42,6 +42,7 @@ type Config struct {
 	FrameAncestors string         // AGENTHOOKS_FRAME_ANCESTORS, default 'none': the dashboard's CSP frame-ancestors
 	TrustedProxies []netip.Prefix // AGENTHOOKS_TRUSTED_PROXIES, default none: proxies whose X-Forwarded-For names the client
 	APIRateLimit   float64        // AGENTHOOKS_API_RATE_LIMIT, default 1000 requests/s per account (burst 2x); 0 turns it off
+	DashRateLimit  float64        // AGENTHOOKS_DASHBOARD_RATE_LIMIT, default 20 pages/s per dashboard session (burst 2x); 0 turns it off
 	ShutdownGrace  time.Duration  // AGENTHOOKS_SHUTDOWN_GRACE, default 5s: /readyz answers 503 this long on SIGTERM before the listener closes
 	MaxWebhooks    int            // AGENTHOOKS_MAX_WEBHOOKS, default 100 webhooks per account
 	EncryptionKeys [][]byte       // AGENTHOOKS_ENCRYPTION_KEY (or _FILE), default none: 32-byte AES-256-GCM keys, the first encrypts (secret)
@@ -175,6 +176,14 @@ var settings = []setting{
 			return fmt.Errorf("must be a number of requests per second, 0 or more")
 		}
 		c.APIRateLimit = f
+		return nil
+	}},
+	{"AGENTHOOKS_DASHBOARD_RATE_LIMIT", "20", "dashboard pages per second per signed-in session, bursts to twice that (0: off)", func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || f < 0 || f > 1e9 || f != f {
+			return fmt.Errorf("must be a number of pages per second, 0 or more")
+		}
+		c.DashRateLimit = f
 		return nil
 	}},
 	{"AGENTHOOKS_SHUTDOWN_GRACE", "5s", "on SIGTERM, how long /readyz answers 503 before the listener closes", duration(func(c *Config) *time.Duration { return &c.ShutdownGrace }, true)},

@@ -11,13 +11,14 @@ import (
 // newDashboard builds the dashboard over the app's service.
 func (a *app) newDashboard() (*dashboard.Dashboard, error) {
 	return dashboard.New(dashboard.Options{
-		Service:        a.svc,
-		Logger:         a.log,
-		PublicURL:      a.cfg.PublicURL,
-		FrameAncestors: a.cfg.FrameAncestors,
-		TrustedProxies: a.cfg.TrustedProxies,
-		TestWait:       a.cfg.DeliveryTimeout + 5*time.Second,
-		UserAgent:      "agenthooks/" + version(),
+		Service:          a.svc,
+		Logger:           a.log,
+		PublicURL:        a.cfg.PublicURL,
+		FrameAncestors:   a.cfg.FrameAncestors,
+		TrustedProxies:   a.cfg.TrustedProxies,
+		SessionRateLimit: a.cfg.DashRateLimit,
+		TestWait:         a.cfg.DeliveryTimeout + 5*time.Second,
+		UserAgent:        "agenthooks/" + version(),
 	})
 }
 

@@ -33,6 +33,7 @@ var settingKinds = map[string]string{
 	"AGENTHOOKS_FRAME_ANCESTORS":         "origins",
 	"AGENTHOOKS_TRUSTED_PROXIES":         "cidrs",
 	"AGENTHOOKS_API_RATE_LIMIT":          "float",
+	"AGENTHOOKS_DASHBOARD_RATE_LIMIT":    "float",
 	"AGENTHOOKS_SHUTDOWN_GRACE":          "duration",
 	"AGENTHOOKS_MAX_WEBHOOKS":            "int",
 	"AGENTHOOKS_ENCRYPTION_KEY":          "keys",
