@@ -155,6 +155,15 @@ func (ls *lanes) next(now time.Time) (*agenthooks.Job, time.Time) {
 	return nil, time.Time{}
 }
 
+// peek returns when the first ready lane may give a job, as next would
+// see it (zero when no lane is ready).
+func (ls *lanes) peek() time.Time {
+	if ls.ready.Len() == 0 {
+		return time.Time{}
+	}
+	return ls.ready[0].eligibleAt
+}
+
 // done ends a job a worker took: its outcome is about to be sent.
 // attempted is false when no attempt said anything about the endpoint
 // (shutdown cancelled it, a transformation cancelled the delivery); ok
