@@ -201,9 +201,13 @@ func (p *Pool) complete(batch []result, claim bool) error {
 		return nil
 	}
 	var c claimSize
+	var except []string
 	maybe, gen := p.dueMaybe()
 	if claim && maybe && !p.paused.Load() && !p.unsure.Load() {
 		c = p.slots.reserve(p.o.Now())
+		if c.n > 0 {
+			except = p.blocked()
+		}
 	}
 	var jobs []*agenthooks.Job
 	err := p.o.Store.WriteRelaxed(context.Background(), func(tx agenthooks.Tx) error {
@@ -213,7 +217,7 @@ func (p *Pool) complete(batch []result, claim bool) error {
 		}
 		if c.n > 0 {
 			var err error
-			jobs, err = tx.ClaimDeliveries(c.n, tx.Now().Add(p.o.Lease))
+			jobs, err = tx.ClaimDeliveriesExcept(c.n, tx.Now().Add(p.o.Lease), except)
 			return err
 		}
 		return nil
