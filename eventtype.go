@@ -1,5 +1,10 @@
 package agenthooks
 
+import (
+	"encoding/json"
+	"time"
+)
+
 // Event types; EventTable (below) describes each.
 const (
 	EventCapturedFormCreated   = "captured_form.created"
@@ -98,4 +103,36 @@ func IsOperational(t string) bool {
 func IsEventType(t string) bool {
 	et, ok := LookupEventType(t)
 	return ok && et.Kind != KindOnRequest
+}
+
+// OwnEventType is an event type an account defines and publishes itself
+// (POST /event_type, POST /event): a name beside EventTable's, a JSON Schema
+// of its events' data, and whether it is deprecated (still publishable,
+// flagged in reads, as Svix's). docs/events.md.
+type OwnEventType struct {
+	AccountID   string
+	Name        string // never a name of EventTable (service.CheckEventTypeName)
+	Description string
+	// Schema is a JSON Schema (draft 2020-12) of data, as given; nil: any object.
+	Schema     json.RawMessage
+	Deprecated bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Operations on the account's own event types; part of Tx.
+type eventTypeTx interface {
+	// CreateEventType stores t; ECONFLICT if the account has a type of that name.
+	CreateEventType(t *OwnEventType) error
+	FindEventType(accountID, name string) (*OwnEventType, error)
+	// ListEventTypes returns every type of the account, by name.
+	ListEventTypes(accountID string) ([]*OwnEventType, error)
+	// UpdateEventType writes t's description, schema, deprecation and updated_at.
+	UpdateEventType(t *OwnEventType) error
+	// DeleteEventType deletes the account's type and removes its name from
+	// the events list of each of the account's webhooks that names it; a
+	// list that named only it keeps it (it widens to no other type and
+	// never reads back empty: docs/events.md), and returns how many lists
+	// changed.
+	DeleteEventType(accountID, name string) (int, error)
 }

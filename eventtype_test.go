@@ -54,9 +54,11 @@ func TestWebhookSubscribed(t *testing.T) {
 	}{
 		{"AllGetsConversationEvents", all, agenthooks.EventCapturedFormCreated, true},
 		{"AllGetsNoOnRequestType", all, agenthooks.EventWebhookTest, false},
-		{"AllGetsNoUnknownType", all, "no.such_type", false},
+		{"AllGetsOwnType", all, "call.ended", true},
+		{"AllGetsNoOperationalType", all, agenthooks.EventWebhookDisabled, false},
 		{"NamedGetsItsType", named, agenthooks.EventConversationClosed, true},
 		{"NamedGetsNoOther", named, agenthooks.EventConversationUpdated, false},
+		{"NamedGetsNoOwnType", named, "call.ended", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -60,6 +60,7 @@ type Tx interface {
 	conversationTx
 	captureTx
 	eventTx
+	eventTypeTx
 	deliveryTx
 	idempotencyTx
 	activityTx

@@ -56,11 +56,13 @@ type Transformation struct {
 func (t *Transformation) Active() bool { return t != nil && t.Enabled && t.Code != "" }
 
 // Subscribed reports whether the webhook receives events of type t: those
-// its events list names, or without a list, DefaultEventTypes.
+// its events list names, or without a list, DefaultEventTypes and the
+// account's own types (any name EventTable does not hold: callers route
+// only names that are the account's).
 func (w *Webhook) Subscribed(t string) bool {
 	if len(w.Events) == 0 {
 		et, ok := LookupEventType(t)
-		return ok && et.Kind == KindConversation
+		return !ok || et.Kind == KindConversation
 	}
 	for _, e := range w.Events {
 		if e == t {

@@ -72,6 +72,7 @@ func (b *testBundle) ownEverything(t testing.TB, a *agenthooks.Account, claim bo
 	b.widget(t, a)
 	f := b.form(t, a, w.ID)
 	in := b.intent(t, a)
+	b.eventType(t, a, "call.ended")
 	ct := b.contact(t, a)
 	c := b.conversation(t, a, as.ID, b.clock.Now())
 	b.message(t, a, c.ID, "hello "+unicode)

@@ -104,6 +104,7 @@ func Exercise(t *testing.T, open func(t testing.TB, now func() time.Time) agenth
 	t.Run("AccountList", func(t *testing.T) { t.Parallel(); exerciseAccountList(t, setup) })
 	t.Run("Ops", func(t *testing.T) { t.Parallel(); exerciseOps(t, setup) })
 	t.Run("Security", func(t *testing.T) { t.Parallel(); exerciseSecurity(t, setup) })
+	t.Run("EventType", func(t *testing.T) { t.Parallel(); exerciseEventTypes(t, setup) })
 	t.Run("EventPages", func(t *testing.T) { exerciseEventPages(t, setup) })
 	t.Run("RecentAttempts", func(t *testing.T) { exerciseRecentAttempts(t, setup) })
 }
