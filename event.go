@@ -27,7 +27,16 @@ type EventQuery struct {
 	AssistantID    string // events of the assistant's conversations
 	ConversationID string
 	From, To       time.Time
+	// Text, when set, keeps the events whose payload contains it (ASCII
+	// letters in either case). A search counts at most SearchCap matches;
+	// callers bound it in time too (the dashboard: the last 7 days).
+	Text string
 }
+
+// SearchCap is the most matches a search by text counts: its total is
+// min(matches, SearchCap), so that a search never counts an account's whole
+// history.
+const SearchCap = 1000
 
 // Operations on events; part of Tx. The lists of large events by id are in
 // listTx (list.go).

@@ -27,6 +27,12 @@ func (tx *Tx) QueryEvents(accountID string, q agenthooks.EventQuery, p agenthook
 	if !q.To.IsZero() {
 		where, args = where+" AND created_at < ?", append(args, Micros(q.To))
 	}
+	if q.Text != "" {
+		where, args = where+" AND "+payloadContains, append(args, likePattern(q.Text))
+		// By time, so that the events_account_created index bounds the
+		// scan to the window instead of the account's whole history.
+		return searchPage(tx, "events", eventCols, "events", where, args, "created_at DESC, id DESC", p, scanEvent)
+	}
 	return listPage(tx, "events", eventCols, "events", where, args, "id DESC", p, scanEvent)
 }
 
