@@ -27,6 +27,7 @@ import (
 type testBundle struct {
 	t     *testing.T
 	svc   *service.Service
+	store agenthooks.Store
 	srv   *httptest.Server
 	clock *storetest.Clock
 	keyA  string
@@ -47,7 +48,7 @@ func setup(t *testing.T, o ...options) *testBundle {
 	clock := storetest.NewClock(time.Now().UTC().Truncate(time.Microsecond))
 	store := testdb.OpenSQLite(t, clock.Now)
 	svc := service.New(store, egress.Policy{}, nil)
-	b := &testBundle{t: t, svc: svc, clock: clock, limiterNow: time.Now()}
+	b := &testBundle{t: t, svc: svc, store: store, clock: clock, limiterNow: time.Now()}
 	var opt options
 	if len(o) > 0 {
 		opt = o[0]

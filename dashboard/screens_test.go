@@ -781,3 +781,41 @@ func TestSearch(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhookIDsAndDisableCountdown: ids and the secret come with copy
+// buttons (hidden until the script finds the Clipboard API), and a failing
+// webhook's page says when it will be disabled.
+func TestWebhookIDsAndDisableCountdown(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	wh, err := b.svc.CreateWebhook(ctx, b.acctA, service.WebhookInput{Name: "CRM", Endpoint: "https://hooks.example.com/crm"})
+	must(t, err)
+	br := b.signedIn(b.keyA)
+	p := br.get("/webhooks/" + wh.ID)
+	contains(t, p, `<code id="webhook-id" class="breakall">`+wh.ID+`</code>`, `data-copy="webhook-id" aria-label="Copy webhook id" aria-live="polite" hidden>Copy</button>`,
+		`<script src="/static/copy.js?v=`)
+	lacks(t, p, "disabled automatically", "AGENTHOOKS_DISABLE_AFTER")
+	contains(t, br.get("/webhooks/"+wh.ID+"?reveal=secret"), `data-copy="secret"`)
+	contains(t, br.get("/webhooks"), "https://hooks.example.com/crm")
+
+	for _, c := range []struct {
+		since time.Duration
+		want  string
+	}{
+		{2 * time.Hour, "disabled automatically at " + fmtUTC(time.Now().Add(-2*time.Hour).Add(120*time.Hour))[:16]},
+		{121 * time.Hour, "due to be disabled now"},
+	} {
+		since := time.Now().Add(-c.since).Truncate(time.Second)
+		must(t, b.store.Write(ctx, func(tx agenthooks.Tx) error {
+			if err := tx.ClearWebhooksFailing([]string{wh.ID}); err != nil {
+				return err
+			}
+			return tx.MarkWebhooksFailing([]string{wh.ID}, since)
+		}))
+		p = br.get("/webhooks/" + wh.ID)
+		contains(t, p, "Every delivery has failed since "+fmtUTC(since), c.want, "all fail for 5 days is disabled", "<code>AGENTHOOKS_DISABLE_AFTER</code>")
+	}
+}
+
+func fmtUTC(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") + " UTC" }

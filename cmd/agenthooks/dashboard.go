@@ -18,6 +18,7 @@ func (a *app) newDashboard() (*dashboard.Dashboard, error) {
 		TrustedProxies: a.cfg.TrustedProxies,
 		TestWait:       a.cfg.DeliveryTimeout + 5*time.Second,
 		UserAgent:      "agenthooks/" + version(),
+		DisableAfter:   a.cfg.DisableAfter,
 	})
 }
 
