@@ -803,7 +803,7 @@ func TestWebhookIDsAndDisableCountdown(t *testing.T) {
 		since time.Duration
 		want  string
 	}{
-		{2 * time.Hour, "disabled automatically at " + fmtUTC(time.Now().Add(-2*time.Hour).Add(120*time.Hour))[:16]},
+		{2 * time.Hour, "disabled automatically at " + fmtUTC(time.Now().Add(-2 * time.Hour).Add(120 * time.Hour))[:16]},
 		{121 * time.Hour, "due to be disabled now"},
 	} {
 		since := time.Now().Add(-c.since).Truncate(time.Second)
