@@ -76,6 +76,10 @@ type DeliveryFilter struct {
 	WebhookID string
 	EventID   string
 	Status    string
+	// Text, when set, keeps the deliveries of events whose payload contains
+	// it, made since From (a search counts at most SearchCap matches).
+	Text string
+	From time.Time
 }
 
 // Operations on deliveries and their attempts; part of Tx. The claims and

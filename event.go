@@ -31,7 +31,16 @@ type EventQuery struct {
 	// tables show no payload, and a page of 256 KiB envelopes would hold
 	// megabytes to show their ids (issue 25).
 	Summary bool
+	// Text, when set, keeps the events whose payload contains it (ASCII
+	// letters in either case). A search counts at most SearchCap matches;
+	// callers bound it in time too (the dashboard: the last 7 days).
+	Text string
 }
+
+// SearchCap is the most matches a search by text counts: its total is
+// min(matches, SearchCap), so that a search never counts an account's whole
+// history.
+const SearchCap = 1000
 
 // Operations on events; part of Tx. The lists of large events by id are in
 // listTx (list.go).

@@ -13,6 +13,8 @@ type Session struct {
 	// link's): deleting that key ends the session.
 	APIKeyID   string
 	ReadOnly   bool
+	Embed      bool  // drawn for a platform's iframe (POST /portal_session embed: true)
+	Theme      Theme // the platform's look, from its portal link
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ExpiresAt  time.Time
@@ -25,8 +27,17 @@ type PortalToken struct {
 	TokenHash string
 	AccountID string
 	ReadOnly  bool
+	Embed     bool
+	Theme     Theme
 	CreatedAt time.Time
 	ExpiresAt time.Time
+}
+
+// Theme is a platform's look for an embedded dashboard: an accent colour
+// "#rrggbb" and the URL of a logo ("" each for the dashboard's own).
+type Theme struct {
+	AccentColor string
+	LogoURL     string
 }
 
 // Operations of dashboard sessions and portal links; part of Tx.

@@ -6,6 +6,7 @@ import (
 	"net/textproto"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/agenthooks/agenthooks"
@@ -141,6 +142,7 @@ type eventsData struct {
 	From, To     string
 	Errors       map[string]string
 	Names        map[string]string // webhook names by id
+	Search       search
 }
 
 // eventTypes lists every event type a filter can name (webhook.test too).
@@ -158,16 +160,36 @@ func (d *Dashboard) listEvents(w http.ResponseWriter, r *http.Request, s *sessio
 		Conversation: q.Get("conversation_id"), From: q.Get("from"), To: q.Get("to"), Errors: map[string]string{}}
 	eq := agenthooks.EventQuery{Type: data.Type, AssistantID: data.Assistant, ConversationID: data.Conversation,
 		From: timeFilter(r, "from", data.Errors), To: timeFilter(r, "to", data.Errors), Summary: true}
-	p := pageParam(r)
-	l, err := d.svc.QueryEvents(ctx, s.account.ID, eq, p)
-	if err != nil {
-		return err
+	data.Search = readSearch(r)
+	if data.Search.Error != "" {
+		data.Errors["q"] = data.Search.Error
+	}
+	if data.Search.ID {
+		path, err := d.findByID(ctx, s.account.ID, data.Search.Text, false)
+		if err != nil {
+			return err
+		}
+		if path != "" {
+			http.Redirect(w, r, path, http.StatusSeeOther)
+			return nil
+		}
+		data.Search.NotFound = "No event or delivery of this account has the id " + data.Search.Text + "."
+	} else if data.Search.Text != "" {
+		eq.Text, eq.From = data.Search.Text, data.Search.since(eq.From)
 	}
 	ws, err := d.webhookChoices(ctx, s.account.ID)
 	if err != nil {
 		return err
 	}
-	data.Items, data.Pager, data.Names = l.Items, newPager(r, p, l.Total), webhookNames(ws)
+	data.Names = webhookNames(ws)
+	p := pageParam(r)
+	if data.Search.NotFound == "" {
+		l, err := d.svc.QueryEvents(ctx, s.account.ID, eq, p)
+		if err != nil {
+			return err
+		}
+		data.Items, data.Pager = l.Items, newPager(r, p, l.Total)
+	}
 	d.render(w, r, http.StatusOK, "events.html", s, view{Title: "Events", Nav: "events", D: data})
 	return nil
 }
@@ -200,6 +222,8 @@ type deliveriesData struct {
 	Statuses []string
 	Webhook  string
 	Status   string
+	Search   search
+	Event    string // the event whose deliveries are listed, searched by its id
 }
 
 func (d *Dashboard) listDeliveries(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -216,12 +240,33 @@ func (d *Dashboard) listDeliveries(w http.ResponseWriter, r *http.Request, s *se
 	if !valid {
 		data.Status = ""
 	}
-	p := pageParam(r)
-	l, err := d.svc.ListDeliveryRows(ctx, s.account.ID, agenthooks.DeliveryFilter{WebhookID: data.Webhook, Status: data.Status}, p)
-	if err != nil {
-		return err
+	f := agenthooks.DeliveryFilter{WebhookID: data.Webhook, Status: data.Status}
+	data.Search = readSearch(r)
+	if data.Search.ID {
+		path, err := d.findByID(ctx, s.account.ID, data.Search.Text, true)
+		if err != nil {
+			return err
+		}
+		switch {
+		case strings.HasPrefix(path, "/deliveries/"):
+			http.Redirect(w, r, path, http.StatusSeeOther)
+			return nil
+		case path != "": // an event's id: its deliveries
+			f.EventID, data.Event = data.Search.Text, data.Search.Text
+		default:
+			data.Search.NotFound = "No delivery or event of this account has the id " + data.Search.Text + "."
+		}
+	} else if data.Search.Text != "" {
+		f.Text, f.From = data.Search.Text, data.Search.Since
 	}
-	data.Items, data.Pager = l.Items, newPager(r, p, l.Total)
+	p := pageParam(r)
+	if data.Search.NotFound == "" {
+		l, err := d.svc.ListDeliveryRows(ctx, s.account.ID, f, p)
+		if err != nil {
+			return err
+		}
+		data.Items, data.Pager = l.Items, newPager(r, p, l.Total)
+	}
 	d.render(w, r, http.StatusOK, "deliveries.html", s, view{Title: "Deliveries", Nav: "deliveries", D: data})
 	return nil
 }

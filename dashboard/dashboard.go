@@ -80,6 +80,10 @@ type Options struct {
 	// UserAgent is the User-Agent deliveries are sent with, shown among an
 	// attempt's request headers (default "agenthooks").
 	UserAgent string
+	// DisableAfter is how long a webhook's deliveries may all fail before
+	// it is disabled (AGENTHOOKS_DISABLE_AFTER; default 120h): a failing
+	// webhook's page says when that will be.
+	DisableAfter time.Duration
 }
 
 // Dashboard serves the dashboard. Build it with New; it is an http.Handler

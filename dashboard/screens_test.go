@@ -729,3 +729,95 @@ func TestEveryInputHasALabel(t *testing.T) {
 	}
 	contains(t, b.browser().get("/"), `<label for="api_key">API key</label>`)
 }
+
+func TestSearch(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.conversationWorld(t)
+	br := b.signedIn(b.keyA)
+	ctx := context.Background()
+	evs, err := b.svc.QueryEvents(ctx, b.acctA, agenthooks.EventQuery{Type: agenthooks.EventConversationClosed}, agenthooks.Page{Page: 1, Size: 1})
+	must(t, err)
+	ev := evs.Items[0]
+	ds, err := b.svc.ListDeliveries(ctx, b.acctA, agenthooks.DeliveryFilter{EventID: ev.ID}, agenthooks.Page{Page: 1, Size: 1})
+	must(t, err)
+	del := ds.Items[0]
+	search := func(path, q string) page { return br.get(path + "?" + url.Values{"q": {q}}.Encode()) }
+
+	t.Run("Text", func(t *testing.T) {
+		p := search("/events", "FLU JAB")
+		contains(t, p, `<label for="q">Search</label>`, `value="FLU JAB"`, "conversation.closed", "text in the payload (last 7 days)")
+		lacks(t, p, "<code>captured_intent.created</code>")
+		contains(t, search("/events", "<b>now</b>"), "conversation.closed", `value="&lt;b&gt;now&lt;/b&gt;"`)
+		contains(t, search("/deliveries", "flu jab"), "/deliveries/"+del.ID, "Sink")
+		none := search("/events", "no such words")
+		contains(t, none, "No events match this search", "<q>no such words</q>")
+		lacks(t, none, "/events/0")
+		contains(t, search("/deliveries", "no such words"), "No deliveries match this search")
+		long := search("/events", strings.Repeat("x", 201))
+		contains(t, long, "Search for at most 200 characters")
+	})
+
+	t.Run("ID", func(t *testing.T) {
+		for _, c := range []struct{ path, q, to string }{
+			{"/events", ev.ID, "/events/" + ev.ID},
+			{"/events", del.ID, "/deliveries/" + del.ID},
+			{"/deliveries", del.ID, "/deliveries/" + del.ID},
+		} {
+			p := search(c.path, " "+c.q+" ")
+			expectStatus(t, p, http.StatusSeeOther)
+			if got := p.Header.Get("Location"); got != c.to {
+				t.Errorf("search %s for %s goes to %q, want %q", c.path, c.q, got, c.to)
+			}
+		}
+		// An event's id on Deliveries lists its deliveries.
+		p := search("/deliveries", ev.ID)
+		expectStatus(t, p, http.StatusOK)
+		contains(t, p, "The deliveries of event", "/deliveries/"+del.ID)
+		// An id of nothing, or of another account's event, is not found.
+		other := b.signedIn(b.keyB)
+		for _, pg := range []page{search("/events", "01900000-0000-7000-8000-000000000000"), other.get("/events?q=" + ev.ID), other.get("/deliveries?q=" + del.ID)} {
+			expectStatus(t, pg, http.StatusOK)
+			contains(t, pg, "Not found", "of this account has the id")
+			lacks(t, pg, "/deliveries/"+del.ID, "Sink</")
+		}
+	})
+}
+
+// TestWebhookIDsAndDisableCountdown: ids and the secret come with copy
+// buttons (hidden until the script finds the Clipboard API), and a failing
+// webhook's page says when it will be disabled.
+func TestWebhookIDsAndDisableCountdown(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	wh, err := b.svc.CreateWebhook(ctx, b.acctA, service.WebhookInput{Name: "CRM", Endpoint: "https://hooks.example.com/crm"})
+	must(t, err)
+	br := b.signedIn(b.keyA)
+	p := br.get("/webhooks/" + wh.ID)
+	contains(t, p, `<code id="webhook-id" class="breakall">`+wh.ID+`</code>`, `data-copy="webhook-id" aria-label="Copy webhook id" aria-live="polite" hidden>Copy</button>`,
+		`<script src="/static/copy.js?v=`)
+	lacks(t, p, "disabled automatically", "AGENTHOOKS_DISABLE_AFTER")
+	contains(t, br.get("/webhooks/"+wh.ID+"?reveal=secret"), `data-copy="secret"`)
+	contains(t, br.get("/webhooks"), "https://hooks.example.com/crm")
+
+	for _, c := range []struct {
+		since time.Duration
+		want  string
+	}{
+		{2 * time.Hour, "disabled automatically at " + fmtUTC(time.Now().Add(-2 * time.Hour).Add(120 * time.Hour))[:16]},
+		{121 * time.Hour, "due to be disabled now"},
+	} {
+		since := time.Now().Add(-c.since).Truncate(time.Second)
+		must(t, b.store.Write(ctx, func(tx agenthooks.Tx) error {
+			if err := tx.ClearWebhooksFailing([]string{wh.ID}); err != nil {
+				return err
+			}
+			return tx.MarkWebhooksFailing([]string{wh.ID}, since)
+		}))
+		p = br.get("/webhooks/" + wh.ID)
+		contains(t, p, "Every delivery has failed since "+fmtUTC(since), c.want, "all fail for 5 days is disabled", "<code>AGENTHOOKS_DISABLE_AFTER</code>")
+	}
+}
+
+func fmtUTC(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") + " UTC" }

@@ -212,6 +212,11 @@ type webhookData struct {
 	Errors     map[string]string
 	Queued     int
 	ShowQueued bool
+	// DisableAt is when a failing webhook is disabled unless a delivery
+	// succeeds first (zero when it is not failing).
+	DisableAt    time.Time
+	DisableDue   bool // DisableAt has passed: the next sweep disables it
+	DisableAfter time.Duration
 
 	Transformation transformationPanel // dashboard/transform.go
 }
@@ -229,8 +234,13 @@ func (d *Dashboard) webhookData(ctx context.Context, s *session, id string) (*we
 	if err != nil {
 		return nil, err
 	}
-	return &webhookData{Webhook: wh, Form: webhookFormOf(wh), Stats: stats[id], Deliveries: ds.Items,
-		Rotating: wh.PreviousSecret != "" && time.Now().Before(wh.PreviousSecretUntil), Overlap: d.svc.RotationOverlap,
+	var disableAt time.Time
+	if wh.Enabled && !wh.FailingSince.IsZero() {
+		disableAt = wh.FailingSince.Add(d.disableAfter())
+	}
+	return &webhookData{Webhook: wh, Form: webhookFormOf(wh), Stats: stats[id], Deliveries: ds.Items, DisableAt: disableAt, DisableAfter: d.disableAfter(),
+		DisableDue: !disableAt.IsZero() && !time.Now().Before(disableAt),
+		Rotating:   wh.PreviousSecret != "" && time.Now().Before(wh.PreviousSecretUntil), Overlap: d.svc.RotationOverlap,
 		Recover:        time.Now().UTC().Add(-24 * time.Hour).Format("2006-01-02 15:04"),
 		Transformation: d.transformationPanel(ctx, s, wh)}, nil
 }
@@ -406,4 +416,12 @@ func parseLocalTime(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("not a time: %q", s)
+}
+
+// disableAfter is Options.DisableAfter or its default, the serve's.
+func (d *Dashboard) disableAfter() time.Duration {
+	if d.opts.DisableAfter > 0 {
+		return d.opts.DisableAfter
+	}
+	return 120 * time.Hour
 }

@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"errors"
 	"math"
 	"net/http"
 	"time"
 
+	"github.com/agenthooks/agenthooks"
 	"github.com/agenthooks/agenthooks/service"
 )
 
@@ -56,14 +58,38 @@ func (s *Server) portalSession(w http.ResponseWriter, r *http.Request, accountID
 	} else if b.present("expires_in") {
 		b.fail("expires_in", "Input should be a valid integer", "int_type")
 	}
-	readOnly := false
+	o := service.PortalOptions{ExpiresIn: expiresIn}
 	if v := b.optBool("read_only"); v != nil {
-		readOnly = *v
+		o.ReadOnly = *v
+	}
+	if v := b.optBool("embed"); v != nil {
+		o.Embed = *v
+	}
+	if _, fields := b.optObject("theme"); fields != nil {
+		sub := &body{fields: fields}
+		if v := sub.optStr("accent_color"); v != nil {
+			o.Theme.AccentColor = *v
+		}
+		if v := sub.optStr("logo_url"); v != nil {
+			o.Theme.LogoURL = *v
+		}
+		if sub.err() == nil {
+			if err := service.ValidateTheme(o.Theme); err != nil {
+				var ae *agenthooks.Error
+				if errors.As(err, &ae) {
+					b.errs = append(b.errs, ae.Fields...)
+				}
+			}
+		}
+		for _, e := range sub.errs {
+			e.Loc = append([]any{"theme"}, e.Loc...)
+			b.errs = append(b.errs, e)
+		}
 	}
 	if err := b.err(); err != nil {
 		return err
 	}
-	url, expiresAt, err := s.svc.CreatePortalSession(r.Context(), accountID, expiresIn, readOnly)
+	url, expiresAt, err := s.svc.CreatePortalLink(r.Context(), accountID, o)
 	if err != nil {
 		return err
 	}
@@ -73,7 +99,8 @@ func (s *Server) portalSession(w http.ResponseWriter, r *http.Request, accountID
 
 // portalSessionOp documents POST /portal_session (openapi.go).
 var portalSessionOp = apiOp{id: "createPortalSession", tag: "portal", summary: "Create a portal link to the account's dashboard",
-	desc: "A single-use link (url) that signs its first visitor before expires_at into this account's dashboard, read-only when read_only; " +
+	desc: "A single-use link (url) that signs its first visitor before expires_at into this account's dashboard, read-only when read_only, " +
+		"drawn for an iframe when embed (with the theme's accent colour and logo); " +
 		"any later visit, or one after expires_at, answers 410. The token in it is stored hashed. The dashboard session ends at expires_at or at sign-out.",
 	body: "PortalSessionCreate", bodyOptional: true, status: 201, data: "PortalSession"}
 
@@ -84,6 +111,11 @@ func portalSchemas(s schema) {
 	s["PortalSessionCreate"] = jsObject(nil, schema{
 		"expires_in": expires,
 		"read_only":  jsType("boolean", "true: the session shows everything but changes nothing (default false)."),
+		"embed":      jsType("boolean", "true: the dashboard is drawn for the platform's iframe: no brand bar, account name or sign-out of its own (default false)."),
+		"theme": jsObject(nil, schema{
+			"accent_color": schema{"type": "string", "pattern": "^#[0-9a-fA-F]{6}$", "description": "The accent colour, #rrggbb (darkened where needed so text on it stays readable)."},
+			"logo_url":     schema{"type": "string", "format": "uri", "maxLength": 2048, "description": "An https URL of the platform's logo, shown at the top of the dashboard."},
+		}),
 	})
 	s["PortalSession"] = jsAll(schema{
 		"url":        jsString("AGENTHOOKS_PUBLIC_URL + /portal/ + a single-use token."),

@@ -5,6 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"net"
+	neturl "net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -54,7 +57,7 @@ func (s *Service) SignIn(ctx context.Context, apiKey string) (string, *agenthook
 // startSession stores a new session of the account, bound to the key with
 // keyHash when there is one (the session ends with the key); a non-zero
 // until caps its lifetime.
-func (s *Service) startSession(ctx context.Context, accountID, keyHash string, readOnly bool, until time.Time) (string, *agenthooks.Session, error) {
+func (s *Service) startSession(ctx context.Context, accountID, keyHash string, readOnly bool, until time.Time, opts ...func(*agenthooks.Session)) (string, *agenthooks.Session, error) {
 	token, hash, err := newToken("ds_")
 	if err != nil {
 		return "", nil, err
@@ -74,6 +77,9 @@ func (s *Service) startSession(ctx context.Context, accountID, keyHash string, r
 		}
 		if !until.IsZero() && until.Before(v.ExpiresAt) {
 			v.ExpiresAt = until
+		}
+		for _, o := range opts {
+			o(v)
 		}
 		return v, tx.CreateSession(v)
 	})
@@ -160,6 +166,45 @@ func (s *Service) DeleteExpiredSessions(ctx context.Context) (int, error) {
 // before expiresAt signs the visitor in (read-only when readOnly) until
 // expiresAt. The link is PublicURL + "/portal/" + a token stored only as a hash.
 func (s *Service) CreatePortalSession(ctx context.Context, accountID string, expiresIn time.Duration, readOnly bool) (url string, expiresAt time.Time, err error) {
+	return s.CreatePortalLink(ctx, accountID, PortalOptions{ExpiresIn: expiresIn, ReadOnly: readOnly})
+}
+
+// PortalOptions are a portal link's: how long it lasts (0: PortalDefault),
+// read-only, and drawn for an iframe with the platform's theme.
+type PortalOptions struct {
+	ExpiresIn time.Duration
+	ReadOnly  bool
+	Embed     bool
+	Theme     agenthooks.Theme
+}
+
+// accentColor is the form of a theme's accent_color.
+var accentColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
+// ValidateTheme checks a portal link's theme: accent_color "#rrggbb" and
+// logo_url an absolute https URL (or http on a loopback host, for
+// development) of at most 2048 characters, either empty. Its errors are
+// EINVALID at ("theme", field).
+func ValidateTheme(t agenthooks.Theme) error {
+	if t.AccentColor != "" && !accentColor.MatchString(t.AccentColor) {
+		return agenthooks.InvalidAt(`Input should be a colour as "#rrggbb"`, "value_error", "theme", "accent_color")
+	}
+	if t.LogoURL != "" {
+		u, err := neturl.Parse(t.LogoURL)
+		loopback := err == nil && u.Scheme == "http" && (u.Hostname() == "localhost" || net.ParseIP(u.Hostname()).IsLoopback())
+		if err != nil || len(t.LogoURL) > 2048 || u.Host == "" || u.User != nil || (u.Scheme != "https" && !loopback) || strings.ContainsAny(t.LogoURL, " \"'<>\\`") {
+			return agenthooks.InvalidAt("Input should be an absolute https URL of at most 2048 characters", "url_parsing", "theme", "logo_url")
+		}
+	}
+	return nil
+}
+
+// CreatePortalLink is CreatePortalSession with every option.
+func (s *Service) CreatePortalLink(ctx context.Context, accountID string, o PortalOptions) (url string, expiresAt time.Time, err error) {
+	expiresIn, readOnly := o.ExpiresIn, o.ReadOnly
+	if err := ValidateTheme(o.Theme); err != nil {
+		return "", time.Time{}, err
+	}
 	if expiresIn == 0 {
 		expiresIn = PortalDefault
 	}
@@ -174,7 +219,8 @@ func (s *Service) CreatePortalSession(ctx context.Context, accountID string, exp
 		if _, err := tx.FindAccountByID(accountID); err != nil {
 			return nil, err
 		}
-		p := &agenthooks.PortalToken{TokenHash: hash, AccountID: accountID, ReadOnly: readOnly, CreatedAt: tx.Now(), ExpiresAt: tx.Now().Add(expiresIn)}
+		p := &agenthooks.PortalToken{TokenHash: hash, AccountID: accountID, ReadOnly: readOnly, Embed: o.Embed, Theme: o.Theme,
+			CreatedAt: tx.Now(), ExpiresAt: tx.Now().Add(expiresIn)}
 		return p, tx.CreatePortalToken(p)
 	})
 	if err != nil {
@@ -207,5 +253,5 @@ func (s *Service) UsePortalLink(ctx context.Context, token string) (string, *age
 	if !now.Before(p.ExpiresAt) {
 		return "", nil, gone
 	}
-	return s.startSession(ctx, p.AccountID, "", p.ReadOnly, p.ExpiresAt)
+	return s.startSession(ctx, p.AccountID, "", p.ReadOnly, p.ExpiresAt, func(v *agenthooks.Session) { v.Embed, v.Theme = p.Embed, p.Theme })
 }

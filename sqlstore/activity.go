@@ -31,6 +31,12 @@ func (tx *Tx) QueryEvents(accountID string, q agenthooks.EventQuery, p agenthook
 	if q.Summary {
 		cols = eventSummaryCols
 	}
+	if q.Text != "" {
+		where, args = where+" AND "+payloadContains, append(args, likePattern(q.Text))
+		// By time, so that the events_account_created index bounds the
+		// scan to the window instead of the account's whole history.
+		return searchPage(tx, "events", cols, "events", where, args, "created_at DESC, id DESC", p, scanEvent)
+	}
 	return listPage(tx, "events", cols, "events", where, args, "id DESC", p, scanEvent)
 }
 

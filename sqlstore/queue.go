@@ -98,6 +98,17 @@ func (tx *Tx) ListDeliveries(accountID string, f agenthooks.DeliveryFilter, p ag
 	if f.Status != "" {
 		where, args = where+" AND status = ?", append(args, f.Status)
 	}
+	if !f.From.IsZero() {
+		where, args = where+" AND created_at >= ?", append(args, Micros(f.From))
+	}
+	if f.Text != "" {
+		// A delivery is made in its event's transaction, so the event of a
+		// delivery made since From was created since From too (give or take
+		// the clock's step): the subquery reads the same window.
+		where = where + " AND event_id IN (SELECT id FROM events WHERE account_id = ? AND created_at >= ? AND " + payloadContains + ")"
+		args = append(args, accountID, Micros(f.From), likePattern(f.Text))
+		return searchPage(tx, "deliveries", deliveryCols, "deliveries", where, args, "created_at DESC, id DESC", p, scanDelivery)
+	}
 	return listPage(tx, "deliveries", deliveryCols, "deliveries", where, args, "id DESC", p, scanDelivery)
 }
 

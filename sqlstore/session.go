@@ -7,24 +7,25 @@ import (
 	"github.com/agenthooks/agenthooks"
 )
 
-const sessionCols = "token_hash, account_id, api_key_id, read_only, created_at, last_seen_at, expires_at"
+const sessionCols = "token_hash, account_id, api_key_id, read_only, created_at, last_seen_at, expires_at, embed, accent_color, logo_url"
 
 func scanSession(s scanner) (*agenthooks.Session, error) {
 	var v agenthooks.Session
-	var ro int
+	var ro, embed int
 	var created, seen, expires int64
-	if err := s.Scan(&v.TokenHash, &v.AccountID, &v.APIKeyID, &ro, &created, &seen, &expires); err != nil {
+	if err := s.Scan(&v.TokenHash, &v.AccountID, &v.APIKeyID, &ro, &created, &seen, &expires, &embed, &v.Theme.AccentColor, &v.Theme.LogoURL); err != nil {
 		return nil, err
 	}
-	v.ReadOnly = ro != 0
+	v.ReadOnly, v.Embed = ro != 0, embed != 0
 	v.CreatedAt, v.LastSeenAt, v.ExpiresAt = FromMicros(created), FromMicros(seen), FromMicros(expires)
 	return &v, nil
 }
 
 // CreateSession stores a dashboard session.
 func (tx *Tx) CreateSession(s *agenthooks.Session) error {
-	_, err := tx.exec("INSERT INTO sessions ("+sessionCols+") VALUES (?, ?, ?, ?, ?, ?, ?)",
-		s.TokenHash, s.AccountID, s.APIKeyID, b2i(s.ReadOnly), Micros(s.CreatedAt), Micros(s.LastSeenAt), Micros(s.ExpiresAt))
+	_, err := tx.exec("INSERT INTO sessions ("+sessionCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		s.TokenHash, s.AccountID, s.APIKeyID, b2i(s.ReadOnly), Micros(s.CreatedAt), Micros(s.LastSeenAt), Micros(s.ExpiresAt),
+		b2i(s.Embed), s.Theme.AccentColor, s.Theme.LogoURL)
 	if err != nil {
 		return fmt.Errorf("insert session: %w", err)
 	}
@@ -97,12 +98,12 @@ func (tx *Tx) DeleteAccountSessions(accountID string) error {
 	return nil
 }
 
-const portalTokenCols = "token_hash, account_id, read_only, created_at, expires_at"
+const portalTokenCols = "token_hash, account_id, read_only, created_at, expires_at, embed, accent_color, logo_url"
 
 // CreatePortalToken stores a portal link's token.
 func (tx *Tx) CreatePortalToken(p *agenthooks.PortalToken) error {
-	_, err := tx.exec("INSERT INTO portal_tokens ("+portalTokenCols+") VALUES (?, ?, ?, ?, ?)",
-		p.TokenHash, p.AccountID, b2i(p.ReadOnly), Micros(p.CreatedAt), Micros(p.ExpiresAt))
+	_, err := tx.exec("INSERT INTO portal_tokens ("+portalTokenCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		p.TokenHash, p.AccountID, b2i(p.ReadOnly), Micros(p.CreatedAt), Micros(p.ExpiresAt), b2i(p.Embed), p.Theme.AccentColor, p.Theme.LogoURL)
 	if err != nil {
 		return fmt.Errorf("insert portal token: %w", err)
 	}
@@ -113,14 +114,14 @@ func (tx *Tx) CreatePortalToken(p *agenthooks.PortalToken) error {
 // two visits at once cannot both use it.
 func (tx *Tx) UsePortalToken(tokenHash string) (*agenthooks.PortalToken, error) {
 	var p agenthooks.PortalToken
-	var ro int
+	var ro, embed int
 	var created, expires int64
 	err := tx.queryRow("DELETE FROM portal_tokens WHERE token_hash = ? RETURNING "+portalTokenCols, tokenHash).
-		Scan(&p.TokenHash, &p.AccountID, &ro, &created, &expires)
+		Scan(&p.TokenHash, &p.AccountID, &ro, &created, &expires, &embed, &p.Theme.AccentColor, &p.Theme.LogoURL)
 	if err != nil {
 		return nil, notFound(err, "portal link")
 	}
-	p.ReadOnly = ro != 0
+	p.ReadOnly, p.Embed = ro != 0, embed != 0
 	p.CreatedAt, p.ExpiresAt = FromMicros(created), FromMicros(expires)
 	return &p, nil
 }

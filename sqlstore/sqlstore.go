@@ -255,6 +255,40 @@ func listPage[T any](tx *Tx, kind, cols, table, where string, args []any, order 
 	return items, total, nil
 }
 
+// payloadContains is the condition of a search by text: one LIKE pattern
+// (likePattern) against the lower-cased payload, the same on both engines
+// (SQLite's LIKE ignores ASCII case, PostgreSQL's does not).
+const payloadContains = `LOWER(payload) LIKE ? ESCAPE '\'`
+
+// likePattern is text as a LIKE pattern that matches it anywhere, its
+// wildcards escaped, lower-cased as payloadContains compares.
+func likePattern(text string) string {
+	r := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
+	return "%" + r.Replace(strings.ToLower(text)) + "%"
+}
+
+// searchPage is listPage for searches by text: it counts at most
+// agenthooks.SearchCap matches, so that a search reads a bounded number of
+// rows whatever the account holds.
+func searchPage[T any](tx *Tx, kind, cols, table, where string, args []any, order string, p agenthooks.Page, scan func(scanner) (T, error)) ([]T, int, error) {
+	var total int
+	if err := tx.queryRow("SELECT COUNT(*) FROM (SELECT 1 FROM "+table+" WHERE "+where+" LIMIT ?) AS m", append(args, agenthooks.SearchCap)...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count %s: %w", kind, err)
+	}
+	if p.Offset() >= total {
+		return nil, total, nil
+	}
+	rows, err := tx.query("SELECT "+cols+" FROM "+table+" WHERE "+where+" ORDER BY "+order+" LIMIT ? OFFSET ?", append(args, p.Size, p.Offset())...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list %s: %w", kind, err)
+	}
+	items, err := collect(rows, scan)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list %s: %w", kind, err)
+	}
+	return items, total, nil
+}
+
 func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
 	defer rows.Close()
 	var items []T

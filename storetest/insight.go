@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 
@@ -248,6 +250,85 @@ func exerciseInsight(t *testing.T, setup setupFunc) {
 			got, err = tx.DeliveryBacklog(NewID(), now)
 			mustNil(t, err)
 			checkEqual(t, "DeliveryBacklog of an account without deliveries", got, agenthooks.Backlog{})
+			return nil
+		})
+	})
+
+	t.Run("SearchByText", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		w, wo := b.webhook(t, b.acct), b.webhook(t, b.other)
+		start := b.clock.Now()
+		// mk stores an event with text in its payload, made at at, and its
+		// delivery to w.
+		mk := func(w *agenthooks.Webhook, at time.Time, text string) (*agenthooks.Event, *agenthooks.Delivery) {
+			e := b.newEvent(&agenthooks.Account{ID: w.AccountID}, agenthooks.EventConversationClosed)
+			e.CreatedAt = at
+			e.Payload = json.RawMessage(`{"id":"` + e.ID + `","data":{"text":` + strconv.Quote(text) + `}}`)
+			d := b.newDelivery(w, e, at)
+			d.CreatedAt = at
+			b.write(t, func(tx agenthooks.Tx) error {
+				mustNil(t, tx.CreateEvent(e))
+				return tx.CreateDelivery(d)
+			})
+			return e, d
+		}
+		old, _ := mk(w, start.Add(-time.Hour), "Refund for order 42") // before the window
+		e1, d1 := mk(w, start.Add(time.Minute), "refund for ORDER 42")
+		e2, d2 := mk(w, start.Add(2*time.Minute), "Ask about a REFUND, Grüße")
+		mk(w, start.Add(3*time.Minute), "a flu jab")
+		e4, d4 := mk(w, start.Add(4*time.Minute), `100% sure_thing \ ok`)
+		mk(wo, start.Add(time.Minute), "refund") // another account's
+		_ = old
+		tests := []struct {
+			name, text string
+			want       []*agenthooks.Event
+			wantD      []*agenthooks.Delivery
+		}{
+			{"AnyCase", "Refund", []*agenthooks.Event{e2, e1}, []*agenthooks.Delivery{d2, d1}},
+			{"Phrase", "order 42", []*agenthooks.Event{e1}, []*agenthooks.Delivery{d1}},
+			{"NonASCII", "Grüße", []*agenthooks.Event{e2}, []*agenthooks.Delivery{d2}},
+			{"PercentIsLiteral", "0% s", []*agenthooks.Event{e4}, []*agenthooks.Delivery{d4}},
+			{"UnderscoreIsLiteral", "e_t", []*agenthooks.Event{e4}, []*agenthooks.Delivery{d4}},
+			{"BackslashIsLiteral", `\ ok`, []*agenthooks.Event{e4}, []*agenthooks.Delivery{d4}},
+			{"WildcardsMatchNothingElse", "%", []*agenthooks.Event{e4}, []*agenthooks.Delivery{d4}},
+			{"None", "nowhere", nil, nil},
+		}
+		deliveryIDs := func(ds []*agenthooks.Delivery) []string {
+			return idsOf(ds, func(d *agenthooks.Delivery) string { return d.ID })
+		}
+		for _, tt := range tests {
+			b.read(t, func(tx agenthooks.Tx) error {
+				got, total, err := tx.QueryEvents(b.acct.ID, agenthooks.EventQuery{Text: tt.text, From: start}, all)
+				mustNil(t, err)
+				if !sameIDs(eventIDs(got), eventIDs(tt.want)) || total != len(tt.want) {
+					t.Errorf("%s: QueryEvents(Text %q) = %v (total %d), want %v", tt.name, tt.text, eventIDs(got), total, eventIDs(tt.want))
+				}
+				ds, total, err := tx.ListDeliveries(b.acct.ID, agenthooks.DeliveryFilter{Text: tt.text, From: start}, all)
+				mustNil(t, err)
+				if !sameIDs(deliveryIDs(ds), deliveryIDs(tt.wantD)) || total != len(tt.wantD) {
+					t.Errorf("%s: ListDeliveries(Text %q) = %v (total %d), want %v", tt.name, tt.text, deliveryIDs(ds), total, deliveryIDs(tt.wantD))
+				}
+				return nil
+			})
+		}
+		b.read(t, func(tx agenthooks.Tx) error {
+			got, total, err := tx.QueryEvents(b.acct.ID, agenthooks.EventQuery{Text: "refund", From: start}, agenthooks.Page{Page: 2, Size: 1})
+			mustNil(t, err)
+			if !sameIDs(eventIDs(got), []string{e1.ID}) || total != 2 {
+				t.Errorf("page 2 of 1 = %v (total %d), want [%s] of 2", eventIDs(got), total, e1.ID)
+			}
+			got, total, err = tx.QueryEvents(b.acct.ID, agenthooks.EventQuery{Text: "refund", From: start}, agenthooks.Page{Page: 3, Size: 1})
+			mustNil(t, err)
+			if len(got) != 0 || total != 2 {
+				t.Errorf("page 3 of 1 = %v (total %d), want none of 2", eventIDs(got), total)
+			}
+			// Without a window the older event matches too.
+			_, total, err = tx.QueryEvents(b.acct.ID, agenthooks.EventQuery{Text: "refund"}, all)
+			mustNil(t, err)
+			if total != 3 {
+				t.Errorf("QueryEvents(refund, no window) total %d, want 3", total)
+			}
 			return nil
 		})
 	})

@@ -15,6 +15,7 @@ func exerciseSessions(t *testing.T, setup setupFunc) {
 		b := setup(t)
 		now := b.clock.Now()
 		s := &agenthooks.Session{TokenHash: "hash " + unicode, AccountID: b.acct.ID, APIKeyID: "key " + unicode, ReadOnly: true,
+			Embed: true, Theme: agenthooks.Theme{AccentColor: "#0a7d52", LogoURL: "https://cdn.example.com/logo-" + unicode + ".svg"},
 			CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(7 * 24 * time.Hour)}
 		b.write(t, func(tx agenthooks.Tx) error { return tx.CreateSession(s) })
 		b.read(t, func(tx agenthooks.Tx) error {
@@ -169,7 +170,8 @@ func exerciseSessions(t *testing.T, setup setupFunc) {
 		t.Parallel()
 		b := setup(t)
 		now := b.clock.Now()
-		p := &agenthooks.PortalToken{TokenHash: "portal " + unicode, AccountID: b.other.ID, ReadOnly: true, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		p := &agenthooks.PortalToken{TokenHash: "portal " + unicode, AccountID: b.other.ID, ReadOnly: true, CreatedAt: now, ExpiresAt: now.Add(time.Hour),
+			Embed: true, Theme: agenthooks.Theme{AccentColor: "#0a7d52", LogoURL: "https://cdn.example.com/logo.svg"}}
 		b.write(t, func(tx agenthooks.Tx) error { return tx.CreatePortalToken(p) })
 		b.write(t, func(tx agenthooks.Tx) error {
 			got, err := tx.UsePortalToken(p.TokenHash)

@@ -18,6 +18,7 @@ func (a *app) newDashboard() (*dashboard.Dashboard, error) {
 		TrustedProxies:   a.cfg.TrustedProxies,
 		SessionRateLimit: a.cfg.DashRateLimit,
 		TestWait:         a.cfg.DeliveryTimeout + 5*time.Second,
+		DisableAfter:     a.cfg.DisableAfter,
 		UserAgent:        "agenthooks/" + version(),
 	})
 }
