@@ -8,11 +8,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/agenthooks/agenthooks"
+	"github.com/agenthooks/agenthooks/dashboard"
 	"github.com/agenthooks/agenthooks/internal/heapmeter"
 	"github.com/agenthooks/agenthooks/payload"
 	"github.com/agenthooks/agenthooks/service"
@@ -145,5 +147,100 @@ func TestSessionRateLimit(t *testing.T) {
 	b.advanceLimiter(2 * time.Second)
 	if p := br.get("/webhooks"); p.Status != http.StatusOK {
 		t.Errorf("after the bucket refilled: status %d", p.Status)
+	}
+}
+
+// maxDashAnswer and maxDashHeap bound every dashboard page (contract
+// sections 3 and 7: no answer over 32 MiB, every page bounded).
+const (
+	maxDashAnswer = 32 << 20
+	maxDashHeap   = 16 << 20
+)
+
+// TestEveryPageBounded walks every GET route of the dashboard's route table
+// (dashboard.RegisteredRoutes, so a new page is walked without being named),
+// signed in as an account seeded at the limits: 100 messages of 32 KiB and
+// 100 events of 256 KiB in one conversation, 60 webhooks with 255-character
+// names and 4 KiB of headers, 60 assistants with 4 KiB descriptions. Each
+// page must answer below 500, at most 32 MiB, within maxDashHeap of heap.
+// The portal link route is exempt (it signs in; its token is used up by
+// isoWorld). It does not run in parallel: nothing else may allocate while
+// it measures.
+func TestEveryPageBounded(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	w := b.isoWorld(t)
+	name := func(i int) string { return fmt.Sprintf("%03d", i) + strings.Repeat("<", service.MaxNameChars-3) }
+	headers := map[string]string{}
+	for h := range 20 {
+		headers[fmt.Sprintf("X-H%02d", h)] = strings.Repeat("&", 4096/20-8)
+	}
+	for i := range 60 {
+		_, err := b.svc.CreateWebhook(ctx, b.acctA, service.WebhookInput{Name: name(i), Endpoint: "https://hooks.example.com/" + strconv.Itoa(i), Headers: headers})
+		must(t, err)
+		_, err = b.svc.CreateAssistant(ctx, b.acctA, service.AssistantInput{Name: name(i), Description: strings.Repeat("\"", service.MaxDescriptionBytes)})
+		must(t, err)
+	}
+	conv := w.ids["conversation"]
+	var maxEvent string // the event page shows a maximal envelope
+	err := b.store.Write(ctx, func(tx agenthooks.Tx) error {
+		for i := range 100 {
+			m := &agenthooks.Message{ID: service.NewID(), AccountID: b.acctA, ConversationID: conv, SenderType: "user", MessageType: "text",
+				Text: strings.Repeat("<", service.MaxTextLen), CreatedAt: tx.Now()}
+			id := service.NewID()
+			env := fmt.Sprintf(`{"id":%q,"object":"event","event":"conversation.updated","data":{"text":"`, id)
+			env += strings.Repeat("<", payload.MaxEnvelopeBytes-len(env)-3) + `"}}`
+			e := &agenthooks.Event{ID: id, AccountID: b.acctA, Type: agenthooks.EventConversationUpdated, ConversationID: conv, Payload: json.RawMessage(env), CreatedAt: tx.Now()}
+			if err := errors.Join(tx.CreateMessage(m), tx.CreateEvent(e)); err != nil {
+				return fmt.Errorf("seed %d: %w", i, err)
+			}
+			maxEvent = id
+		}
+		return nil
+	})
+	must(t, err)
+	w.ids["event"] = maxEvent
+	br := b.signedIn(b.keyA)
+	d, err := dashboard.New(dashboard.Options{Service: b.svc})
+	must(t, err)
+	walked := 0
+	for _, pattern := range dashboard.RegisteredRoutes(d) {
+		path, ok := strings.CutPrefix(pattern, "GET ")
+		if !ok || pattern == "GET /portal/{token}" {
+			continue
+		}
+		if path == "/static/" {
+			path = "/static/htmx.min.js"
+		}
+		filled, ok := fillPath(t, w, path, true)
+		if !ok {
+			continue
+		}
+		walked++
+		var status int
+		var n int
+		heap := heapmeter.Peak(func() {
+			req, err := http.NewRequest("GET", b.srv.URL+filled, nil)
+			must(t, err)
+			res, err := br.c.Do(req)
+			must(t, err)
+			defer res.Body.Close()
+			body, err := io.ReadAll(res.Body)
+			must(t, err)
+			status, n = res.StatusCode, len(body)
+		})
+		t.Logf("%s: %d, %.2f MiB, peak heap %.1f MiB", pattern, status, float64(n)/(1<<20), float64(heap)/(1<<20))
+		if status >= 500 {
+			t.Errorf("%s: status %d", filled, status)
+		}
+		if n > maxDashAnswer {
+			t.Errorf("%s: %d bytes, over 32 MiB", filled, n)
+		}
+		if heap > maxDashHeap {
+			t.Errorf("%s: peak heap %.1f MiB, over %d MiB", filled, float64(heap)/(1<<20), maxDashHeap>>20)
+		}
+	}
+	if walked < 20 {
+		t.Errorf("only %d pages walked", walked)
 	}
 }

@@ -1,6 +1,9 @@
 package sqlite_test
 
 import (
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,5 +67,37 @@ func TestOwnerReleasesClaims(t *testing.T) {
 	defer owner.Close()
 	if n := claim(owner); n != 1 {
 		t.Errorf("after the owner opened the file: claimed %d, want the released delivery", n)
+	}
+}
+
+// An owner that cannot write the file says so once: the message named
+// "release claims" twice (issue 25 item 11). The file is made unwritable
+// with chmod, or for root (whom modes do not stop) chattr +i.
+func TestOwnerReadOnlyMessage(t *testing.T) {
+	t.Parallel()
+	path := testdb.SQLitePath(t)
+	s := open(t, path)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 {
+		if out, err := exec.Command("chattr", "+i", path).CombinedOutput(); err != nil {
+			t.Skipf("root, and chattr +i failed (%v: %s): the file cannot be made unwritable", err, out)
+		}
+		t.Cleanup(func() { _ = exec.Command("chattr", "-i", path).Run() })
+	}
+	_, err := sqlite.Open(t.Context(), path, sqlite.Options{Owner: true})
+	if err == nil {
+		t.Fatal("an owner opened a database it cannot write")
+	}
+	t.Logf("%v", err)
+	if n := strings.Count(err.Error(), "release claims"); n > 1 {
+		t.Errorf("error %q names release claims %d times, want at most once", err, n)
+	}
+	if !strings.Contains(err.Error(), path) {
+		t.Errorf("error %q does not name the file", err)
 	}
 }

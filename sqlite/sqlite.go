@@ -247,7 +247,7 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 		})
 		if err != nil {
 			s.Close()
-			return nil, fmt.Errorf("sqlite %s: release claims: %w", path, err)
+			return nil, fmt.Errorf("sqlite %s: %w", path, err) // err says "release claims: ..."
 		}
 		if n > 0 {
 			o.Logger.Info("released deliveries claimed by a previous run", slog.Int("count", n))

@@ -554,66 +554,125 @@ func TestFaultSQLiteDiskFull(t *testing.T) {
 }
 
 // TestFaultSecondServe: a second serve on the same SQLite file is refused
-// (exit 1, naming the file) before it writes anything, while the first keeps
-// running undisturbed; account create, list and rotate-key work beside it.
+// (exit 1, naming the file) before it writes anything, by whatever path it
+// names the file (the same, a symlink, a relative path, a hard link), while
+// the first keeps delivering undisturbed: claims live at the time are not
+// released, so nothing is delivered twice. account create, list and
+// rotate-key work beside it.
 func TestFaultSecondServe(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "agenthooks.db")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "agenthooks.db")
 	dbURL := "sqlite:" + path
 	addr := freeAddr(t)
 	first := spawn(t, faultEnv(dbURL, addr), addr, true, "serve")
+	// A slow receiver and a steady load: the first serve holds live claims
+	// whenever a second one starts (a second serve that released them
+	// would have them delivered twice).
+	r := newReceiver(t)
+	r.status = func(string, int) int {
+		time.Sleep(300 * time.Millisecond)
+		return http.StatusOK
+	}
+	l := setUpLoad(t, "http://"+addr, first.apiKey, r, 120)
+	l.start(4, 20*time.Millisecond)
+	waitFor(t, 60*time.Second, "deliveries under way", func() bool { return len(arrivals(r)) > 0 })
 
-	second := exec.Command(binary(t), "serve")
-	second.Env = faultEnv(dbURL, freeAddr(t))
-	var stderr bytes.Buffer
-	second.Stderr = &stderr
-	done := make(chan error, 1)
-	if err := second.Start(); err != nil {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { done <- second.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		_ = second.Process.Kill()
-		t.Fatal("the second serve did not exit")
+	if err := os.Symlink(path, filepath.Join(dir, "link.db")); err != nil {
+		t.Fatal(err)
 	}
-	if code := second.ProcessState.ExitCode(); code != 1 || !strings.Contains(stderr.String(), path) {
-		t.Errorf("second serve: exit %d, stderr %q; want exit 1 and a message naming %s", code, stderr.String(), path)
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o700); err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("second serve refused: %s", strings.TrimSpace(stderr.String()))
+	hard := filepath.Join(dir, "hard.db")
+	if err := os.Link(path, hard); err != nil {
+		t.Fatal(err)
+	}
+	hardReal, _ := filepath.EvalSymlinks(hard)
+	tests := []struct {
+		name, url, dir, names string
+	}{
+		{"SamePath", dbURL, "", real},
+		{"Symlink", "sqlite:" + filepath.Join(dir, "link.db"), "", real},
+		{"Relative", "sqlite:sub/../agenthooks.db", dir, real},
+		{"HardLink", "sqlite:" + hard, "", hardReal},
+	}
+	for _, tt := range tests {
+		second := exec.Command(binary(t), "serve")
+		second.Env = faultEnv(tt.url, freeAddr(t))
+		second.Dir = tt.dir
+		var stderr bytes.Buffer
+		second.Stderr = &stderr
+		done := make(chan error, 1)
+		if err := second.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() { done <- second.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			_ = second.Process.Kill()
+			t.Fatalf("%s: the second serve did not exit", tt.name)
+		}
+		if code := second.ProcessState.ExitCode(); code != 1 || !strings.Contains(stderr.String(), tt.names) {
+			t.Errorf("%s: second serve exit %d, stderr %q; want exit 1 and a message naming %s", tt.name, code, stderr.String(), tt.names)
+		}
+		t.Logf("%s: second serve refused: %s", tt.name, strings.TrimSpace(stderr.String()))
+	}
 
-	account := func(args ...string) string {
+	// The account commands beside serve, by the path and through the
+	// symlink and the relative path (SQLite resolves both to the file, so
+	// they share its WAL). Not through a hard link: SQLite names the WAL
+	// after the path it is given, so a hard link is another WAL over the
+	// same file (docs/operations.md).
+	account := func(url, dir string, args ...string) string {
 		t.Helper()
 		cmd := exec.Command(binary(t), append([]string{"account"}, args...)...)
-		cmd.Env = faultEnv(dbURL, "127.0.0.1:0")
+		cmd.Env = faultEnv(url, "127.0.0.1:0")
+		cmd.Dir = dir
 		out, err := cmd.Output()
 		if err != nil {
-			t.Fatalf("account %v beside serve: %v\n%s", args, err, out)
+			t.Fatalf("account %v beside serve (%s): %v\n%s", args, url, err, out)
 		}
 		return string(out)
 	}
-	var created struct{ ID, APIKey string }
-	if err := json.Unmarshal([]byte(account("create", "--name", "beside")), &struct {
-		ID     *string `json:"id"`
-		APIKey *string `json:"api_key"`
-	}{&created.ID, &created.APIKey}); err != nil || created.APIKey == "" {
-		t.Fatalf("account create: %v", err)
-	}
-	account("rotate-key", "--id", created.ID)
-	// account list comes with another change; beside serve it must work too.
-	list := exec.Command(binary(t), "account", "list")
-	list.Env = faultEnv(dbURL, "127.0.0.1:0")
-	if out, err := list.Output(); err == nil {
-		if strings.Count(string(out), "\n") != 2 || !strings.Contains(string(out), created.ID) {
-			t.Errorf("account list beside serve: %q, want 2 accounts", out)
+	ids := []string{}
+	for _, tt := range tests[:3] {
+		var created struct {
+			ID     string `json:"id"`
+			APIKey string `json:"api_key"`
 		}
-	} else if list.ProcessState.ExitCode() != 2 {
-		t.Errorf("account list beside serve: %v", err)
+		if err := json.Unmarshal([]byte(account(tt.url, tt.dir, "create", "--name", "beside "+tt.name)), &created); err != nil || created.APIKey == "" {
+			t.Fatalf("account create (%s): %v", tt.name, err)
+		}
+		account(tt.url, tt.dir, "rotate-key", "--id", created.ID)
+		ids = append(ids, created.ID)
 	}
-	// The first serve is undisturbed and takes the new account's key.
+	list := account(dbURL, "", "list")
+	if strings.Count(list, "\n") != 4 {
+		t.Errorf("account list beside serve: %q, want 4 accounts", list)
+	}
+	for _, id := range ids {
+		if !strings.Contains(list, id) {
+			t.Errorf("account list lacks %s", id)
+		}
+	}
+	// The first serve is undisturbed: it answers, and delivers every close
+	// once.
 	c := &client{t: t, base: "http://" + addr, key: first.apiKey}
 	c.must(http.StatusOK, "GET", "/outbound_webhook", nil)
 	if s := status(t, "http://"+addr+"/readyz"); s != http.StatusOK {
 		t.Errorf("first serve /readyz: %d", s)
+	}
+	waitFor(t, 120*time.Second, "the load to finish", func() bool { return int(l.next.Load()) >= len(l.convs) })
+	l.halt()
+	all := l.acceptedIDs()
+	waitFor(t, 120*time.Second, "every accepted close delivered", func() bool { return allArrived(r, all) })
+	t.Logf("beside 4 refused second serves and 9 account commands: accepted %d, delivered %d distinct, duplicates %d", len(all), len(arrivals(r)), duplicates(r))
+	if d := duplicates(r); d != 0 {
+		t.Errorf("%d deliveries made twice: the first serve's claims were released", d)
 	}
 }

@@ -73,7 +73,11 @@ func (a *app) run(ctx context.Context) int {
 	case <-ctx.Done():
 		// Readiness says no first, so that load balancers stop sending
 		// traffic while the API still serves what they already send.
-		a.log.Info("shutting down: /readyz answers 503 while the API drains", slog.Duration("grace", a.cfg.ShutdownGrace))
+		if a.drains() {
+			a.log.Info("shutting down: /readyz answers 503 while the API drains", slog.Duration("grace", a.cfg.ShutdownGrace))
+		} else {
+			a.log.Info("shutting down") // no grace to wait: a worker, or AGENTHOOKS_SHUTDOWN_GRACE=0s
+		}
 		if err := a.drain(); err != nil {
 			a.log.Error("http server failed", slog.Any("error", err))
 			code = 1
@@ -323,7 +327,7 @@ func (a *app) sweep(name string, every time.Duration, fn func(ctx context.Contex
 // It returns the HTTP server's error if the server fails meanwhile.
 func (a *app) drain() error {
 	a.draining.Store(true)
-	if a.cfg.Role == "worker" || a.cfg.ShutdownGrace <= 0 {
+	if !a.drains() {
 		return nil
 	}
 	t := time.NewTimer(a.cfg.ShutdownGrace)
@@ -334,6 +338,12 @@ func (a *app) drain() error {
 	case err := <-a.serveErr:
 		return err
 	}
+}
+
+// drains reports whether drain waits ShutdownGrace: a worker serves no API
+// to drain.
+func (a *app) drains() bool {
+	return a.cfg.Role != "worker" && a.cfg.ShutdownGrace > 0
 }
 
 // stop shuts down in order: the listener stops taking connections and the
