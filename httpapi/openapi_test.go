@@ -783,33 +783,7 @@ func (r *openAPIResp) str(t *testing.T, path ...any) string {
 // operation finds the documented operation for method and a concrete path.
 func (r *openAPIRun) operation(method, path string) (string, map[string]any) {
 	r.t.Helper()
-	// When several templates match (GET /intent/list and GET /intent/{id}),
-	// the one with the fewest wildcards wins, as in the server's mux.
-	segs := strings.Split(path, "/")
-	best, bestWild := "", len(segs)+1
-	var bestOp map[string]any
-	for name, op := range r.doc.operations() {
-		m, tmpl, _ := strings.Cut(name, " ")
-		if m != method {
-			continue
-		}
-		ts := strings.Split(tmpl, "/")
-		if len(ts) != len(segs) {
-			continue
-		}
-		match, wild := true, 0
-		for i := range ts {
-			if strings.HasPrefix(ts[i], "{") {
-				match = match && segs[i] != ""
-				wild++
-			} else {
-				match = match && ts[i] == segs[i]
-			}
-		}
-		if match && wild < bestWild {
-			best, bestWild, bestOp = name, wild, op
-		}
-	}
+	best, bestOp := r.doc.findOperation(method, path)
 	if best == "" {
 		r.t.Fatalf("%s %s is not in the document", method, path)
 	}

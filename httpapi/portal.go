@@ -86,7 +86,7 @@ func portalSchemas(s schema) {
 		"read_only":  jsType("boolean", "true: the session shows everything but changes nothing (default false)."),
 	})
 	s["PortalSession"] = jsAll(schema{
-		"url":        jsString("AGENTHOOKS_PUBLIC_URL + /portal/ + a single-use token."),
+		"url":        jsNullString("AGENTHOOKS_PUBLIC_URL + /portal/ + a single-use token;" + replayedNull + " (the token is stored hashed)."),
 		"expires_at": jsTime(""),
 	})
 }
