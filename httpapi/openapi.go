@@ -9,6 +9,7 @@ package httpapi
 // responses do not validate against it.
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -22,10 +23,57 @@ import (
 	"github.com/agenthooks/agenthooks/service"
 )
 
-// openAPIDocument is the document, marshalled once.
+// openAPIDocument is the document, marshalled once. It is marshalled, read
+// back and finished (openFreeObjects) so that the finishing touches a copy,
+// never the schemas GET /event_type serves.
 var openAPIDocument = sync.OnceValues(func() ([]byte, error) {
-	return json.Marshal(buildOpenAPI())
+	b, err := json.Marshal(buildOpenAPI())
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, err
+	}
+	openFreeObjects(doc)
+	return json.Marshal(doc)
 })
+
+// openFreeObjects says additionalProperties: true on every object schema
+// that lists no properties and says nothing of additionalProperties (a free
+// JSON object: attributes, field_values, an event's data schema). JSON
+// Schema reads both the same; openapi-typescript reads the bare one as an
+// object that can hold nothing (Record<string, never>).
+func openFreeObjects(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		_, props := v["properties"]
+		_, extra := v["additionalProperties"]
+		if !props && !extra && isObjectSchema(v["type"]) {
+			v["additionalProperties"] = true
+		}
+		for _, e := range v {
+			openFreeObjects(e)
+		}
+	case []any:
+		for _, e := range v {
+			openFreeObjects(e)
+		}
+	}
+}
+
+// isObjectSchema reports whether a schema's type is or includes "object".
+func isObjectSchema(t any) bool {
+	switch t := t.(type) {
+	case string:
+		return t == "object"
+	case []any:
+		return slices.Contains(t, any("object"))
+	}
+	return false
+}
 
 func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 	b, err := openAPIDocument()

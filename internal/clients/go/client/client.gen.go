@@ -2969,7 +2969,7 @@ type TransformationResult struct {
 }
 
 // TransformationResultBody0 defines model for TransformationResult.Body.0.
-type TransformationResultBody0 = map[string]interface{}
+type TransformationResultBody0 map[string]interface{}
 
 // TransformationResultBody1 defines model for TransformationResult.Body.1.
 type TransformationResultBody1 = []interface{}
@@ -3018,7 +3018,7 @@ type TransformationTest struct {
 }
 
 // TransformationTestPayload0 defines model for TransformationTest.Payload.0.
-type TransformationTestPayload0 = map[string]interface{}
+type TransformationTestPayload0 map[string]interface{}
 
 // TransformationTestPayload1 defines model for TransformationTest.Payload.1.
 type TransformationTestPayload1 = []interface{}

@@ -39,8 +39,16 @@ func TestGeneratedClientIsCurrent(t *testing.T) {
 	}
 }
 
-// server is agenthooks' API over a fresh SQLite store, with one account.
+// server is agenthooks' API over a fresh SQLite store, with one account,
+// and the generated client acting as that account.
 func server(t *testing.T) (*client.ClientWithResponses, string) {
+	t.Helper()
+	c, url, _ := serverKey(t)
+	return c, url
+}
+
+// serverKey is server and the account's API key.
+func serverKey(t *testing.T) (*client.ClientWithResponses, string, string) {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "a.db"), sqlite.Options{})
@@ -63,7 +71,7 @@ func server(t *testing.T) (*client.ClientWithResponses, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, srv.URL
+	return c, srv.URL, acct.APIKey
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -183,5 +191,33 @@ func TestGeneratedClientSeedStory(t *testing.T) {
 	}
 	if bad.StatusCode() != 422 || bad.JSON422 == nil || len(bad.JSON422.Detail) == 0 || len(bad.JSON422.Detail[0].Loc) < 2 {
 		t.Fatalf("bad conversation: %d %s, want a 422 with a loc", bad.StatusCode(), bad.Body)
+	}
+}
+
+// TestTypeScriptClientSeedStory runs the seed's story with the TypeScript
+// client (openapi-typescript + openapi-fetch, ../../ts) against a real
+// server: node runs ../../ts/dist/story.js, which `npm ci && npm run build`
+// there makes (.ci/run does). Without it the test skips, but fails in CI.
+func TestTypeScriptClientSeedStory(t *testing.T) {
+	story, err := filepath.Abs(filepath.Join("..", "..", "ts", "dist", "story.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(story); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%v: build it with npm ci && npm run build in internal/clients/ts", err)
+		}
+		t.Skipf("%v: build it with npm ci && npm run build in internal/clients/ts", err)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("node: %v", err)
+	}
+	_, url, key := serverKey(t)
+	cmd := exec.Command(node, story)
+	cmd.Env = append(os.Environ(), "AGENTHOOKS_URL="+url, "AGENTHOOKS_KEY="+key)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("ts story: ok")) {
+		t.Fatalf("node %s: %v\n%s", story, err, out)
 	}
 }
