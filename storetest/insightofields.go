@@ -124,3 +124,110 @@ func profileJSON(t testing.TB, p any) string {
 	mustNil(t, err)
 	return string(b)
 }
+
+// ---------------------------------------------------------------------------
+// Insighto's fields (CONTRACT section 3, "Field for field as Insighto"): each
+// resource's profile, the conversation's unique_device_id, includes_voice
+// and summary, and the list filters on them, kept by both engines.
+
+func exerciseInsightoFields(t *testing.T, setup setupFunc) {
+	s := func(v string) *string { return &v }
+	yes, no := true, false
+	t.Run("Profiles", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		a := b.newAssistant(b.acct, "")
+		a.Profile = agenthooks.AssistantProfile{ConversationFlowID: s("flow " + unicode), CustomVoice: s("v"), HasHumanAgent: &yes, HideDS: &no, ShowImages: &yes, UseTools: &yes}
+		w := &agenthooks.Widget{ID: NewID(), AccountID: b.acct.ID, Name: "", WidgetType: "chat", CreatedAt: b.clock.Now(), Profile: agenthooks.WidgetProfile{
+			ActionButtons: agenthooks.JSONList(`[{"label":` + profileJSON(t, "Buy "+unicode) + `,"url":"https://example.com/?a=1&b=\"2\""}]`), ActionButtonsColor: s("#fff"),
+			Attributes: agenthooks.JSONObject(`{"n":[1,2.5],"deep":{"x":null}}`), BubbleText: s(unicode), RemoveBranding: &yes,
+			StyleParams: agenthooks.JSONObject(`{}`), UserOpeningMessages: []string{"Hi " + unicode, `"quoted"`}, WidgetProvider: s("insighto"),
+		}}
+		i := b.newIntent(b.acct)
+		i.Profile = agenthooks.IntentProfile{Attributes: agenthooks.JSONObject(`{"k":"v"}`), IntentType: s("lead"), IsActive: &no}
+		c := b.newContact(b.acct)
+		c.Profile = agenthooks.ContactProfile{Channels: agenthooks.JSONList(`["sms","web"]`), CustomFields: agenthooks.JSONObject(`{"plan":"gold"}`), UserAttributes: agenthooks.JSONObject(`{"age":42}`)}
+		b.write(t, func(tx agenthooks.Tx) error {
+			mustNil(t, tx.CreateAssistant(a))
+			mustNil(t, tx.CreateWidget(w))
+			mustNil(t, tx.CreateIntent(i))
+			return tx.CreateContact(c)
+		})
+		check := func(when string) {
+			t.Helper()
+			b.read(t, func(tx agenthooks.Tx) error {
+				ga, err := tx.FindAssistant(b.acct.ID, a.ID)
+				mustNil(t, err)
+				checkEqual(t, "assistant profile "+when, profileJSON(t, ga.Profile), profileJSON(t, a.Profile))
+				gw, err := tx.FindWidget(b.acct.ID, w.ID)
+				mustNil(t, err)
+				checkEqual(t, "widget profile "+when, profileJSON(t, gw.Profile), profileJSON(t, w.Profile))
+				checkEqual(t, "widget without assistant or name "+when, []string{gw.AssistantID, gw.Name}, []string{"", ""})
+				gi, err := tx.FindIntent(b.acct.ID, i.ID)
+				mustNil(t, err)
+				checkEqual(t, "intent profile "+when, []any{profileJSON(t, gi.Profile), gi.Active()}, []any{profileJSON(t, i.Profile), i.Active()})
+				gc, err := tx.FindContact(b.acct.ID, c.ID)
+				mustNil(t, err)
+				checkEqual(t, "contact profile "+when, profileJSON(t, gc.Profile), profileJSON(t, c.Profile))
+				ws, _, err := tx.ListWidgets(b.acct.ID, agenthooks.Page{Page: 1, Size: 25})
+				mustNil(t, err)
+				checkEqual(t, "widget profile in the list "+when, profileJSON(t, ws[0].Profile), profileJSON(t, w.Profile))
+				return nil
+			})
+		}
+		check("as created")
+		a.Profile.UseTools, a.Profile.CustomVoice = nil, s("other")
+		w.Profile.UserOpeningMessages, w.Profile.ActionButtons, w.Profile.BubbleColor = nil, agenthooks.JSONList(`[]`), s("#000")
+		c.Profile.Channels, c.Profile.CustomFields = nil, agenthooks.JSONObject(`{"plan":"free","seats":3}`)
+		b.write(t, func(tx agenthooks.Tx) error {
+			mustNil(t, tx.UpdateAssistant(a))
+			mustNil(t, tx.UpdateWidget(w))
+			return tx.UpdateContact(c)
+		})
+		check("as updated")
+	})
+	t.Run("ConversationFields", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		as := b.assistant(t, b.acct, "")
+		intent := b.intent(t, b.acct)
+		voice := b.newConversation(b.acct, as.ID, b.clock.Now())
+		voice.UniqueDeviceID, voice.IncludesVoice = "device "+unicode, true
+		text := b.newConversation(b.acct, as.ID, b.clock.Now().Add(time.Second))
+		b.write(t, func(tx agenthooks.Tx) error {
+			mustNil(t, tx.CreateConversation(voice))
+			mustNil(t, tx.CreateConversation(text))
+			return tx.CreateCapturedIntent(&agenthooks.CapturedIntent{ID: NewID(), AccountID: b.acct.ID, ConversationID: voice.ID, IntentID: intent.ID, CreatedAt: b.clock.Now()})
+		})
+		text.Summary = "Wants a demo " + unicode
+		b.write(t, func(tx agenthooks.Tx) error { return tx.UpdateConversation(text) })
+		b.read(t, func(tx agenthooks.Tx) error {
+			gv, err := tx.FindConversation(b.acct.ID, voice.ID)
+			mustNil(t, err)
+			checkEqual(t, "voice conversation", []any{gv.UniqueDeviceID, gv.IncludesVoice, gv.Summary}, []any{voice.UniqueDeviceID, true, ""})
+			gt, err := tx.FindConversation(b.acct.ID, text.ID)
+			mustNil(t, err)
+			checkEqual(t, "text conversation", []any{gt.UniqueDeviceID, gt.IncludesVoice, gt.Summary}, []any{"", false, text.Summary})
+			for _, f := range []struct {
+				name   string
+				filter agenthooks.ConversationFilter
+				want   []string
+			}{
+				{"voice", agenthooks.ConversationFilter{Voice: &yes}, []string{voice.ID}},
+				{"no voice", agenthooks.ConversationFilter{Voice: &no}, []string{text.ID}},
+				{"the intent", agenthooks.ConversationFilter{IntentID: intent.ID}, []string{voice.ID}},
+				{"the intent and no voice", agenthooks.ConversationFilter{IntentID: intent.ID, Voice: &no}, nil},
+				{"an unknown intent", agenthooks.ConversationFilter{IntentID: NewID()}, nil},
+			} {
+				got, total, err := tx.ListConversations(b.acct.ID, f.filter, agenthooks.Page{Page: 1, Size: 25})
+				mustNil(t, err)
+				checkEqual(t, "conversations of "+f.name, []any{sortedIDs(idsOf(got, conversationID)), total}, []any{sortedIDs(f.want), len(f.want)})
+			}
+			// Another account sees none of them through the intent filter.
+			got, _, err := tx.ListConversations(b.other.ID, agenthooks.ConversationFilter{IntentID: intent.ID}, agenthooks.Page{Page: 1, Size: 25})
+			mustNil(t, err)
+			checkEqual(t, "another account's conversations of the intent", len(got), 0)
+			return nil
+		})
+	})
+}
