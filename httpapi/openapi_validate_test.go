@@ -268,3 +268,22 @@ func TestOpenAPIResponseCheckCanFail(t *testing.T) {
 		}
 	}
 }
+
+// opPointer is the JSON pointer of operation name ("METHOD /template").
+func opPointer(name string) string {
+	method, tmpl, _ := strings.Cut(name, " ")
+	return "/paths/" + pointerToken(tmpl) + "/" + strings.ToLower(method)
+}
+
+// problems validates v against the schema at the document's JSON pointer
+// ptr: nil when it matches, else what is wrong, each starting with at.
+func (s *openAPISchemas) problems(ptr string, v any, at string) []string {
+	sch, err := s.schemaAt(ptr)
+	if err != nil {
+		return []string{at + ": " + err.Error()}
+	}
+	if err := sch.Validate(v); err != nil {
+		return []string{at + ": " + err.Error()}
+	}
+	return nil
+}
