@@ -142,7 +142,8 @@ func (b *testBundle) send(req *http.Request) *response {
 }
 
 // check fails the test unless r satisfies what every answer must: never a
-// 5xx but 503, and a JSON object (but for HEAD).
+// 5xx but 503, a JSON object (but for HEAD), and what the OpenAPI document
+// says its operation answers with that status (openapi_validate_test.go).
 func (b *testBundle) check(method, path string, r *response) *response {
 	b.tb.Helper()
 	if r.Status >= 500 && r.Status != http.StatusServiceUnavailable {
@@ -156,6 +157,14 @@ func (b *testBundle) check(method, path string, r *response) *response {
 	}
 	if err := json.Unmarshal(r.Raw, &r.Body); err != nil {
 		b.tb.Fatalf("%s %s: body is not a JSON object: %v: %s", method, path, err, r.Raw)
+	}
+	// The answer matches its operation's schema in the served document.
+	schemas, err := docSchemas()
+	if err != nil {
+		b.tb.Fatalf("the OpenAPI document: %v", err)
+	}
+	if err := schemas.checkResponse(method, path, r.Status, r.Raw); err != nil {
+		b.tb.Fatalf("%s %s: %v\nbody: %.2000s", method, path, err, r.Raw)
 	}
 	return r
 }

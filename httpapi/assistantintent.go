@@ -46,18 +46,6 @@ type deletedWithDetails struct {
 	Details string            `json:"details"`
 }
 
-// assistantIntentSchemas documents the record and DELETE /assistant/{id}'s
-// details; fixPaths is called once the operations are in paths.
-func assistantIntentSchemas(s schema) {
-	s["AssistantIntent"] = jsAll(schema{
-		"id":           jsID("Derived from the pair: the same assistant and intent always answer the same id."),
-		"assistant_id": jsID(""),
-		"intent_id":    jsID(""),
-		"is_active":    schema{"type": "boolean", "description": "Always true: a link that exists is active."},
-		"attributes":   schema{"type": "object", "additionalProperties": true, "description": "Insighto's; always {} here."},
-	})
-}
-
 // assistantDeletePath gives DELETE /assistant/{id}'s success body its details.
 func assistantDeletePath(paths schema) {
 	item, _ := paths[base+"/assistant/{id}"].(schema)

@@ -9,6 +9,7 @@ package httpapi
 // responses do not validate against it.
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -22,10 +23,57 @@ import (
 	"github.com/agenthooks/agenthooks/service"
 )
 
-// openAPIDocument is the document, marshalled once.
+// openAPIDocument is the document, marshalled once. It is marshalled, read
+// back and finished (openFreeObjects) so that the finishing touches a copy,
+// never the schemas GET /event_type serves.
 var openAPIDocument = sync.OnceValues(func() ([]byte, error) {
-	return json.Marshal(buildOpenAPI())
+	b, err := json.Marshal(buildOpenAPI())
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, err
+	}
+	openFreeObjects(doc)
+	return json.Marshal(doc)
 })
+
+// openFreeObjects says additionalProperties: true on every object schema
+// that lists no properties and says nothing of additionalProperties (a free
+// JSON object: attributes, field_values, an event's data schema). JSON
+// Schema reads both the same; openapi-typescript reads the bare one as an
+// object that can hold nothing (Record<string, never>).
+func openFreeObjects(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		_, props := v["properties"]
+		_, extra := v["additionalProperties"]
+		if !props && !extra && isObjectSchema(v["type"]) {
+			v["additionalProperties"] = true
+		}
+		for _, e := range v {
+			openFreeObjects(e)
+		}
+	case []any:
+		for _, e := range v {
+			openFreeObjects(e)
+		}
+	}
+}
+
+// isObjectSchema reports whether a schema's type is or includes "object".
+func isObjectSchema(t any) bool {
+	switch t := t.(type) {
+	case string:
+		return t == "object"
+	case []any:
+		return slices.Contains(t, any("object"))
+	}
+	return false
+}
 
 func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 	b, err := openAPIDocument()
@@ -55,11 +103,6 @@ func jsType(t string, desc string) schema { return described(schema{"type": t}, 
 
 func jsString(desc string) schema { return jsType("string", desc) }
 
-// jsNullString is a string or null.
-func jsNullString(desc string) schema {
-	return described(schema{"type": []string{"string", "null"}}, desc)
-}
-
 func jsID(desc string) schema {
 	return described(schema{"type": "string", "format": "uuid"}, desc)
 }
@@ -67,6 +110,15 @@ func jsID(desc string) schema {
 func jsNullID(desc string) schema {
 	return described(schema{"type": []string{"string", "null"}, "format": "uuid"}, desc)
 }
+
+// jsNullString is a string or null.
+func jsNullString(desc string) schema {
+	return described(schema{"type": []string{"string", "null"}}, desc)
+}
+
+// replayedNull says when a secret shown once is null: a response replayed
+// for a reused Idempotency-Key keeps no secret (idempotency.go).
+const replayedNull = " null in a response replayed for a reused Idempotency-Key (Idempotent-Replayed: true), which keeps no secret"
 
 // jsTime is an API timestamp: RFC 3339 in UTC.
 func jsTime(desc string) schema {
@@ -79,16 +131,6 @@ func jsNullTime(desc string) schema {
 
 func jsEnum(values []string, desc string) schema {
 	return described(schema{"type": "string", "enum": slices.Clone(values)}, desc)
-}
-
-// jsNullEnum is one of values or null.
-func jsNullEnum(values []string, desc string) schema {
-	enum := make([]any, 0, len(values)+1)
-	for _, v := range values {
-		enum = append(enum, v)
-	}
-	enum = append(enum, nil)
-	return described(schema{"type": []string{"string", "null"}, "enum": enum}, desc)
 }
 
 func jsArray(items schema, desc string) schema {
@@ -154,42 +196,17 @@ func openAPISchemas() schema {
 	// Errors.
 	s["Error"] = jsObject([]string{"detail"}, schema{"detail": jsString("What went wrong, for a person to read.")})
 	s["FieldError"] = jsObject([]string{"loc", "msg", "type"}, schema{
-		"loc": jsArray(schema{"type": []string{"string", "integer"}},
+		// oneOf rather than a type list: oapi-codegen v2 stops on a list of types.
+		"loc": jsArray(schema{"oneOf": []schema{{"type": "string"}, {"type": "integer"}}},
 			`Where the problem is: "body", "query" or "header", then the field name and, inside lists, the index.`),
 		"msg":  jsString("What is wrong, for a person to read."),
 		"type": jsString("A stable machine-readable kind, as FastAPI names them: missing, string_type, enum, value_error, ..."),
 	})
 	s["ValidationError"] = jsObject([]string{"detail"}, schema{"detail": jsArray(jsRef("FieldError"), "Every problem found, FastAPI style.")})
 
-	// Webhooks.
-	webhookProps := func(withSecret bool) schema {
-		p := schema{
-			"id":       jsID(""),
-			"name":     jsString(""),
-			"endpoint": schema{"type": "string", "format": "uri", "description": "Where deliveries are POSTed."},
-			"enabled":  jsType("boolean", "A disabled webhook gets no new events; its pending deliveries wait until it is enabled again."),
-			"disabled_reason": jsNullEnum([]string{agenthooks.DisabledGone, agenthooks.DisabledFailing, agenthooks.DisabledManual},
-				"null, or why the webhook was disabled: gone (the endpoint answered 410), failing (every delivery failed for AGENTHOOKS_DISABLE_AFTER), manual."),
-			"events": schema{"type": "array", "items": jsEnum(agenthooks.EventTypes, ""), "minItems": 1,
-				"description": "The event types it receives (every type when it was created without a list)."},
-			"ordering": jsEnum([]string{agenthooks.OrderingNone, agenthooks.OrderingConversation},
-				"conversation delivers one conversation's events to this webhook strictly in creation order."),
-			"headers":     schema{"type": "object", "additionalProperties": jsString(""), "description": "Extra request headers sent with every delivery."},
-			"rate_limit":  schema{"type": []string{"number", "null"}, "description": "Requests per second, null for none."},
-			"created_at":  jsTime(descTimeAPI),
-			"updated_at":  jsTime(descTimeAPI),
-			"tls":         webhookTLSRead(),  // openapi_webhooktls.go
-			"destination": destinationRead(), // openapi_destination.go
-		}
-		if withSecret {
-			p["secret"] = schema{"type": "string", "pattern": "^whsec_[A-Za-z0-9+/]+=*$",
-				"description": "The signing secret: whsec_ and the base64 of at least 24 random bytes. Shown here and by GET .../secret only."}
-		}
-		return p
-	}
-	s["Webhook"] = jsAll(webhookProps(false))
-	s["WebhookWithSecret"] = jsAll(webhookProps(true))
-	s["WebhookSecret"] = jsAll(schema{"secret": webhookProps(true)["secret"]})
+	// Webhooks. The responses (Webhook, WebhookWithSecret) are reflected
+	// from webhookView (openapi_reflect.go); the request bodies are here.
+	s["WebhookSecret"] = jsAll(schema{"secret": webhookSecretSchema()})
 	headers := schema{"type": "object", "maxProperties": service.MaxHeaders,
 		"additionalProperties": schema{"type": "string", "maxLength": service.MaxHeaderBytes},
 		"description":          "Extra request headers (HTTP token names; never the webhook-* signature headers, Content-Type or hop-by-hop headers), at most 20, 4 KiB in all (names and values)."}
@@ -234,21 +251,12 @@ func openAPISchemas() schema {
 
 	// Assistants, widgets, forms, intents, contacts.
 	insightoSchemas(s) // assistants, widgets, contact updates, transcripts
-	assistantIntentSchemas(s)
-	s["FormField"] = jsAll(schema{
-		"name": jsString(""), "type": jsEnum(agenthooks.FieldTypes, ""), "required": jsType("boolean", ""),
-	})
 	s["FormFieldInput"] = jsObject([]string{"name"}, schema{
 		"name":     schema{"type": "string", "minLength": 1, "description": "Unique within the form."},
 		"type":     withDefault(jsEnum(agenthooks.FieldTypes, ""), "text"),
 		"required": schema{"type": "boolean", "default": false, "description": "A captured form missing a required field is 422."},
 	})
 	formFields := schema{"type": "array", "maxItems": 100, "items": jsRef("FormFieldInput")}
-	s["Form"] = jsAll(schema{
-		"id": jsID(""), "name": jsString(""), "fields": jsArray(jsRef("FormField"), ""),
-		"webhook_id": jsNullID("The webhook that receives its submissions, or null."),
-		"created_at": jsTime(descTimeAPI), "updated_at": jsTime(descTimeAPI),
-	})
 	s["FormCreate"] = jsObject([]string{"name"}, schema{
 		"name": nameSchema(), "fields": formFields,
 		"webhook_id": jsNullID("The webhook that receives its submissions; " + descRefID + "."),
@@ -257,40 +265,16 @@ func openAPISchemas() schema {
 		"name": nameSchema(), "fields": formFields,
 		"webhook_id": jsNullID("A webhook id (" + descRefID + "), or null to unassign."),
 	})
-	s["Intent"] = jsAll(schema{"id": jsID(""), "name": jsString(""), "description": jsString(""), "created_at": jsTime(descTimeAPI)})
 	s["IntentCreate"] = jsObject([]string{"name"}, schema{"name": nameSchema(), "description": jsString("")})
 	contactField := func(desc string) schema {
 		return described(schema{"type": []string{"string", "null"}, "maxLength": nameMax}, desc)
 	}
-	s["Contact"] = jsAll(schema{
-		"id": jsID(""), "first_name": jsNullString(""), "last_name": jsNullString(""), "email": jsNullString(""),
-		"phone_number": jsNullString(""), "created_at": jsTime(descTimeAPI),
-	})
 	s["ContactCreate"] = jsObject(nil, schema{
 		"first_name": contactField(""), "last_name": contactField(""),
 		"email": contactField("Must contain @."), "phone_number": contactField(""),
 	})
 
 	// Conversations.
-	conversation := func(withTranscript bool) schema {
-		p := schema{
-			"id": jsID(""), "assistant_id": jsID(""), "widget_id": jsID(""), "contact_id": jsNullID(""),
-			"device_type":      jsEnum(agenthooks.DeviceTypes, ""),
-			"attributes":       jsMap("Free attributes given at creation."),
-			"chat_count":       jsInt(0, "Messages so far."),
-			"first_message":    jsString(`"User: " and the first message whose sender_type is user, or "" if none.`),
-			"status":           jsEnum([]string{"open", "closed"}, "A closed conversation takes no messages, forms or intents (409)."),
-			"closed_at":        jsNullTime("When it was closed; null while open."),
-			"last_activity_at": jsTime("The last message, form or intent (the idle close counts from it)."),
-			"created_at":       jsTime(descTimeAPI), "updated_at": jsTime(descTimeAPI),
-		}
-		if withTranscript {
-			p["transcript"] = schema{"type": "array", "items": jsRef("Message"), "maxItems": 100, "description": "The last 100 messages at most, oldest first."}
-		}
-		return jsAll(p)
-	}
-	s["Conversation"] = conversation(false)
-	s["ConversationDetail"] = conversation(true)
 	s["ConversationCreate"] = jsObject([]string{"assistant_id", "widget_id", "device_type"}, schema{
 		"assistant_id": jsID(descRefID),
 		"widget_id":    jsID("One of the assistant's widgets, else 422."),
@@ -298,23 +282,10 @@ func openAPISchemas() schema {
 		"contact_id":   jsNullID(descRefID),
 		"attributes":   schema{"type": []string{"object", "null"}, "description": "Free attributes, sent in the events' data: at most 16 KiB of JSON, nested at most 16 levels."},
 	})
-	s["Message"] = jsAll(schema{
-		"id": jsID(""), "conversation_id": jsID(""),
-		"sender_type":  jsEnum(agenthooks.SenderTypes, ""),
-		"message_type": jsEnum(agenthooks.MessageTypes, ""),
-		"text":         jsString(""),
-		"char_count":   jsInt(0, "Characters (runes) in text."),
-		"created_at":   jsTime(descTimeAPI),
-	})
 	s["MessageCreate"] = jsObject([]string{"sender_type", "text"}, schema{
 		"sender_type":  jsEnum(agenthooks.SenderTypes, ""),
 		"text":         jsString("At most 32 KiB (UTF-8 bytes)."),
 		"message_type": withDefault(jsEnum(agenthooks.MessageTypes, ""), "text"),
-	})
-	s["CapturedForm"] = jsAll(schema{
-		"id": jsID(""), "conversation_id": jsID(""), "form_id": jsID(""),
-		"field_values": jsMap("Every value so far, by field name."),
-		"created_at":   jsTime(descTimeAPI), "updated_at": jsTime(descTimeAPI),
 	})
 	s["CapturedFormCreate"] = jsObject([]string{"form_id", "field_values"}, schema{
 		"form_id":      jsID(descRefID),
@@ -323,48 +294,10 @@ func openAPISchemas() schema {
 	s["CapturedFormUpdate"] = jsObject([]string{"field_values"}, schema{
 		"field_values": jsMap("Values merged into those captured so far (the form's required fields must still be filled)."),
 	})
-	s["CapturedIntent"] = jsAll(schema{"id": jsID(""), "conversation_id": jsID(""), "intent_id": jsID(""), "created_at": jsTime(descTimeAPI)})
 	s["CapturedIntentCreate"] = jsObject([]string{"intent_id"}, schema{"intent_id": jsID(descRefID)})
 
 	// Events and deliveries.
-	deliveryStatus := jsEnum(agenthooks.DeliveryStatuses, "")
-	delivery := func(withAttempts bool) schema {
-		p := schema{
-			"id": jsID(""), "event_id": jsID(""), "webhook_id": jsID(""), "status": deliveryStatus,
-			"attempt_count":   jsInt(0, ""),
-			"next_attempt_at": jsNullTime("When the next attempt is due; null once the delivery has ended."),
-			"last_error":      jsNullString("Why the last attempt failed, or null."),
-			"created_at":      jsTime(descTimeAPI), "updated_at": jsTime(descTimeAPI),
-		}
-		if withAttempts {
-			p["attempts"] = jsArray(jsRef("Attempt"), "Oldest first.")
-		}
-		return jsAll(p)
-	}
-	s["Delivery"] = delivery(false)
-	s["DeliveryDetail"] = delivery(true)
-	dashboardSchemas(s) // GET /delivery, replay (after Delivery, which it extends)
-	s["Attempt"] = jsAll(schema{
-		"id": jsID(""), "created_at": jsTime(descTimeAPI),
-		"status_code":   schema{"type": []string{"integer", "null"}, "description": "The endpoint's status, null when no response came back."},
-		"duration_ms":   jsInt(0, ""),
-		"error":         jsNullString("Why the request failed (timeout, refused, ...), null when a response came back."),
-		"response_body": schema{"type": "string", "maxLength": 4096, "description": "The first 4 KiB of the response."},
-	})
-	event := func(withDeliveries bool) schema {
-		p := schema{
-			"id": jsID("UUIDv7: sorting by id gives creation order."), "event": jsEnum(allEventTypes(), ""),
-			"conversation_id": jsNullID("null for events outside a conversation (webhook.test)."),
-			"created_at":      jsTime(descTimeAPI),
-			"payload":         jsRef("EventEnvelope"),
-		}
-		if withDeliveries {
-			p["deliveries"] = jsArray(jsRef("Delivery"), "")
-		}
-		return jsAll(p)
-	}
-	s["Event"] = event(false)
-	s["EventDetail"] = event(true)
+	s["Replayed"] = jsAll(schema{"queued": jsInt(0, "How many new deliveries were queued: one per webhook the event was routed to that still exists and is enabled (and whose filter accepts it).")})
 	s["EventType"] = jsAll(schema{
 		"name":        jsEnum(allEventTypes(), ""),
 		"description": jsString(""),
@@ -484,13 +417,13 @@ func apiOps() map[string]apiOp {
 
 		"POST /conversation": {id: "createConversation", tag: "conversations", summary: "Start a conversation",
 			desc: "The widget must be the assistant's, else 422.", body: "ConversationCreate", status: 201, data: "Conversation"},
-		"GET /conversation": {id: "listConversations", tag: "conversations", summary: "List conversations", status: 200, data: "Conversation", list: true,
+		"GET /conversation": {id: "listConversations", tag: "conversations", summary: "List conversations", status: 200, data: "ConversationRow", list: true,
 			query: []schema{
 				queryParam("date_from", dateQuery(), "Only conversations created at or after this time (RFC 3339, or YYYY-MM-DD for the start of that day, UTC)."),
 				queryParam("date_to", dateQuery(), "Only conversations created at or before this time (RFC 3339, or YYYY-MM-DD for the whole of that day, UTC)."),
 				queryParam("assistant_id", jsID(""), "Only this assistant's conversations (a malformed id answers 422; another account's matches nothing)."),
-				queryParam("intent_id", jsID(""), "Conversations that captured this intent. Not applied yet: a value answers 422 (never an unfiltered list)."),
-				queryParam("includes_voice", schema{"type": "boolean"}, "Conversations with (true) or without voice. Not applied yet: a value answers 422 (never an unfiltered list)."),
+				queryParam("intent_id", jsID(""), "Only conversations that captured this intent (another account's or a malformed id answers 422)."),
+				queryParam("includes_voice", schema{"type": "boolean"}, "Only conversations with (true) or without (false) a voice message; any other value answers 422."),
 			}},
 		"GET /conversation/{id}": {id: "getConversation", tag: "conversations", summary: "Read a conversation with its transcript", status: 200, data: "ConversationDetail"},
 		"POST /conversation/{id}/message": {id: "addMessage", tag: "conversations", summary: "Add a message",
@@ -689,8 +622,7 @@ func buildOpenAPI() schema {
 	}
 
 	return schema{
-		"openapi":           "3.1.0",
-		"jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+		"openapi": "3.1.0",
 		"info": schema{
 			"title":   "agenthooks",
 			"version": "1",

@@ -19,7 +19,8 @@ func accountSchemas(s schema) {
 	s["APIKeyCreate"] = jsObject([]string{"name"}, schema{"name": nameSchema()})
 	s["APIKeyCreated"] = jsAll(schema{
 		"id": jsID(""), "name": jsString(""),
-		"key":        schema{"type": "string", "pattern": "^ak_", "description": "The key: shown this once, stored only hashed."},
+		"key": schema{"type": []string{"string", "null"}, "pattern": "^ak_",
+			"description": "The key: shown this once, stored only hashed;" + replayedNull + "."},
 		"created_at": jsTime(descTimeAPI),
 	})
 	s["Account"] = jsAll(schema{"id": jsID(""), "name": jsString(""), "created_at": jsTime(descTimeAPI)})

@@ -2,20 +2,6 @@ package httpapi
 
 import "github.com/agenthooks/agenthooks"
 
-// dashboardSchemas adds the schemas of the account-wide delivery list and
-// of event replay (issue 26: what Svix and Convoy users reach for).
-func dashboardSchemas(s schema) {
-	row := schema{}
-	for k, v := range s["Delivery"].(schema)["properties"].(schema) {
-		row[k] = v
-	}
-	row["last_status_code"] = schema{"type": []string{"integer", "null"}, "description": "The status code of the latest attempt; null before the first attempt or when no response came back."}
-	row["last_error"] = jsNullString("Why the latest attempt failed without a response (timeout, refused, ...), or null.")
-	row["last_attempt_at"] = jsNullTime("When the latest attempt was made; null before the first.")
-	s["DeliveryRow"] = jsAll(row)
-	s["Replayed"] = jsAll(schema{"queued": jsInt(0, "How many new deliveries were queued: one per webhook the event was routed to that still exists and is enabled (and whose filter accepts it).")})
-}
-
 // dashboardOps adds GET /delivery and POST /event/{id}/replay to ops.
 func dashboardOps(ops map[string]apiOp) {
 	status := queryParam("status", jsEnum(agenthooks.DeliveryStatuses, ""), "Only deliveries with this status (another value answers 422).")

@@ -41,20 +41,6 @@ func assistantTypeInput() schema {
 // and transcript messages.
 func insightoSchemas(s schema) {
 	kept := " Kept and returned, nothing more."
-	s["Assistant"] = jsAll(schema{
-		"id": jsID(""), "name": jsString(""),
-		"assistant_type": jsString("One of " + strings.Join(agenthooks.AssistantTypes, ", ") +
-			" (an assistant created before this API took Insighto's types keeps the type it was given)."),
-		"webhook_id":      jsNullID("The webhook assigned to it, or null."),
-		"description":     jsString(""),
-		"llm_model":       jsString(""),
-		"system_prompt":   jsString(""),
-		"voice":           jsString(""),
-		"voice_languages": jsArray(jsString(""), ""),
-		"attributes":      jsMap("Free attributes."),
-		"intent_ids":      jsArray(jsID(""), "The intents it uses (POST /assistant/{id}/intent/{intent_id}), in their creation order."),
-		"created_at":      jsTime(descTimeAPI), "updated_at": jsTime(descTimeAPI),
-	})
 	descriptive := func(required bool) schema {
 		nullable := func(s schema) schema {
 			if !required {
@@ -84,10 +70,6 @@ func insightoSchemas(s schema) {
 	update["webhook_id"] = jsNullID(`"Assign Webhook": a webhook id (` + descRefID + `), or null to unassign.`)
 	s["AssistantUpdate"] = jsObject(nil, update)
 
-	s["Widget"] = jsAll(schema{
-		"id": jsID(""), "assistant_id": jsID(""), "name": jsString(""),
-		"widget_type": jsEnum(agenthooks.WidgetTypeNames(), widgetTypesDesc()), "created_at": jsTime(descTimeAPI),
-	})
 	s["WidgetCreate"] = jsObject([]string{"assistant_id", "name", "widget_type"}, schema{
 		"assistant_id": jsID("The assistant it belongs to; " + descRefID + "."),
 		"name":         nameSchema(),

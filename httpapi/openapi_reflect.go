@@ -95,7 +95,10 @@ func addReflectedSchemas(s schema) {
 	}
 	// The webhook as created or rotated: the same and its secret.
 	ws := reflectStruct(reflect.TypeOf(webhookView{}))
-	addProps(ws, true, schema{"secret": webhookSecretSchema()})
+	secret := webhookSecretSchema()
+	secret["type"] = []string{"string", "null"}
+	secret["description"] = secret["description"].(string) + " A response replayed for a reused Idempotency-Key shows the current secret, or null once the webhook is deleted."
+	addProps(ws, true, schema{"secret": secret})
 	s["WebhookWithSecret"] = ws
 }
 

@@ -21,7 +21,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/agenthooks/agenthooks"
 	"github.com/agenthooks/agenthooks/delivery"
@@ -34,12 +33,11 @@ import (
 // The tests below check the OpenAPI document of GET /api/v1/openapi.json:
 // that it describes every route the server registers and nothing else, that
 // it is well formed, and that a realistic run's requests, responses and
-// webhook deliveries validate against it. The JSON Schema validator here
-// covers the keywords the document uses and refuses any other, so a schema
-// the validator cannot check cannot slip in. It is stricter than JSON Schema
-// in one way, on purpose: an object schema that lists properties and says
-// nothing about additionalProperties fails on a property it does not list,
-// so a field added to a response without documenting it fails the test.
+// webhook deliveries validate against it. Validation is santhosh-tekuri's
+// jsonschema/v6 on the document as openapi_validate_test.go compiles it
+// (objects closed: a field added to a response without documenting it fails).
+// The well-formedness check keeps to the keywords the generators read and
+// refuses any other, so a schema they would mis-read cannot slip in.
 
 // openAPIDoc is a decoded OpenAPI document.
 type openAPIDoc struct {
@@ -143,227 +141,13 @@ func (d *openAPIDoc) operations() map[string]map[string]any {
 
 var openAPIMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
-// Schema keywords the validator understands: assertions it checks and
-// annotations it ignores (format is checked for the formats it knows).
+// Schema keywords the document may use: assertions and annotations.
 var (
 	schemaAssertions = []string{"$ref", "type", "enum", "const", "properties", "required", "additionalProperties", "items",
 		"minItems", "maxItems", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
 		"pattern", "oneOf", "anyOf", "allOf", "minProperties", "maxProperties", "format"}
 	schemaAnnotations = []string{"description", "title", "default", "examples", "deprecated", "readOnly", "writeOnly", "$comment"}
-	uuidPattern       = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 )
-
-// validate checks v against schema s and returns every problem, each starting
-// with at (where in the value it is).
-func (d *openAPIDoc) validate(s any, v any, at string) []string {
-	var errs []string
-	fail := func(format string, args ...any) { errs = append(errs, at+": "+fmt.Sprintf(format, args...)) }
-	switch b := s.(type) {
-	case bool:
-		if !b {
-			fail("the schema is false")
-		}
-		return errs
-	case map[string]any:
-	default:
-		return []string{fmt.Sprintf("%s: the schema is a %T", at, s)}
-	}
-	sm := s.(map[string]any)
-	for k := range sm {
-		if !slices.Contains(schemaAssertions, k) && !slices.Contains(schemaAnnotations, k) {
-			fail("the validator does not know keyword %q", k)
-		}
-	}
-	if ref, ok := sm["$ref"].(string); ok {
-		target, err := d.resolve(ref)
-		if err != nil {
-			fail("%v", err)
-		} else {
-			errs = append(errs, d.validate(target, v, at)...)
-		}
-	}
-	if t, ok := sm["type"]; ok && !jsonTypeIs(t, v) {
-		fail("%s is not of type %v", shortJSON(v), t)
-		return errs
-	}
-	if enum, ok := sm["enum"].([]any); ok && !slices.ContainsFunc(enum, func(e any) bool { return jsonEqual(e, v) }) {
-		fail("%s is not one of %s", shortJSON(v), shortJSON(enum))
-	}
-	if c, ok := sm["const"]; ok && !jsonEqual(c, v) {
-		fail("%s is not %s", shortJSON(v), shortJSON(c))
-	}
-	num := func(k string) (float64, bool) {
-		n, ok := sm[k].(json.Number)
-		if !ok {
-			return 0, false
-		}
-		f, err := n.Float64()
-		return f, err == nil
-	}
-	switch v := v.(type) {
-	case string:
-		n := float64(utf8.RuneCountInString(v))
-		if m, ok := num("minLength"); ok && n < m {
-			fail("%s is shorter than %v", shortJSON(v), m)
-		}
-		if m, ok := num("maxLength"); ok && n > m {
-			fail("%s is longer than %v", shortJSON(v), m)
-		}
-		if p, ok := sm["pattern"].(string); ok {
-			re, err := regexp.Compile(p)
-			if err != nil {
-				fail("bad pattern %q: %v", p, err)
-			} else if !re.MatchString(v) {
-				fail("%s does not match %q", shortJSON(v), p)
-			}
-		}
-		if f, ok := sm["format"].(string); ok {
-			if err := checkFormat(f, v); err != nil {
-				fail("%s: %v", shortJSON(v), err)
-			}
-		}
-	case json.Number:
-		f, _ := v.Float64()
-		if m, ok := num("minimum"); ok && f < m {
-			fail("%v is less than %v", v, m)
-		}
-		if m, ok := num("maximum"); ok && f > m {
-			fail("%v is more than %v", v, m)
-		}
-		if m, ok := num("exclusiveMinimum"); ok && f <= m {
-			fail("%v is not more than %v", v, m)
-		}
-		if m, ok := num("exclusiveMaximum"); ok && f >= m {
-			fail("%v is not less than %v", v, m)
-		}
-	case []any:
-		if m, ok := num("minItems"); ok && float64(len(v)) < m {
-			fail("%d items, fewer than %v", len(v), m)
-		}
-		if m, ok := num("maxItems"); ok && float64(len(v)) > m {
-			fail("%d items, more than %v", len(v), m)
-		}
-		if items, ok := sm["items"]; ok {
-			for i, it := range v {
-				errs = append(errs, d.validate(items, it, fmt.Sprintf("%s[%d]", at, i))...)
-			}
-		}
-	case map[string]any:
-		if req, ok := sm["required"].([]any); ok {
-			for _, r := range req {
-				if _, ok := v[r.(string)]; !ok {
-					fail("required property %q is missing", r)
-				}
-			}
-		}
-		props, hasProps := sm["properties"].(map[string]any)
-		extra, hasExtra := sm["additionalProperties"]
-		for k, pv := range v {
-			switch ps, ok := props[k]; {
-			case ok:
-				errs = append(errs, d.validate(ps, pv, at+"."+k)...)
-			case hasExtra:
-				errs = append(errs, d.validate(extra, pv, at+"."+k)...)
-			case hasProps:
-				fail("property %q is not documented", k)
-			}
-		}
-		if m, ok := num("minProperties"); ok && float64(len(v)) < m {
-			fail("%d properties, fewer than %v", len(v), m)
-		}
-		if m, ok := num("maxProperties"); ok && float64(len(v)) > m {
-			fail("%d properties, more than %v", len(v), m)
-		}
-	}
-	if all, ok := sm["allOf"].([]any); ok {
-		for i, sub := range all {
-			errs = append(errs, d.validate(sub, v, fmt.Sprintf("%s(allOf %d)", at, i))...)
-		}
-	}
-	for _, kw := range []string{"oneOf", "anyOf"} {
-		subs, ok := sm[kw].([]any)
-		if !ok {
-			continue
-		}
-		matched := 0
-		var why []string
-		for i, sub := range subs {
-			e := d.validate(sub, v, fmt.Sprintf("%s(%s %d)", at, kw, i))
-			if len(e) == 0 {
-				matched++
-			} else {
-				why = append(why, e[0])
-			}
-		}
-		switch {
-		case matched == 0:
-			fail("matches none of %s: %s", kw, strings.Join(why, "; "))
-		case kw == "oneOf" && matched > 1:
-			fail("matches %d schemas of oneOf", matched)
-		}
-	}
-	return errs
-}
-
-func checkFormat(format, v string) error {
-	switch format {
-	case "uuid":
-		if !uuidPattern.MatchString(v) {
-			return errors.New("not a UUID")
-		}
-	case "date-time":
-		if _, err := time.Parse(time.RFC3339Nano, v); err != nil {
-			return fmt.Errorf("not an RFC 3339 date-time: %w", err)
-		}
-	case "date":
-		if _, err := time.Parse(time.DateOnly, v); err != nil {
-			return fmt.Errorf("not a date: %w", err)
-		}
-	case "uri":
-		if u, err := url.Parse(v); err != nil || !u.IsAbs() {
-			return errors.New("not an absolute URI")
-		}
-	default:
-		return fmt.Errorf("the validator does not know format %q", format)
-	}
-	return nil
-}
-
-func jsonTypeIs(t any, v any) bool {
-	if list, ok := t.([]any); ok {
-		return slices.ContainsFunc(list, func(t any) bool { return jsonTypeIs(t, v) })
-	}
-	switch t {
-	case "null":
-		return v == nil
-	case "boolean":
-		_, ok := v.(bool)
-		return ok
-	case "string":
-		_, ok := v.(string)
-		return ok
-	case "number":
-		_, ok := v.(json.Number)
-		return ok
-	case "integer":
-		n, ok := v.(json.Number)
-		if !ok {
-			return false
-		}
-		if _, err := n.Int64(); err == nil {
-			return true
-		}
-		f, err := n.Float64()
-		return err == nil && f == float64(int64(f))
-	case "object":
-		_, ok := v.(map[string]any)
-		return ok
-	case "array":
-		_, ok := v.([]any)
-		return ok
-	}
-	return false
-}
 
 func jsonEqual(a, b any) bool {
 	ja, errA := json.Marshal(a)
@@ -396,7 +180,7 @@ func (d *openAPIDoc) checkSchema(t *testing.T, s any, at string) {
 			asserts = asserts || k != "format"
 		case slices.Contains(schemaAnnotations, k):
 		default:
-			t.Errorf("%s: keyword %q is not one the test's validator knows", at, k)
+			t.Errorf("%s: keyword %q is not one the document may use (openapi_test.go schemaAssertions)", at, k)
 		}
 	}
 	if !asserts {
@@ -721,6 +505,7 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 type openAPIRun struct {
 	t       *testing.T
 	doc     *openAPIDoc
+	schemas *openAPISchemas // doc, compiled by the validator
 	url     string
 	key     string
 	covered map[string]bool // documented operations exercised
@@ -783,33 +568,7 @@ func (r *openAPIResp) str(t *testing.T, path ...any) string {
 // operation finds the documented operation for method and a concrete path.
 func (r *openAPIRun) operation(method, path string) (string, map[string]any) {
 	r.t.Helper()
-	// When several templates match (GET /intent/list and GET /intent/{id}),
-	// the one with the fewest wildcards wins, as in the server's mux.
-	segs := strings.Split(path, "/")
-	best, bestWild := "", len(segs)+1
-	var bestOp map[string]any
-	for name, op := range r.doc.operations() {
-		m, tmpl, _ := strings.Cut(name, " ")
-		if m != method {
-			continue
-		}
-		ts := strings.Split(tmpl, "/")
-		if len(ts) != len(segs) {
-			continue
-		}
-		match, wild := true, 0
-		for i := range ts {
-			if strings.HasPrefix(ts[i], "{") {
-				match = match && segs[i] != ""
-				wild++
-			} else {
-				match = match && ts[i] == segs[i]
-			}
-		}
-		if match && wild < bestWild {
-			best, bestWild, bestOp = name, wild, op
-		}
-	}
+	best, bestOp := r.doc.findOperation(method, path)
 	if best == "" {
 		r.t.Fatalf("%s %s is not in the document", method, path)
 	}
@@ -843,10 +602,14 @@ func (r *openAPIRun) do(q openAPIReq) *openAPIResp {
 	var problems []string
 	for k, vs := range u.Query() {
 		var param map[string]any
+		var paramPtr string
 		params, _ := op["parameters"].([]any)
-		for _, p := range params {
+		for i, p := range params {
 			if pm := r.doc.deref(t, p); pm["in"] == "query" && pm["name"] == k {
-				param = pm
+				param, paramPtr = pm, opPointer(name)+"/parameters/"+strconv.Itoa(i)+"/schema"
+				if ref, ok := p.(map[string]any)["$ref"].(string); ok {
+					paramPtr = strings.TrimPrefix(ref, "#") + "/schema"
+				}
 			}
 		}
 		if param == nil {
@@ -858,7 +621,7 @@ func (r *openAPIRun) do(q openAPIReq) *openAPIResp {
 				v = json.Number(vs[0])
 			}
 		}
-		problems = append(problems, r.doc.validate(param["schema"], v, "query."+k)...)
+		problems = append(problems, r.schemas.problems(paramPtr, v, "query."+k)...)
 	}
 
 	var rd io.Reader
@@ -876,15 +639,14 @@ func (r *openAPIRun) do(q openAPIReq) *openAPIResp {
 		if !ok {
 			t.Fatalf("%s: sends a body the document does not describe", where)
 		}
-		s, ok := r.mediaSchema(rb)
-		if !ok {
+		if _, ok := r.mediaSchema(rb); !ok {
 			t.Fatalf("%s: no application/json request body", where)
 		}
 		v, err := decodeOpenAPIJSON(raw)
 		if err != nil {
 			t.Fatal(err)
 		}
-		problems = append(problems, r.doc.validate(s, v, "body")...)
+		problems = append(problems, r.schemas.problems(opPointer(name)+"/requestBody/content/application~1json/schema", v, "body")...)
 	}
 	switch {
 	case q.invalid && len(problems) == 0:
@@ -940,9 +702,12 @@ func (r *openAPIRun) do(q openAPIReq) *openAPIResp {
 			t.Errorf("%s: header Idempotent-Replayed is not documented", where)
 		}
 	}
-	s, ok := r.mediaSchema(doc)
-	if !ok {
+	if _, ok := r.mediaSchema(doc); !ok {
 		t.Fatalf("%s: response %d has no application/json schema", where, res.StatusCode)
+	}
+	respPtr, err := r.schemas.responsePointer(name, op, res.StatusCode)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Fatalf("%s: Content-Type %q", where, ct)
@@ -950,7 +715,7 @@ func (r *openAPIRun) do(q openAPIReq) *openAPIResp {
 	if out.body, err = decodeOpenAPIJSON(raw); err != nil {
 		t.Fatalf("%s: response is not JSON: %v", where, err)
 	}
-	if errs := r.doc.validate(s, out.body, "response"); len(errs) > 0 {
+	if errs := r.schemas.problems(respPtr, out.body, "response"); len(errs) > 0 {
 		t.Errorf("%s: the %d response does not validate against the document:\n\t%s\nbody: %.2000s", where, res.StatusCode, strings.Join(errs, "\n\t"), raw)
 	}
 	return out
@@ -1039,7 +804,12 @@ func TestOpenAPIRealRun(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r := &openAPIRun{t: t, doc: fetchOpenAPI(t, api), url: srv.URL, key: acct.APIKey, covered: map[string]bool{}}
+	schemas, err := docSchemas()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetchOpenAPI(t, api) // served, and valid JSON
+	r := &openAPIRun{t: t, doc: schemas.doc, schemas: schemas, url: srv.URL, key: acct.APIKey, covered: map[string]bool{}}
 	const v1 = "/api/v1"
 	r.do(openAPIReq{method: "GET", path: v1 + "/openapi.json", noAuth: true, want: 200})
 	r.do(openAPIReq{method: "GET", path: "/healthz", noAuth: true, want: 200})
@@ -1184,11 +954,11 @@ func TestOpenAPIRealRun(t *testing.T) {
 			continue
 		}
 		op := item["post"].(map[string]any)
-		s, _ := r.mediaSchema(op["requestBody"])
-		if errs := r.doc.validate(s, v, "delivery"); len(errs) > 0 {
+		hookPtr := "/webhooks/" + pointerToken(event) + "/post"
+		if errs := r.schemas.problems(hookPtr+"/requestBody/content/application~1json/schema", v, "delivery"); len(errs) > 0 {
 			t.Errorf("%s delivery does not validate:\n\t%s\nbody: %s", event, strings.Join(errs, "\n\t"), d.body)
 		}
-		for _, p := range op["parameters"].([]any) {
+		for i, p := range op["parameters"].([]any) {
 			pm := r.doc.deref(t, p)
 			name := pm["name"].(string)
 			value := d.header.Get(name)
@@ -1196,7 +966,7 @@ func TestOpenAPIRealRun(t *testing.T) {
 				t.Errorf("%s delivery lacks header %s", event, name)
 				continue
 			}
-			if errs := r.doc.validate(pm["schema"], value, "header "+name); len(errs) > 0 {
+			if errs := r.schemas.problems(hookPtr+"/parameters/"+strconv.Itoa(i)+"/schema", value, "header "+name); len(errs) > 0 {
 				t.Errorf("%s delivery: %s", event, strings.Join(errs, "; "))
 			}
 		}

@@ -11,20 +11,14 @@ const transformationDesc = "JavaScript defining function handler(webhook), as Sv
 	"or set cancel = true (the delivery ends canceled). Runs before each attempt with at most 100 ms and 256 KiB of output; a throw, a " +
 	"time-out or a bad return fails that attempt (its error says why, with line and column). Null: the envelope is sent as it is."
 
-// anyJSON is the type of a field that holds any JSON value.
-var anyJSON = []string{"object", "array", "string", "number", "boolean", "null"}
-
-// transformationRead is a webhook's transformation as read.
-func transformationRead() schema {
-	return schema{
-		"type": []string{"object", "null"},
-		"properties": schema{
-			"code":    jsType("string", "The JavaScript."),
-			"enabled": jsType("boolean", "Whether it runs."),
-		},
-		"required":    []string{"code", "enabled"},
-		"description": transformationDesc,
+// anyJSON is the schema of a field that holds any JSON value: anyOf the
+// types, since oapi-codegen v2 stops on a list of types other than [T, "null"].
+func anyJSON(desc string) schema {
+	var types []schema
+	for _, t := range []string{"object", "array", "string", "number", "boolean", "null"} {
+		types = append(types, schema{"type": t})
 	}
+	return schema{"anyOf": types, "description": desc}
 }
 
 // transformationWrite is the transformation a create or PATCH takes.
@@ -40,31 +34,23 @@ func transformationWrite() schema {
 	}
 }
 
-// transformationSchemas adds the schemas of this area and the webhook's
-// and attempt's fields.
+// transformationSchemas adds the request schemas of this area and its
+// results (the webhook's and attempt's fields are reflected from their views).
 func transformationSchemas(s schema) {
-	for name, v := range map[string]schema{"Webhook": transformationRead(), "WebhookWithSecret": transformationRead()} {
-		addProperty(s[name].(schema), "transformation", v, true)
-	}
 	for _, name := range []string{"WebhookCreate", "WebhookUpdate"} {
 		addProperty(s[name].(schema), "transformation", transformationWrite(), false)
 	}
-	nullStr := func(desc string) schema { return schema{"type": []string{"string", "null"}, "description": desc} }
-	a := s["Attempt"].(schema)
-	addProperty(a, "request_method", nullStr("The method sent (POST unless the transformation changed it); null for a broker or an attempt recorded before agenthooks kept it."), true)
-	addProperty(a, "request_url", nullStr("The URL sent to (the endpoint unless the transformation changed it)."), true)
-	addProperty(a, "request_body", schema{"type": []string{"string", "null"}, "maxLength": 4096, "description": "The first 4 KiB of the body sent (what the transformation produced)."}, true)
 	s["TransformationTest"] = jsObject(nil, schema{
 		"code":       schema{"type": "string", "maxLength": transform.MaxCode, "description": "The code to run; absent: the webhook's own."},
 		"event_id":   jsID("An event of the account to run on; absent: the event_type and payload given, or else the account's latest event."),
 		"event_type": jsType("string", "The type of the envelope built around payload."),
-		"payload":    schema{"type": anyJSON, "description": "The event's data (an envelope is built around it), or a whole envelope."},
+		"payload":    anyJSON("The event's data (an envelope is built around it), or a whole envelope."),
 	})
 	s["TransformationResult"] = jsAll(schema{
 		"method":  jsType("string", "POST, PUT or PATCH."),
 		"url":     jsType("string", ""),
 		"headers": schema{"type": "object", "additionalProperties": jsString(""), "description": "The extra headers sent."},
-		"body":    schema{"type": anyJSON, "description": "The body that would be sent (a JSON value); null when canceled."},
+		"body":    anyJSON("The body that would be sent (a JSON value); null when canceled."),
 		"cancel":  jsType("boolean", "The delivery would end canceled, with no request."),
 	})
 	s["TransformationTemplate"] = jsAll(schema{

@@ -118,7 +118,7 @@ func portalSchemas(s schema) {
 		}),
 	})
 	s["PortalSession"] = jsAll(schema{
-		"url":        jsString("AGENTHOOKS_PUBLIC_URL + /portal/ + a single-use token."),
+		"url":        jsNullString("AGENTHOOKS_PUBLIC_URL + /portal/ + a single-use token;" + replayedNull + " (the token is stored hashed)."),
 		"expires_at": jsTime(""),
 	})
 }

@@ -98,6 +98,7 @@ func Exercise(t *testing.T, open func(t testing.TB, now func() time.Time) agenth
 	t.Run("APIKey", func(t *testing.T) { t.Parallel(); exerciseAPIKeys(t, setup) })
 	t.Run("AccountDeletion", func(t *testing.T) { t.Parallel(); exerciseAccountDeletion(t, setup) })
 	t.Run("Insighto", func(t *testing.T) { t.Parallel(); exerciseInsighto(t, setup) })
+	t.Run("InsightoFields", func(t *testing.T) { t.Parallel(); exerciseInsightoFields(t, setup) })
 	t.Run("Lease", func(t *testing.T) { t.Parallel(); exerciseLeases(t, setup) })
 	t.Run("Session", func(t *testing.T) { t.Parallel(); exerciseSessions(t, setup) })
 	t.Run("Insight", func(t *testing.T) { t.Parallel(); exerciseInsight(t, setup) })

@@ -1,0 +1,55 @@
+package postgres_test
+
+import (
+	"database/sql"
+	"strings"
+	"testing"
+
+	"github.com/agenthooks/agenthooks/internal/testdb"
+	"github.com/agenthooks/agenthooks/postgres"
+	"github.com/agenthooks/agenthooks/sqlstore"
+	"github.com/agenthooks/agenthooks/storetest"
+)
+
+// Rows written before the insighto_fields migration keep reading
+// (storetest.InsightoFieldsMigrationSeed); the migration is found by name.
+func TestInsightoFieldsMigration(t *testing.T) {
+	t.Parallel()
+	url := testdb.PostgresURL(t)
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before []sqlstore.Migration
+	for _, m := range postgres.Migrations() {
+		if strings.HasSuffix(m.Name, "_insighto_fields.sql") {
+			break
+		}
+		before = append(before, m)
+	}
+	if len(before) == len(postgres.Migrations()) {
+		t.Fatal("no insighto_fields migration")
+	}
+	if _, err := sqlstore.Migrate(t.Context(), conn, &sqlstore.Dialect{Numbered: true}, before); err != nil {
+		t.Fatalf("migrate to before the insighto_fields migration: %v", err)
+	}
+	for _, stmt := range storetest.InsightoFieldsMigrationSeed {
+		if _, err := conn.ExecContext(t.Context(), stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if err := conn.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := postgres.Open(t.Context(), url, postgres.Options{MaxConns: 2})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	storetest.CheckInsightoFieldsMigration(t, s)
+}
