@@ -1,6 +1,10 @@
 package transform
 
 import (
+	"encoding/json"
+	"errors"
+	"net/textproto"
+	"slices"
 	"strings"
 	"testing"
 
@@ -120,6 +124,63 @@ func FuzzWriteJSON(f *testing.F) {
 		}
 		if goja.IsUndefined(want) || string(w.buf) != want.String() {
 			t.Fatalf("%s: writer %s, JSON.stringify %v", src, w.buf, want)
+		}
+	})
+}
+
+// Any handler body on any payload bytes: Run never panics, an error is an
+// *Error, and what it returns holds to the limits (a JSON body of at most
+// MaxOutput, a method and URL allowed, headers that are tokens, not
+// reserved, one line each).
+func FuzzRun(f *testing.F) {
+	env := golden(f)["conversation.closed"]
+	for _, s := range []string{
+		`return w`, `w.payload = w.payload.data; return w`, `w.headers["X-A"] = "b"; return w`, `w.cancel = true; return w`,
+		`w.payload = {get x() { throw new Error("g") }}; return w`, `w.payload = new Proxy({}, {ownKeys: function () { throw 1 }}); return w`,
+		`w.payload = [w, w.payload]; return w`, `w.headers = {"Webhook-Signature": "x"}; return w`, `w.url = "http://" + "a".repeat(3000); return w`,
+		`w.method = {toString: function () { return "PUT" }}; return w`, `Object.prototype.toJSON = function () { return 1 }; return w`,
+		`w.payload = Symbol("s"); return w`, `w.payload = 10n; return w`, `return new Proxy(w, {})`, `w.headers = new Proxy({}, {}); return w`,
+	} {
+		f.Add(s, string(env))
+		f.Add(s, `{"event": "x", "data": [1, "\ud800", {"__proto__": null}]}`)
+	}
+	f.Add(`return w`, `not json`)
+	f.Fuzz(func(t *testing.T, body, payload string) {
+		if len(body) > 1024 || len(payload) > 8192 {
+			return
+		}
+		p, err := Compile("function handler(w) {\n" + body + "\n}")
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("compile error of type %T: %v", err, err)
+			}
+			return
+		}
+		out, err := p.Run(Input{Method: "POST", URL: "https://example.com/hook", Payload: []byte(payload), Headers: map[string]string{"X-A": "1"}})
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("run error of type %T: %v", err, err)
+			}
+			return
+		}
+		if out.Cancel {
+			return
+		}
+		if !json.Valid(out.Body) || len(out.Body) > MaxOutput {
+			t.Fatalf("body %.200q", out.Body)
+		}
+		if checkURL(out.URL) != nil || (out.Method != "POST" && out.Method != "PUT" && out.Method != "PATCH") {
+			t.Fatalf("request %s %q", out.Method, out.URL)
+		}
+		if len(out.Headers) > MaxHeaders {
+			t.Fatalf("%d headers", len(out.Headers))
+		}
+		for k, v := range out.Headers {
+			if !validToken(k) || slices.Contains(reserved, textproto.CanonicalMIMEHeaderKey(k)) || strings.ContainsAny(v, "\r\n\x00") {
+				t.Fatalf("header %q: %q", k, v)
+			}
 		}
 	})
 }
