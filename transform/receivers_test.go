@@ -87,7 +87,10 @@ func limitEnvelopes(t *testing.T) map[string][]byte {
 		"limits/captured_form.created":   edit("captured_form.created", func(d map[string]any) { d["field_values"] = fields; d["form_name"] = strings.Repeat("F", 255) }),
 		"limits/captured_intent.created": edit("captured_intent.created", func(d map[string]any) { d["intent_name"] = strings.Repeat("I", 255) }),
 		"limits/delivery.failed":         edit("delivery.failed", func(d map[string]any) { d["last_error"] = long }),
-		"limits/webhook.disabled":        edit("webhook.disabled", func(d map[string]any) { d["name"] = strings.Repeat("W", 255); d["endpoint"] = "https://x.example/" + strings.Repeat("p", 2000) }),
+		"limits/webhook.disabled": edit("webhook.disabled", func(d map[string]any) {
+			d["name"] = strings.Repeat("W", 255)
+			d["endpoint"] = "https://x.example/" + strings.Repeat("p", 2000)
+		}),
 	}
 }
 
