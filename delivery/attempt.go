@@ -244,7 +244,8 @@ func prepare(j *agenthooks.Job) (outgoing, error) {
 	if err != nil {
 		return outgoing{}, err
 	}
-	r, err := prog.Run(transform.Input{Method: http.MethodPost, URL: w.Endpoint, EventType: eventType(j.Payload), Payload: j.Payload, Headers: w.Headers})
+	// No EventType: Run reads it from the payload it parses anyway.
+	r, err := prog.Run(transform.Input{Method: http.MethodPost, URL: w.Endpoint, Payload: j.Payload, Headers: w.Headers})
 	if err != nil {
 		return outgoing{}, err
 	}

@@ -49,7 +49,7 @@ var reserved = []string{
 type Input struct {
 	Method    string // "POST"
 	URL       string
-	EventType string
+	EventType string // "": the envelope's "event"
 	Payload   []byte // the envelope, JSON
 	Headers   map[string]string
 }
@@ -95,6 +95,12 @@ type vm struct {
 	handler   goja.Callable
 	parse     goja.Callable
 	stringify goja.Callable
+	// write is the native JSON writer (json.go) as a function of rt; it
+	// writes into w, whose buffer each run starts afresh and hands over.
+	write goja.Callable
+	w     jsonWriter
+	// sizeHint is the output buffer's first capacity: the run's input size.
+	sizeHint int
 }
 
 const fileName = "transformation.js"
@@ -173,6 +179,9 @@ func (p *Program) newVM() (*vm, error) {
 	j := rt.Get("JSON").ToObject(rt)
 	v.parse, _ = goja.AssertFunction(j.Get("parse"))
 	v.stringify, _ = goja.AssertFunction(j.Get("stringify"))
+	v.write, _ = goja.AssertFunction(rt.ToValue(func(call goja.FunctionCall) goja.Value {
+		return rt.ToValue(v.w.write(call.Argument(0), 0))
+	}))
 	return v, nil
 }
 
@@ -264,9 +273,19 @@ func (p *Program) Run(in Input) (*Output, error) {
 func (v *vm) run(in Input) (out *Output, reuse bool, err error) {
 	rt := v.rt
 	err = guard(rt, func() error {
-		payload, err := v.parse(goja.Undefined(), rt.ToValue(string(in.Payload)))
-		if err != nil {
-			return &Error{Message: "payload is not JSON"}
+		v.sizeHint = len(in.Payload)
+		payload, ok := parseJSON(rt, in.Payload)
+		if !ok {
+			var err error
+			if payload, err = v.parse(goja.Undefined(), rt.ToValue(string(in.Payload))); err != nil {
+				return &Error{Message: "payload is not JSON"}
+			}
+		}
+		eventType := in.EventType
+		if eventType == "" {
+			if o, ok := payload.(*goja.Object); ok {
+				eventType, _ = exportString(o.Get("event"))
+			}
 		}
 		w := rt.NewObject()
 		headers := rt.NewObject()
@@ -279,7 +298,7 @@ func (v *vm) run(in Input) (out *Output, reuse bool, err error) {
 		}
 		_ = w.Set("method", method)
 		_ = w.Set("url", in.URL)
-		_ = w.Set("eventType", in.EventType)
+		_ = w.Set("eventType", eventType)
 		_ = w.Set("payload", payload)
 		_ = w.Set("headers", headers)
 		ret, err := v.handler(goja.Undefined(), w)
@@ -333,8 +352,25 @@ func (v *vm) decode(ret goja.Value) (*Output, error) {
 	if pv == nil || goja.IsUndefined(pv) {
 		return nil, &Error{Message: "payload is undefined: return the webhook with a payload"}
 	}
-	if _, ok := pv.Export().(func(goja.FunctionCall) goja.Value); ok {
+	if _, ok := goja.AssertFunction(pv); ok {
 		return nil, &Error{Message: "payload must be a JSON value"}
+	}
+	v.w.buf = make([]byte, 0, v.sizeHint)
+	res, err := v.write(goja.Undefined(), pv)
+	body := v.w.buf
+	v.w.buf = nil
+	if err != nil {
+		return nil, err
+	}
+	switch res.ToInteger() {
+	case writeOK:
+		if len(body) > MaxOutput {
+			return nil, &Error{Message: fmt.Sprintf("payload is %d bytes as JSON, at most %d", len(body), MaxOutput)}
+		}
+		out.Body = body
+		return out, nil
+	case writeTooBig:
+		return nil, &Error{Message: fmt.Sprintf("payload is more than %d bytes as JSON, at most %d", MaxOutput, MaxOutput)}
 	}
 	js, err := v.stringify(goja.Undefined(), pv)
 	if err != nil {

@@ -50,6 +50,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write an allocation profile (all allocations of the run) to this file at the end")
 	fs.IntVar(&o.WorkerProcesses, "worker-processes", 0, "run the delivery workers as this many 'serve --role worker' child processes (PostgreSQL only; 0: in this process)")
 	fs.StringVar(&o.PprofAddr, "pprof", "", "serve net/http/pprof on this loopback address while running (e.g. 127.0.0.1:6060)")
+	fs.StringVar(&o.Transform, "transform", "", "every webhook runs this transformation template: slack, discord, teams or google_chat (the JSON line reports it)")
 	// bench_destination.go
 	var dest destbench.Options
 	fs.StringVar(&dest.Destination, "destination", "", "drain to a broker instead: rabbitmq, nats or redis (docs/destinations.md)")

@@ -58,6 +58,36 @@ func TestBench(t *testing.T) {
 	}
 }
 
+// bench --transform NAME runs the drain with every webhook on that
+// template: every event arrives (the receiver finds each by its
+// conversation id in the transformed message) and the JSON line says which.
+func TestBenchTransform(t *testing.T) {
+	t.Parallel()
+	args := []string{"bench", "--events", "300", "--webhooks", "3", "--raw-posts", "500", "--timeout", "3m", "--transform", "slack"}
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	if code := run(ctx, args, &stdout, &stderr, env{}.get); code != 0 {
+		t.Fatalf("bench exited %d; stderr:\n%s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &raw); err != nil {
+		t.Fatalf("last line %q: %v", lines[len(lines)-1], err)
+	}
+	if raw["transform"] != "slack" {
+		t.Errorf(`"transform" = %v, want "slack"`, raw["transform"])
+	}
+	delete(raw, "transform")
+	rest, _ := json.Marshal(raw)
+	checkBenchJSON(t, string(rest), 300, 3, 0)
+
+	var out, errs bytes.Buffer
+	if code := run(context.Background(), []string{"bench", "--transform", "irc"}, &out, &errs, env{}.get); code != 2 || !strings.Contains(errs.String(), "--transform") {
+		t.Errorf("--transform irc: exit %d, stderr %q; want 2 naming --transform", code, errs.String())
+	}
+}
+
 // checkBenchJSON checks the last line: exactly the keys docs/api.md lists, every figure
 // present and positive, and the figures consistent with each other; with
 // workerProcesses worker processes.

@@ -46,6 +46,7 @@ type Options struct {
 	CPUProfile      string        // CPU profile of the end-to-end and drain phases
 	MemProfile      string        // allocation profile of the whole run
 	PprofAddr       string        // serve net/http/pprof here (loopback) while running
+	Transform       string        // a template every webhook runs (transform.go); "" for none
 
 	// WorkerProcesses > 0 runs the server under test as the API only and
 	// delivers with that many `serve --role worker` child processes of
@@ -74,6 +75,7 @@ type Result struct {
 	P50MS          float64 `json:"p50_ms"`
 	P99MS          float64 `json:"p99_ms"`
 	PeakRSSMB      float64 `json:"peak_rss_mb"`
+	Transform      string  `json:"transform,omitempty"` // --transform
 
 	// The CPU (user and system) spent per event of the end-to-end phase
 	// and per delivery of the drain, in µs rounded to 0.1: this process's,
@@ -136,6 +138,8 @@ func (o *Options) Validate() error {
 		return errors.New("--pprof must be a loopback address such as 127.0.0.1:6060")
 	case o.WorkerProcesses < 0 || o.WorkerProcesses > 64:
 		return errors.New("--worker-processes must be from 0 to 64")
+	case o.Transform != "" && !knownTemplate(o.Transform):
+		return errors.New("--transform must name a template: slack, discord, teams or google_chat")
 	case o.WorkerProcesses > 0 && o.DatabaseURL == "":
 		return errors.New("--worker-processes needs --database-url postgres://...: worker processes share a PostgreSQL database (an SQLite file is used by one process)")
 	}
@@ -351,7 +355,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		workersRSS = b.workers.peakRSS
 	}
 	res = &Result{
-		Store: srv.Store.Engine(), Events: o.Events, Webhooks: o.Webhooks,
+		Store: srv.Store.Engine(), Events: o.Events, Webhooks: o.Webhooks, Transform: o.Transform,
 		RawPostsPerS:   round(raw, 1),
 		IngestPerS:     round(e2e.ingest, 1),
 		DeliveriesPerS: round(e2e.deliveries, 1),

@@ -31,6 +31,8 @@ func TestValidate(t *testing.T) {
 		{"ErrSQLiteURL", func(o *Options) { o.DatabaseURL = "sqlite:x.db" }, "--database-url"},
 		{"ErrPprofPublic", func(o *Options) { o.PprofAddr = "0.0.0.0:6060" }, "--pprof"},
 		{"ErrPprofNoPort", func(o *Options) { o.PprofAddr = "127.0.0.1" }, "--pprof"},
+		{"OKTransform", func(o *Options) { o.Transform = "slack" }, ""},
+		{"ErrTransform", func(o *Options) { o.Transform = "irc" }, "--transform"},
 		{"OKWorkerProcesses", func(o *Options) { o.DatabaseURL = "postgres://u@127.0.0.1/db"; o.WorkerProcesses = 3 }, ""},
 		{"ErrWorkerProcessesNegative", func(o *Options) { o.DatabaseURL = "postgres://u@127.0.0.1/db"; o.WorkerProcesses = -1 }, "--worker-processes"},
 		{"ErrWorkerProcessesMany", func(o *Options) { o.DatabaseURL = "postgres://u@127.0.0.1/db"; o.WorkerProcesses = 65 }, "--worker-processes"},

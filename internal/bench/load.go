@@ -26,9 +26,15 @@ import (
 func (b *bench) setup(ctx context.Context) error {
 	mk := func(name, endpoint string) (target, error) {
 		var h target
-		w, err := b.call(ctx, http.MethodPost, "/outbound_webhook", map[string]any{
-			"name": name, "endpoint": endpoint, "events": []string{agenthooks.EventConversationClosed},
-		})
+		in := map[string]any{"name": name, "endpoint": endpoint, "events": []string{agenthooks.EventConversationClosed}}
+		if b.o.Transform != "" {
+			tr, err := transformation(b.o.Transform)
+			if err != nil {
+				return h, err
+			}
+			in["transformation"] = tr
+		}
+		w, err := b.call(ctx, http.MethodPost, "/outbound_webhook", in)
 		if err != nil {
 			return h, err
 		}

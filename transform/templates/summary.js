@@ -67,3 +67,34 @@ function summary(webhook) {
   s.text = s.text || s.title;
   return s;
 }
+
+// clip(str, n) is str cut to at most n characters, with an ellipsis when
+// cut (never halving a surrogate pair).
+function clip(str, n) {
+  str = String(str);
+  if (str.length <= n) return str;
+  var end = n - 1;
+  var c = str.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end--;
+  return str.slice(0, end) + "\u2026";
+}
+
+// fit(s, o) trims a summary to a service's limits: the title to o.title
+// characters, the text to o.text, at most o.facts facts of names up to
+// o.name and values up to o.value, and at most o.total characters in all
+// (the title and text first, then the facts in order, while they fit).
+function fit(s, o) {
+  var title = clip(s.title, o.title);
+  var text = clip(s.text, Math.min(o.text, Math.max(1, o.total - title.length)));
+  var left = o.total - title.length - text.length;
+  var facts = [];
+  for (var i = 0; i < s.facts.length && facts.length < o.facts; i++) {
+    var name = clip(s.facts[i].name, o.name);
+    var room = Math.min(o.value, left - name.length);
+    if (room < 8) break;
+    var value = clip(s.facts[i].value, room);
+    facts.push({ name: name, value: value });
+    left -= name.length + value.length;
+  }
+  return { title: title, text: text, facts: facts };
+}
