@@ -300,3 +300,50 @@ func TestPublishEventRouting(t *testing.T) {
 		t.Errorf("%d lead.handed_off events, want 2 (one before, one idempotent)", n)
 	}
 }
+
+// POST /outbound_webhook/{id}/test {event_type}: the type's example, sent
+// whatever events says.
+func TestWebhookTestWithEventType(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.expect(http.StatusCreated, b.keyA, "POST", "/api/v1/event_type", map[string]any{"name": "call.ended", "schema": callSchema})
+	b.expect(http.StatusCreated, b.keyA, "POST", "/api/v1/event_type", map[string]any{"name": "lead.handed_off"})
+	hook := str(t, b.webhook(b.keyA, map[string]any{"events": []string{"conversation.updated"}}), "id")
+	tests := []struct {
+		typ      string
+		wantData map[string]any // keys and values checked; nil: {}
+	}{
+		{"call.ended", map[string]any{"duration_s": float64(42)}},
+		{"lead.handed_off", map[string]any{}},
+		{agenthooks.EventCapturedIntentCreated, map[string]any{"intent_name": "SALES"}},
+		{"", map[string]any{"webhook_id": hook}},
+	}
+	for _, tt := range tests {
+		body := map[string]any{}
+		want := tt.typ
+		if tt.typ != "" {
+			body["event_type"] = tt.typ
+		} else {
+			want = agenthooks.EventWebhookTest
+		}
+		r := b.expect(http.StatusOK, b.keyA, "POST", "/api/v1/outbound_webhook/"+hook+"/test", body).data(t)
+		ev := b.expect(http.StatusOK, b.keyA, "GET", "/api/v1/event/"+str(t, r, "event_id"), nil).data(t)
+		if ev["event"] != want {
+			t.Errorf("test %q sent %v", tt.typ, ev["event"])
+		}
+		d := eventData(t, ev)
+		for k, v := range tt.wantData {
+			if d[k] != v {
+				t.Errorf("test %q: data.%s = %v, want %v (%v)", tt.typ, k, d[k], v, d)
+			}
+		}
+		if len(tt.wantData) == 0 && len(d) != 0 {
+			t.Errorf("test %q: data %v, want {}", tt.typ, d)
+		}
+	}
+	r := b.request(b.keyA, "POST", "/api/v1/outbound_webhook/"+hook+"/test", map[string]any{"event_type": "no.such_type"})
+	if r.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("an unknown type: %d: %s", r.Status, r.Raw)
+	}
+	checkLoc(t, r, "", "body", "event_type")
+}

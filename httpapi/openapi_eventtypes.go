@@ -43,6 +43,7 @@ func eventTypeSchemas(s schema) {
 		"schema":      jsonSchema,
 		"deprecated":  jsType("boolean", "Deprecated types are still publishable."),
 	})
+	s["WebhookTest"] = jsObject(nil, schema{"event_type": jsString("A built-in type or one of the account's own; absent: webhook.test.")})
 	s["EventTypeDeleted"] = jsAll(schema{"name": jsString("The deleted type's name.")})
 	s["EventPublish"] = jsObject([]string{"event_type", "data"}, schema{
 		"event_type": ownEventTypeName(),
@@ -72,6 +73,13 @@ func eventTypeOps(ops map[string]apiOp) {
 		desc: "Stored with its deliveries in one transaction: to every enabled webhook whose events names the type, and to the assistant's webhook when " +
 			"assistant_id is given and it subscribes. Signed, retried and replayable like any event. A built-in or unknown type is 422.",
 		body: "EventPublish", status: 201, data: "EventDetail"}
+	// POST .../test takes an optional {event_type}.
+	if op, ok := ops["POST /outbound_webhook/{id}/test"]; ok {
+		op.body, op.bodyOptional = "WebhookTest", true
+		op.desc += " With event_type, sends that type's example envelope instead: a built-in type's example, or one of the account's own " +
+			"with the first of its schema's examples as data (else {}). An unknown type is 422 on event_type."
+		ops["POST /outbound_webhook/{id}/test"] = op
+	}
 	// GET /event?event= takes the account's own names too.
 	for _, q := range ops["GET /event"].query {
 		widenEventEnums(q)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/agenthooks/agenthooks"
+	"github.com/agenthooks/agenthooks/payload"
 )
 
 // The account's own event types (POST /event_type) and the events it
@@ -304,4 +305,36 @@ func checkPublishRefs(tx agenthooks.Tx, accountID string, in PublishInput) error
 		}
 	}
 	return nil
+}
+
+// testExample is the type and data a webhook test sends: webhook.test
+// without eventType; else that type's example.
+func testExample(tx agenthooks.Tx, w *agenthooks.Webhook, eventType string) (string, any, error) {
+	if eventType == "" || eventType == agenthooks.EventWebhookTest {
+		return agenthooks.EventWebhookTest, payload.Test{WebhookID: w.ID, Message: "This is a test event from agenthooks."}, nil
+	}
+	if ex := payload.Example(eventType); ex != nil {
+		return eventType, ex, nil
+	}
+	t, err := tx.FindEventType(w.AccountID, eventType)
+	if agenthooks.ErrorCode(err) == agenthooks.ENOTFOUND {
+		return "", nil, agenthooks.Invalid("event_type", "Unknown event type: a built-in one or one of this account's (GET /event_type)", "value_error")
+	} else if err != nil {
+		return "", nil, err
+	}
+	return eventType, SchemaExample(t.Schema), nil
+}
+
+// SchemaExample is the first of a schema's examples when it is a JSON
+// object, else {}.
+func SchemaExample(schema json.RawMessage) json.RawMessage {
+	var s struct {
+		Examples []json.RawMessage `json:"examples"`
+	}
+	if json.Unmarshal(schema, &s) == nil && len(s.Examples) > 0 {
+		if ex := bytes.TrimSpace(s.Examples[0]); len(ex) > 0 && ex[0] == '{' {
+			return ex
+		}
+	}
+	return json.RawMessage("{}")
 }
