@@ -12,6 +12,7 @@ import (
 
 	"github.com/agenthooks/agenthooks"
 	"github.com/agenthooks/agenthooks/dashboard"
+	"github.com/agenthooks/agenthooks/service"
 )
 
 // The dashboard's isolation matrix: every route of the dashboard's own route
@@ -31,6 +32,7 @@ const missingID = "01900000-0000-7000-8000-000000000000"
 var dashKinds = map[string]string{
 	"webhooks": "webhook", "assistants": "assistant", "forms": "form", "conversations": "conversation",
 	"events": "event", "deliveries": "delivery", "api-keys": "api_key", "token": "portal",
+	"name": "event_type",
 }
 
 // isoWorld is account A's things, one of each kind, and the secrets B must
@@ -63,11 +65,16 @@ var dashForms = map[string]func(w isoWorld) url.Values{
 	"POST /forms": func(w isoWorld) url.Values {
 		return url.Values{"name": {"B's"}, "field_0_name": {"email"}, "field_0_type": {"text"}, "webhook_id": {w.ids["webhook"]}}
 	},
-	"POST /forms/{id}/webhook":            func(w isoWorld) url.Values { return url.Values{"webhook_id": {w.ids["webhook"]}} },
-	"POST /deliveries/{id}/retry":         func(isoWorld) url.Values { return nil },
-	"POST /settings/api-keys":             func(isoWorld) url.Values { return url.Values{"name": {"B's key"}} },
-	"POST /settings/api-keys/{id}/revoke": func(isoWorld) url.Values { return nil },
-	"POST /settings/sign-out-everywhere":  func(isoWorld) url.Values { return nil },
+	"POST /forms/{id}/webhook":             func(w isoWorld) url.Values { return url.Values{"webhook_id": {w.ids["webhook"]}} },
+	"POST /deliveries/{id}/retry":          func(isoWorld) url.Values { return nil },
+	"POST /settings/api-keys":              func(isoWorld) url.Values { return url.Values{"name": {"B's key"}} },
+	"POST /settings/api-keys/{id}/revoke":  func(isoWorld) url.Values { return nil },
+	"POST /settings/sign-out-everywhere":   func(isoWorld) url.Values { return nil },
+	"POST /event-types":                    func(isoWorld) url.Values { return url.Values{"name": {"b.created"}} },
+	"POST /event-types/{name}":             func(isoWorld) url.Values { return url.Values{"description": {"hijacked"}} },
+	"POST /event-types/{name}/deprecate":   func(isoWorld) url.Values { return nil },
+	"POST /event-types/{name}/undeprecate": func(isoWorld) url.Values { return nil },
+	"POST /event-types/{name}/delete":      func(isoWorld) url.Values { return nil },
 }
 
 // dashQueries are query strings naming A's ids, sent with a route.
@@ -139,12 +146,15 @@ func (b *testBundle) isoWorld(t *testing.T) isoWorld {
 	// A's portal link, already used: a link is a bearer credential (whoever
 	// holds an unused one is A by design), so the matrix checks that a used
 	// one answers as a missing one does, whoever's browser sends it.
+	// A's own event type, named as only A's things are.
+	_, err = b.svc.CreateEventType(ctx, b.acctA, service.EventTypeInput{Name: "acme.call_ended", Description: "Acme's calls"})
+	must(t, err)
 	link := b.portalPath(t, 0, false)
 	expectStatus(t, b.browser().get(link), http.StatusSeeOther)
 	token := strings.TrimPrefix(link, "/portal/")
 	return isoWorld{
 		ids: map[string]string{"webhook": cw.webhook, "assistant": cw.assistant, "form": cw.form, "conversation": cw.conversation,
-			"event": ev.Items[0].ID, "delivery": ds.Items[0].ID, "api_key": keys.Items[0].ID, "portal": token},
+			"event": ev.Items[0].ID, "delivery": ds.Items[0].ID, "api_key": keys.Items[0].ID, "portal": token, "event_type": "acme.call_ended"},
 		secrets: []string{b.keyA, wh.Secret, token},
 		names:   []string{"Acme", "Sink", "Support", "Callback", "flu jab", "+49 30 123"},
 	}

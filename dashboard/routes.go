@@ -56,6 +56,7 @@ func (d *Dashboard) routes() {
 	d.page("POST /deliveries/{id}/retry", d.retryDelivery)
 
 	d.routesSettings()
+	d.routesEventTypes() // dashboard/eventtypes.go
 
 	d.handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.renderError(w, r, http.StatusNotFound, "Not found", "There is nothing at this address.")

@@ -100,7 +100,7 @@ func (f *webhookForm) parse(v url.Values) (events []string, headers map[string]s
 	f.Ordering, f.Headers, f.RateLimit = v.Get("ordering"), v.Get("headers"), strings.TrimSpace(v.Get("rate_limit"))
 	f.Return = allowedReturn(v.Get("return"))
 	for _, e := range v["events"] {
-		if agenthooks.IsEventType(e) {
+		if agenthooks.IsEventType(e) || service.CheckEventTypeName(e) == nil { // own types: the service checks they are the account's
 			f.Events = append(f.Events, e)
 		}
 	}
@@ -155,6 +155,7 @@ func allowedReturn(p string) string {
 
 func (d *Dashboard) newWebhook(w http.ResponseWriter, r *http.Request, s *session) error {
 	f := newWebhookForm()
+	f.EventList = d.eventList(r.Context(), s)
 	f.Return = allowedReturn(r.URL.Query().Get("return"))
 	d.render(w, r, http.StatusOK, "webhook_form.html", s, view{Title: "Add a Webhook", Nav: "webhooks", D: f})
 	return nil
@@ -162,6 +163,7 @@ func (d *Dashboard) newWebhook(w http.ResponseWriter, r *http.Request, s *sessio
 
 func (d *Dashboard) createWebhook(w http.ResponseWriter, r *http.Request, s *session) error {
 	f := newWebhookForm()
+	f.EventList = d.eventList(r.Context(), s)
 	events, headers, rate, dest := f.parse(r.PostForm)
 	tls := f.parseTLS(r.PostForm)
 	if len(f.Errors) == 0 {
@@ -238,7 +240,9 @@ func (d *Dashboard) webhookData(ctx context.Context, s *session, id string) (*we
 	if wh.Enabled && !wh.FailingSince.IsZero() {
 		disableAt = wh.FailingSince.Add(d.disableAfter())
 	}
-	return &webhookData{Webhook: wh, Form: webhookFormOf(wh), Stats: stats[id], Deliveries: ds.Items, DisableAt: disableAt, DisableAfter: d.disableAfter(),
+	form := webhookFormOf(wh)
+	form.EventList = d.eventList(ctx, s)
+	return &webhookData{Webhook: wh, Form: form, Stats: stats[id], Deliveries: ds.Items, DisableAt: disableAt, DisableAfter: d.disableAfter(),
 		DisableDue: !disableAt.IsZero() && !time.Now().Before(disableAt),
 		Rotating:   wh.PreviousSecret != "" && time.Now().Before(wh.PreviousSecretUntil), Overlap: d.svc.RotationOverlap,
 		Recover:        time.Now().UTC().Add(-24 * time.Hour).Format("2006-01-02 15:04"),
@@ -270,6 +274,7 @@ func (d *Dashboard) showWebhook(w http.ResponseWriter, r *http.Request, s *sessi
 func (d *Dashboard) updateWebhook(w http.ResponseWriter, r *http.Request, s *session) error {
 	id := r.PathValue("id")
 	f := newWebhookForm()
+	f.EventList = d.eventList(r.Context(), s)
 	events, headers, rate, dest := f.parse(r.PostForm)
 	tls := f.parseTLS(r.PostForm)
 	f.ID = id

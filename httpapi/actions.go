@@ -15,10 +15,18 @@ type testView struct {
 }
 
 func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, a acct) error {
-	if _, err := readBody(r); err != nil {
+	b, err := decodeBody(r)
+	if err != nil {
 		return err
 	}
-	d, err := s.svc.TestWebhook(r.Context(), a.ID, r.PathValue("id"))
+	var eventType string
+	if t := b.optStr("event_type"); t != nil {
+		eventType = *t
+	}
+	if err := b.err(); err != nil {
+		return err
+	}
+	d, err := s.svc.TestWebhookWith(r.Context(), a.ID, r.PathValue("id"), eventType)
 	if err != nil {
 		return err
 	}

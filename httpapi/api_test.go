@@ -170,6 +170,15 @@ var routes = []route{
 	{"GET", "/delivery", "", nil, 200, []string{"list"}},
 	{"POST", "/event/{id}/replay", "event", nil, 202, []string{"queued"}},
 	{"GET", "/event_type", "", nil, 200, []string{"list"}},
+	{"POST", "/event_type", "", func(*world) any {
+		return map[string]any{"name": "routes.created", "schema": map[string]any{"type": "object"}}
+	}, 201,
+		eventTypeKeys},
+	{"GET", "/event_type/{name}", "event_type", nil, 200, eventTypeKeys},
+	{"PATCH", "/event_type/{name}", "event_type", func(*world) any { return map[string]any{"deprecated": true} }, 200, eventTypeKeys},
+	{"POST", "/event", "", func(w *world) any {
+		return map[string]any{"event_type": w.eventType, "data": map[string]any{"n": 1}, "assistant_id": w.assistant, "conversation_id": w.conversation}
+	}, 201, []string{"id", "event", "payload", "deliveries"}},
 	{"POST", "/api_key", "", func(*world) any { return map[string]any{"name": "deploy"} }, 201, []string{"id", "name", "key", "created_at"}},
 	{"GET", "/api_key", "", nil, 200, []string{"list"}},
 	{"GET", "/api_key/{id}", "api_key", nil, 200, apiKeyKeys},
@@ -182,7 +191,11 @@ var routes = []route{
 	{"DELETE", "/assistant/{id}", "assistant", nil, 200, nil},
 	{"DELETE", "/outbound_webhook/{id}", "webhook", nil, 200, nil},
 	{"DELETE", "/api_key/{id}", "api_key", nil, 200, nil},
+	{"DELETE", "/event_type/{name}", "event_type", nil, 200, []string{"name"}},
 }
+
+// eventTypeKeys are the keys of an event type as read.
+var eventTypeKeys = []string{"name", "description", "schema", "built_in", "deprecated", "created_at"}
 
 // Keys of the resources Insighto's own routes answer.
 var (
@@ -200,6 +213,8 @@ func (r route) path(id string, w *world) string {
 	p := r.pattern
 	if strings.Contains(p, "{id}") {
 		p = strings.Replace(p, "{id}", id, 1)
+	} else if strings.Contains(p, "{name}") {
+		p = strings.Replace(p, "{name}", id, 1)
 	} else {
 		p = strings.Replace(p, "{"+r.kind+"_id}", id, 1)
 	}

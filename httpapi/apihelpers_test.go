@@ -374,6 +374,7 @@ type world struct {
 	webhook, assistant, widget, form, intent, contact string
 	conversation, capturedForm, event, delivery       string
 	apiKey                                            string // a second key of the account (accounts_test.go)
+	eventType                                         string // an own event type's name, of this world only
 }
 
 // id returns the world's id of a kind of resource.
@@ -401,6 +402,8 @@ func (w *world) id(kind string) string {
 		return w.delivery
 	case "api_key":
 		return w.apiKey
+	case "event_type":
+		return w.eventType
 	}
 	panic("unknown kind " + kind)
 }
@@ -427,6 +430,9 @@ func (b *testBundle) world(key string) *world {
 	}
 	w.delivery = str(b.tb, ds[0].(map[string]any), "id")
 	w.apiKey = str(b.tb, b.expect(http.StatusCreated, key, "POST", "/api/v1/api_key", map[string]any{"name": "second"}).data(b.tb), "id")
+	// Named for this world: two accounts may each have a type of one name.
+	w.eventType = str(b.tb, b.expect(http.StatusCreated, key, "POST", "/api/v1/event_type",
+		map[string]any{"name": "world.t" + strings.ReplaceAll(w.webhook, "-", "")}).data(b.tb), "name")
 	return w
 }
 

@@ -620,8 +620,14 @@ func (s *Server) closeConversation(w http.ResponseWriter, r *http.Request, a acc
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, a acct) error {
 	f := agenthooks.EventFilter{Type: r.URL.Query().Get("event")}
-	if _, known := agenthooks.LookupEventType(f.Type); f.Type != "" && !known {
-		return queryError("event", "Input should be a known event type", "enum")
+	if f.Type != "" {
+		known, err := s.svc.CheckEventFilter(r.Context(), a.ID, f.Type)
+		if err != nil {
+			return err
+		}
+		if !known {
+			return queryError("event", "Input should be a known event type (a built-in one or one of this account's)", "enum")
+		}
 	}
 	return s.streamEvents(w, r, a, f)
 }

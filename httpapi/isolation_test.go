@@ -45,7 +45,7 @@ var apiKinds = map[string]string{
 	"outbound_webhook": "webhook", "assistant": "assistant", "widget": "widget", "form": "form", "intent": "intent",
 	"contact": "contact", "conversation": "conversation", "captured_form": "captured_form", "event": "event", "delivery": "delivery",
 	"contact_id": "contact", "intent_id": "intent", "webhook_id": "webhook", "assistant_id": "assistant",
-	"api_key": "api_key",
+	"api_key": "api_key", "name": "event_type",
 }
 
 // apiBodies are valid bodies (for account A) of the API's routes that take one.
@@ -59,9 +59,14 @@ var apiBodies = map[string]func(w *world) any{
 		return map[string]any{"code": "function handler(w) { return w }", "event_type": "x.y"}
 	},
 	"POST /outbound_webhook/{id}/recover": func(*world) any { return map[string]any{"since": "2000-01-01T00:00:00Z"} },
-	"POST /assistant":                     func(w *world) any { return map[string]any{"name": "a", "webhook_id": w.webhook} },
-	"PATCH /assistant/{id}":               func(w *world) any { return map[string]any{"name": "renamed", "webhook_id": w.webhook} },
-	"PUT /assistant/{id}":                 func(w *world) any { return map[string]any{"name": "renamed", "webhook_id": w.webhook} },
+	"POST /event_type":                    func(*world) any { return map[string]any{"name": "iso.created"} },
+	"PATCH /event_type/{name}":            func(*world) any { return map[string]any{"description": "hijacked", "deprecated": true} },
+	"POST /event": func(w *world) any {
+		return map[string]any{"event_type": w.eventType, "data": map[string]any{}, "assistant_id": w.assistant, "conversation_id": w.conversation}
+	},
+	"POST /assistant":       func(w *world) any { return map[string]any{"name": "a", "webhook_id": w.webhook} },
+	"PATCH /assistant/{id}": func(w *world) any { return map[string]any{"name": "renamed", "webhook_id": w.webhook} },
+	"PUT /assistant/{id}":   func(w *world) any { return map[string]any{"name": "renamed", "webhook_id": w.webhook} },
 	"POST /widget": func(w *world) any {
 		return map[string]any{"assistant_id": w.assistant, "name": "w", "widget_type": "chat"}
 	},
@@ -143,7 +148,7 @@ func (s surface) fill(t *testing.T, w *world, path string) (string, bool) {
 }
 
 // worldKinds are the kinds of resource a world has one of.
-var worldKinds = []string{"webhook", "assistant", "widget", "form", "intent", "contact", "conversation", "captured_form", "event", "delivery", "api_key"}
+var worldKinds = []string{"webhook", "assistant", "widget", "form", "intent", "contact", "conversation", "captured_form", "event", "delivery", "api_key", "event_type"}
 
 // TestIsolationMatrix calls every route as B with A's ids.
 func TestIsolationMatrix(t *testing.T) {

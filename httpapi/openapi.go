@@ -329,8 +329,10 @@ func openAPISchemas() schema {
 	accountSchemas(s)
 	portalSchemas(s)
 	transformationSchemas(s) // openapi_transform.go
+	eventTypeSchemas(s)      // openapi_eventtypes.go
 	insightoFieldSchemas(s)  // openapi_insighto_fields.go: Insighto's fields on the schemas above
 	addReflectedSchemas(s)   // openapi_reflect.go: every response view, from its Go type
+	allowOwnEventTypes(s)    // openapi_eventtypes.go
 	return s
 }
 
@@ -449,6 +451,7 @@ func apiOps() map[string]apiOp {
 	}
 	insightoOps(ops)
 	transformationOps(ops) // openapi_transform.go
+	eventTypeOps(ops)      // openapi_eventtypes.go
 	dashboardOps(ops)
 	insightoFieldOps(ops) // openapi_insighto_fields.go
 	return ops
@@ -620,6 +623,7 @@ func buildOpenAPI() schema {
 			"adminKey": schema{"type": "http", "scheme": "bearer", "description": "The platform's admin key (AGENTHOOKS_ADMIN_KEY) as a Bearer token, for /api/v1/admin/... only."},
 		},
 	}
+	eventTypeParameters(components["parameters"].(schema)) // openapi_eventtypes.go
 
 	return schema{
 		"openapi": "3.1.0",

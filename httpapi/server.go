@@ -203,6 +203,11 @@ func (s *Server) routes() {
 	s.handle("PATCH /captured_form/{id}", s.updateCapturedForm)
 
 	s.handle("GET /event", s.listEvents)
+	s.handle("POST /event", s.publishEvent) // httpapi/eventtypes.go
+	s.handle("POST /event_type", s.createEventType)
+	s.handle("GET /event_type/{name}", s.getEventType)
+	s.handle("PATCH /event_type/{name}", s.updateEventType)
+	s.handle("DELETE /event_type/{name}", s.deleteEventType)
 	s.handle("GET /event/{id}", s.getEvent)
 	s.handle("GET /delivery", s.listDeliveries)
 	s.handle("GET /delivery/{id}", s.getDelivery)

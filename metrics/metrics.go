@@ -72,6 +72,9 @@ type Metrics struct {
 	circuitMu sync.Mutex
 	open      map[string]bool
 	circuits  prometheus.Gauge
+
+	ownMu sync.Mutex
+	own   map[string]bool // the own event types with a label of their own
 }
 
 // New registers the metrics on a registry of their own.
@@ -143,9 +146,38 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }
 
+// MaxOwnEventLabels is how many distinct names of accounts' own event types
+// agenthooks_events_total labels per process; events of further own types
+// count under OtherEventLabel. The built-in types are always their own
+// label. Accounts name their types freely: without a cap a platform's
+// customers could grow the series without end (docs/events.md).
+const MaxOwnEventLabels = 100
+
+// OtherEventLabel is the event label of own types past MaxOwnEventLabels.
+const OtherEventLabel = "other"
+
 // EventCreated counts an event of type eventType.
 func (m *Metrics) EventCreated(eventType string) {
-	m.events.WithLabelValues(eventType).Inc()
+	m.events.WithLabelValues(m.eventLabel(eventType)).Inc()
+}
+
+func (m *Metrics) eventLabel(eventType string) string {
+	if _, ok := agenthooks.LookupEventType(eventType); ok {
+		return eventType
+	}
+	m.ownMu.Lock()
+	defer m.ownMu.Unlock()
+	if m.own[eventType] {
+		return eventType
+	}
+	if len(m.own) >= MaxOwnEventLabels {
+		return OtherEventLabel
+	}
+	if m.own == nil {
+		m.own = map[string]bool{}
+	}
+	m.own[eventType] = true
+	return eventType
 }
 
 // AttemptFinished counts an attempt with its outcome (one of Outcomes;

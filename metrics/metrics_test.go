@@ -192,3 +192,29 @@ func TestMetrics(t *testing.T) {
 		}
 	})
 }
+
+// Own event types count under their name up to MaxOwnEventLabels distinct
+// names per process, then under "other"; built-in types always under theirs.
+func TestOwnEventLabelsAreBounded(t *testing.T) {
+	t.Parallel()
+	m := metrics.New(metrics.Options{Version: "test", Role: "all"})
+	for i := range metrics.MaxOwnEventLabels + 20 {
+		m.EventCreated("own.type_" + strconv.Itoa(i))
+	}
+	m.EventCreated("own.type_0")                                            // a name that has its label keeps it
+	m.EventCreated("own.type_" + strconv.Itoa(metrics.MaxOwnEventLabels+5)) // one past the cap stays other
+	m.EventCreated(agenthooks.EventConversationClosed)
+	text := scrape(t, m)
+	if got := value(t, text, `agenthooks_events_total{event="own.type_0"}`); got != 2 {
+		t.Errorf("own.type_0 = %v, want 2", got)
+	}
+	if got := value(t, text, `agenthooks_events_total{event="other"}`); got != 21 {
+		t.Errorf("other = %v, want 21 (the 20 past the cap and one more)", got)
+	}
+	if got := value(t, text, `agenthooks_events_total{event="conversation.closed"}`); got != 1 {
+		t.Errorf("conversation.closed = %v, want 1", got)
+	}
+	if n := strings.Count(text, `agenthooks_events_total{event="own.`); n != metrics.MaxOwnEventLabels {
+		t.Errorf("%d own-type series, want %d", n, metrics.MaxOwnEventLabels)
+	}
+}

@@ -6,23 +6,33 @@ import (
 	"time"
 
 	"github.com/agenthooks/agenthooks"
-	"github.com/agenthooks/agenthooks/payload"
 )
 
 // TestWebhook stores a webhook.test event with one delivery to the webhook,
 // whatever its subscription says, and returns the delivery. A disabled
 // webhook is ECONFLICT.
 func (s *Service) TestWebhook(ctx context.Context, accountID, id string) (*agenthooks.Delivery, error) {
+	return s.TestWebhookWith(ctx, accountID, id, "")
+}
+
+// TestWebhookWith is TestWebhook sending an example of eventType instead
+// ("" for webhook.test): a built-in type's example (payload.Example), or
+// for one of the account's own the first of its schema's examples, else
+// {} (service/eventtype.go). An unknown type is 422 on event_type.
+func (s *Service) TestWebhookWith(ctx context.Context, accountID, id, eventType string) (*agenthooks.Delivery, error) {
 	return write(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Delivery, error) {
 		w, err := tx.FindWebhook(accountID, id)
+		if err != nil {
+			return nil, err
+		}
+		typ, data, err := testExample(tx, w, eventType)
 		if err != nil {
 			return nil, err
 		}
 		if !w.Enabled {
 			return nil, agenthooks.Errorf(agenthooks.ECONFLICT, "The webhook is disabled; enable it to send a test event.")
 		}
-		data := payload.Test{WebhookID: w.ID, Message: "This is a test event from agenthooks."}
-		if err := s.emit(tx, accountID, "", agenthooks.EventWebhookTest, data, []*agenthooks.Webhook{w}, true); err != nil {
+		if err := s.emit(tx, accountID, "", typ, data, []*agenthooks.Webhook{w}, true); err != nil {
 			return nil, err
 		}
 		ds, _, err := tx.ListDeliveries(accountID, agenthooks.DeliveryFilter{WebhookID: w.ID}, agenthooks.Page{Page: 1, Size: 1})

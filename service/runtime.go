@@ -421,7 +421,12 @@ func (s *Service) fire(tx agenthooks.Tx, c *agenthooks.Conversation, eventType s
 // emit stores the event and its deliveries. force sends to every webhook in
 // hooks whatever its subscription (webhook.test).
 func (s *Service) emit(tx agenthooks.Tx, accountID, conversationID, eventType string, data any, hooks []*agenthooks.Webhook, force bool) error {
-	id := NewID()
+	return s.emitID(tx, NewID(), accountID, conversationID, eventType, data, hooks, force)
+}
+
+// emitID is emit of an event whose id the caller chose (PublishEvent reads
+// the event back by it).
+func (s *Service) emitID(tx agenthooks.Tx, id, accountID, conversationID, eventType string, data any, hooks []*agenthooks.Webhook, force bool) error {
 	body, err := payload.Encode(id, eventType, tx.Now(), data)
 	if err != nil {
 		return err

@@ -90,7 +90,7 @@ func checkEvents(events []string) error {
 		return agenthooks.Invalid("events", "List should have at least 1 item", "too_short")
 	}
 	for i, e := range events {
-		if !agenthooks.IsEventType(e) {
+		if !agenthooks.IsEventType(e) && !ownEventTypeName(e) { // own types: checkOwnEvents, in the write
 			return agenthooks.InvalidAt(fmt.Sprintf("Input should be one of: %s", strings.Join(agenthooks.EventTypes, ", ")), "enum", "events", i)
 		}
 	}
@@ -214,6 +214,9 @@ func (s *Service) CreateWebhook(ctx context.Context, accountID string, in Webhoo
 					Fields: []agenthooks.FieldError{{Loc: []any{}, Msg: msg, Type: "too_many"}}}
 			}
 		}
+		if err := checkOwnEvents(tx, accountID, in.Events, nil); err != nil {
+			return nil, err
+		}
 		w := &agenthooks.Webhook{
 			ID: NewID(), AccountID: accountID, Name: strings.TrimSpace(in.Name), Endpoint: in.Endpoint, Enabled: enabled,
 			Events: normaliseEvents(in.Events), Ordering: in.Ordering, Headers: in.Headers, RateLimit: in.RateLimit,
@@ -300,6 +303,9 @@ func (s *Service) UpdateWebhook(ctx context.Context, accountID, id string, p Web
 			return nil, err
 		}
 		if p.Events != nil {
+			if err := checkOwnEvents(tx, accountID, *p.Events, w.Events); err != nil {
+				return nil, err
+			}
 			w.Events = normaliseEvents(*p.Events)
 		}
 		if p.Ordering != nil {

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,9 +41,13 @@ const (
 // Event.CreatedAt and Message.CreatedAt: UTC as "YYYY-MM-DD HH:MM:SS".
 const TimeLayout = time.DateTime
 
-// ErrUnknownEventType is returned, wrapped, by Event.Decode for an event type
-// this version of the package does not know. Handlers usually ignore such
-// events (answer 200), since newer platforms may add types.
+// ErrUnknownEventType was returned by Event.Decode for an event type this
+// version of the package does not know. Decode now returns such an event's
+// data as a json.RawMessage instead (a platform publishes event types of its
+// own: POST /event), so it no longer returns this error; the variable stays
+// so that code checking for it still compiles.
+//
+// Deprecated: check for a json.RawMessage from Decode.
 var ErrUnknownEventType = errors.New("webhook: unknown event type")
 
 // Event is the envelope of every delivery. Data holds the type-specific part;
@@ -80,9 +85,11 @@ func (e *Event) CreatedTime() (time.Time, error) {
 
 // Decode returns Data decoded into the struct of the event type: a
 // *CapturedForm, *CapturedIntent, *Conversation, *Test, *WebhookDisabled or
-// *DeliveryFailed. Fields it does not
-// know are ignored, so newer payloads still decode. For an unknown type it
-// returns an error wrapping ErrUnknownEventType.
+// *DeliveryFailed. Fields it does not know are ignored, so newer payloads
+// still decode. Any other type (one the platform defined itself and
+// published, or one newer than this package) decodes as the raw data, a
+// json.RawMessage holding a JSON object, without error: unmarshal it into
+// your own struct. Only data that is not a JSON object is an error then.
 func (e *Event) Decode() (any, error) {
 	var v any
 	switch e.Type {
@@ -99,7 +106,11 @@ func (e *Event) Decode() (any, error) {
 	case EventDeliveryFailed:
 		v = new(DeliveryFailed)
 	default:
-		return nil, fmt.Errorf("%w %q", ErrUnknownEventType, e.Type)
+		raw := bytes.TrimSpace(e.Data)
+		if len(raw) == 0 || raw[0] != '{' || !json.Valid(raw) {
+			return nil, fmt.Errorf("webhook: decode %s data: not a JSON object", e.Type)
+		}
+		return json.RawMessage(bytes.Clone(raw)), nil
 	}
 	if err := json.Unmarshal(e.Data, v); err != nil {
 		return nil, fmt.Errorf("webhook: decode %s data: %w", e.Type, err)

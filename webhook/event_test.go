@@ -152,7 +152,8 @@ func TestEventDecodeErrors(t *testing.T) {
 		event       webhook.Event
 		wantUnknown bool
 	}{
-		{"ErrUnknownType", webhook.Event{ID: "e", Type: "invoice.paid", Data: json.RawMessage(`{}`)}, true},
+		{"ErrOwnTypeDataNotObject", webhook.Event{ID: "e", Type: "invoice.paid", Data: json.RawMessage(`[1]`)}, false},
+		{"ErrOwnTypeNoData", webhook.Event{ID: "e", Type: "invoice.paid"}, false},
 		{"ErrWrongFieldType", webhook.Event{ID: "e", Type: webhook.EventCapturedIntentCreated, Data: json.RawMessage(`{"chat_count":"two"}`)}, false},
 		{"ErrDataNotObject", webhook.Event{ID: "e", Type: webhook.EventWebhookTest, Data: json.RawMessage(`[1]`)}, false},
 		{"ErrNoData", webhook.Event{ID: "e", Type: webhook.EventConversationClosed}, false},
@@ -239,4 +240,35 @@ func FuzzParse(f *testing.F) {
 		_, _ = e.Decode()
 		_, _ = e.CreatedTime()
 	})
+}
+
+// An event type the package does not know (a platform's own, POST /event)
+// decodes as its raw data, without error.
+func TestEventDecodeUnknownTypeAsRawData(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"id":"0190b5c2-7d1e-7a4b-9c3d-2e1f0a9b8c7d","object":"event","event":"call.ended","created_at":"2024-04-05 22:26:08","data":{"duration_s":42,"caller":{"phone":"+44 20"}}}`)
+	e, err := webhook.Parse(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.Decode()
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	raw, ok := got.(json.RawMessage)
+	if !ok {
+		t.Fatalf("Decode = %T, want json.RawMessage", got)
+	}
+	var call struct {
+		DurationS int `json:"duration_s"`
+		Caller    struct {
+			Phone string `json:"phone"`
+		} `json:"caller"`
+	}
+	if err := json.Unmarshal(raw, &call); err != nil || call.DurationS != 42 || call.Caller.Phone != "+44 20" {
+		t.Fatalf("raw data %s decodes to %+v (%v)", raw, call, err)
+	}
+	if errors.Is(err, webhook.ErrUnknownEventType) {
+		t.Error("Decode of an own type returns ErrUnknownEventType")
+	}
 }

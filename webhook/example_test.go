@@ -116,9 +116,6 @@ func ExampleNewHandler() {
 
 	h := webhook.NewHandler(v, func(ctx context.Context, e *webhook.Event) error {
 		data, err := e.Decode()
-		if errors.Is(err, webhook.ErrUnknownEventType) {
-			return nil // a newer event type: acknowledge and ignore it
-		}
 		if err != nil {
 			return webhook.Permanent(err) // 400: this delivery will never decode
 		}
@@ -127,6 +124,8 @@ func ExampleNewHandler() {
 			fmt.Println("new lead:", d.FieldValues["name"])
 		case *webhook.Conversation:
 			fmt.Println("conversation", d.ConversationID, "has", d.ChatCount, "messages")
+		case json.RawMessage: // a type of the platform's own (or a newer one): its data as sent
+			fmt.Println(e.Type, "data:", string(d))
 		}
 		return nil // 200; an error would answer 500 and the delivery would be retried
 	})

@@ -173,7 +173,7 @@ func conversationIDOf(e *webhook.Event) string {
 // summarizeEvent prints the gist of an event's data, a few indented lines.
 func summarizeEvent(w io.Writer, e *webhook.Event) {
 	data, err := e.Decode()
-	if err != nil {
+	if _, raw := data.(json.RawMessage); err != nil || raw { // a type of the platform's own: its data as sent
 		var pretty bytes.Buffer
 		if json.Indent(&pretty, e.Data, "       ", "  ") == nil {
 			fmt.Fprintf(w, "       %s\n", pretty.String())
