@@ -396,6 +396,7 @@ func openAPISchemas() schema {
 	accountSchemas(s)
 	portalSchemas(s)
 	transformationSchemas(s) // openapi_transform.go
+	filterSchemas(s)         // openapi_filter.go
 	insightoFieldSchemas(s)  // openapi_insighto_fields.go: Insighto's fields on the schemas above
 	addReflectedSchemas(s)   // openapi_reflect.go: every response view, from its Go type
 	return s
@@ -516,6 +517,7 @@ func apiOps() map[string]apiOp {
 	}
 	insightoOps(ops)
 	transformationOps(ops) // openapi_transform.go
+	filterOps(ops)         // openapi_filter.go
 	dashboardOps(ops)
 	insightoFieldOps(ops) // openapi_insighto_fields.go
 	return ops
