@@ -214,6 +214,7 @@ type webhookData struct {
 	ShowQueued bool
 
 	Transformation transformationPanel // dashboard/transform.go
+	Filter         filterPanel         // dashboard/filter.go
 }
 
 func (d *Dashboard) webhookData(ctx context.Context, s *session, id string) (*webhookData, error) {
@@ -229,10 +230,12 @@ func (d *Dashboard) webhookData(ctx context.Context, s *session, id string) (*we
 	if err != nil {
 		return nil, err
 	}
-	return &webhookData{Webhook: wh, Form: webhookFormOf(wh), Stats: stats[id], Deliveries: ds.Items,
+	data := &webhookData{Webhook: wh, Form: webhookFormOf(wh), Stats: stats[id], Deliveries: ds.Items,
 		Rotating: wh.PreviousSecret != "" && time.Now().Before(wh.PreviousSecretUntil), Overlap: d.svc.RotationOverlap,
 		Recover:        time.Now().UTC().Add(-24 * time.Hour).Format("2006-01-02T15:04"),
-		Transformation: d.transformationPanel(ctx, s, wh)}, nil
+		Transformation: d.transformationPanel(ctx, s, wh)}
+	data.Filter = filterPanelOf(wh, data.Transformation.Events)
+	return data, nil
 }
 
 func (d *Dashboard) showWebhook(w http.ResponseWriter, r *http.Request, s *session) error {
