@@ -43,6 +43,13 @@ type Webhook struct {
 	// Transformation is JavaScript run before each attempt (transform/);
 	// nil: the envelope is sent as it is.
 	Transformation *Transformation
+
+	// Filter is the webhook's filter in Convoy's syntax (filter/), as JSON;
+	// nil: every event it subscribes to.
+	Filter []byte
+	// EventsFiltered is how many events the filter dropped; filled in by
+	// the service's reads, not a column that Create or Update writes.
+	EventsFiltered int64
 }
 
 // Transformation is a webhook's JavaScript transformation, Svix's
@@ -80,6 +87,12 @@ type webhookTx interface {
 	// UpdateWebhook writes every mutable field of w.
 	UpdateWebhook(w *Webhook) error
 	DeleteWebhook(accountID, id string) error
+	// AddEventsFiltered counts n events the webhook's filter dropped
+	// (webhook.events_filtered); a webhook that does not exist counts none.
+	AddEventsFiltered(webhookID string, n int) error
+	// EventsFiltered returns how many events each of the account's webhooks
+	// among ids had dropped by its filter (absent: none).
+	EventsFiltered(accountID string, ids []string) (map[string]int64, error)
 	// FindWebhooksByID returns the account's webhooks among ids (missing ones are skipped).
 	FindWebhooksByID(accountID string, ids []string) ([]*Webhook, error)
 	// AssistantWebhook returns the webhook assigned to the account's

@@ -56,6 +56,9 @@ var dashForms = map[string]func(w isoWorld) url.Values{
 	"POST /webhooks/{id}/rotate":  func(isoWorld) url.Values { return nil },
 	"POST /webhooks/{id}/test":    func(isoWorld) url.Values { return nil },
 	"POST /webhooks/{id}/recover": func(isoWorld) url.Values { return url.Values{"since": {"2000-01-01T00:00"}} },
+	"POST /webhooks/{id}/filter": func(isoWorld) url.Values {
+		return url.Values{"action": {"save"}, "filter": {`{"event": "conversation.closed"}`}}
+	},
 	"POST /webhooks/{id}/transformation": func(isoWorld) url.Values {
 		return url.Values{"action": {"save"}, "transformation": {"function handler(w) { return w }"}, "transformation_enabled": {"1"}}
 	},

@@ -47,6 +47,7 @@ var flashes = map[string]string{
 	"webhook-created":      "Webhook created.",
 	"webhook-saved":        "Webhook saved.",
 	"transformation-saved": "Transformation saved.",
+	"filter-saved":         "Filter saved.",
 	"webhook-enabled":      "Webhook enabled: deliveries resume.",
 	"webhook-disabled":     "Webhook disabled: new events are not sent to it, pending deliveries wait.",
 	"webhook-deleted":      "Webhook deleted.",

@@ -34,6 +34,7 @@ func (d *Dashboard) routes() {
 	d.page("POST /webhooks/{id}/test", d.testWebhook)
 	d.page("POST /webhooks/{id}/recover", d.recoverWebhook)
 	d.page("POST /webhooks/{id}/transformation", d.transformation) // dashboard/transform.go
+	d.page("POST /webhooks/{id}/filter", d.filter)                 // dashboard/filter.go
 
 	d.page("GET /assistants", d.listAssistants)
 	d.page("POST /assistants", d.createAssistant)

@@ -221,6 +221,7 @@ type webhookData struct {
 	DisableAfter time.Duration
 
 	Transformation transformationPanel // dashboard/transform.go
+	Filter         filterPanel         // dashboard/filter.go
 }
 
 func (d *Dashboard) webhookData(ctx context.Context, s *session, id string) (*webhookData, error) {
@@ -242,11 +243,13 @@ func (d *Dashboard) webhookData(ctx context.Context, s *session, id string) (*we
 	}
 	form := webhookFormOf(wh)
 	form.EventList = d.eventList(ctx, s)
-	return &webhookData{Webhook: wh, Form: form, Stats: stats[id], Deliveries: ds.Items, DisableAt: disableAt, DisableAfter: d.disableAfter(),
+	data := &webhookData{Webhook: wh, Form: form, Stats: stats[id], Deliveries: ds.Items, DisableAt: disableAt, DisableAfter: d.disableAfter(),
 		DisableDue: !disableAt.IsZero() && !time.Now().Before(disableAt),
 		Rotating:   wh.PreviousSecret != "" && time.Now().Before(wh.PreviousSecretUntil), Overlap: d.svc.RotationOverlap,
 		Recover:        time.Now().UTC().Add(-24 * time.Hour).Format("2006-01-02 15:04"),
-		Transformation: d.transformationPanel(ctx, s, wh)}, nil
+		Transformation: d.transformationPanel(ctx, s, wh)}
+	data.Filter = filterPanelOf(wh, data.Transformation.Events)
+	return data, nil
 }
 
 func (d *Dashboard) showWebhook(w http.ResponseWriter, r *http.Request, s *session) error {

@@ -49,6 +49,16 @@ func FuzzDecode(f *testing.F) {
 		if _, serr := decodeWith(b, skipAll, true); (serr == nil) != (err == nil) {
 			t.Fatalf("%q: skipping read says %v, full read %v", b, serr, err)
 		}
+		// A pooled reader (Match's: arenas reused, strings aliased) reads
+		// the same, however many reads it served before.
+		for range 2 {
+			r := getReader(b)
+			pv, perr := r.document(nil)
+			if (perr == nil) != (err == nil) || err == nil && !reflect.DeepEqual(toAny(&pv), toAny(&v)) {
+				t.Fatalf("%q: the pooled reader says %v, %v; the plain one %v, %v", b, toAny(&pv), perr, toAny(&v), err)
+			}
+			putReader(r)
+		}
 		if !valid {
 			if err == nil {
 				t.Fatalf("%q is not JSON, yet decodes", b)

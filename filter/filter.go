@@ -137,7 +137,9 @@ func (f *Filter) Match(envelope []byte) bool {
 	}
 	// The decoded value dies with this call, before the caller can touch
 	// envelope again, so its strings may share envelope's memory.
-	v, err := decodeWith(envelope, f.trie, true)
+	r := getReader(envelope)
+	defer putReader(r)
+	v, err := r.document(f.trie)
 	if err != nil {
 		return false
 	}

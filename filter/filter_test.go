@@ -263,3 +263,29 @@ func cpuTime(b *testing.B) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+func TestCache(t *testing.T) {
+	t.Parallel()
+	c := filter.NewCache(2)
+	if f, err := c.Filter(nil); f != nil || err != nil || c.Len() != 0 {
+		t.Fatalf("no filter: %v, %v, %d held", f, err, c.Len())
+	}
+	a1, err := c.Filter([]byte(`{"a": 1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, _ := c.Filter([]byte(`{"a": 1}`))
+	if a1 != a2 || c.Len() != 1 {
+		t.Fatalf("the same JSON compiled twice (%p, %p), %d held", a1, a2, c.Len())
+	}
+	if _, err := c.Filter([]byte(`{"a": {"$x": 1}}`)); err == nil {
+		t.Fatal("a bad filter compiled")
+	}
+	if _, err := c.Filter([]byte(`{"a": {"$x": 1}}`)); err == nil || c.Len() != 2 {
+		t.Fatalf("a bad filter's error is not kept: %v, %d held", err, c.Len())
+	}
+	b, _ := c.Filter([]byte(`{"b": 1}`))
+	if c.Len() != 1 || !b.Match([]byte(`{"b": 1}`)) {
+		t.Fatalf("past max the cache starts over: %d held", c.Len())
+	}
+}

@@ -3,6 +3,7 @@ package filter
 import (
 	"errors"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -62,6 +63,74 @@ type reader struct {
 	// alias lets strings share b's memory instead of copying: for Match,
 	// whose values live only as long as the call, never for a filter kept.
 	alias bool
+
+	// The members of the object being read, and the elements of the list,
+	// gather on a stack and are then copied, contiguous, into an arena: a
+	// read costs an allocation now and then instead of one per object, and
+	// Match's readers (with their arenas) are pooled.
+	mstack, marena []member
+	vstack, varena []value
+}
+
+// keepMembers moves the members gathered since start into the arena.
+func (r *reader) keepMembers(start int) []member {
+	n := len(r.mstack) - start
+	if n == 0 {
+		return nil
+	}
+	if cap(r.marena)-len(r.marena) < n {
+		// A new arena; the values read so far keep the old one alive.
+		r.marena = make([]member, 0, max(2*cap(r.marena), n, 16))
+	}
+	off := len(r.marena)
+	r.marena = append(r.marena, r.mstack[start:]...)
+	clear(r.mstack[start:])
+	r.mstack = r.mstack[:start]
+	return r.marena[off:len(r.marena):len(r.marena)]
+}
+
+// keepValues is keepMembers for a list's elements.
+func (r *reader) keepValues(start int) []value {
+	n := len(r.vstack) - start
+	if n == 0 {
+		return nil
+	}
+	if cap(r.varena)-len(r.varena) < n {
+		r.varena = make([]value, 0, max(2*cap(r.varena), n, 16))
+	}
+	off := len(r.varena)
+	r.varena = append(r.varena, r.vstack[start:]...)
+	clear(r.vstack[start:])
+	r.vstack = r.vstack[:start]
+	return r.varena[off:len(r.varena):len(r.varena)]
+}
+
+var readers = sync.Pool{New: func() any { return new(reader) }}
+
+// maxPooled bounds the arenas a pooled reader keeps (a huge envelope read
+// whole would otherwise pin its arenas in the pool).
+const maxPooled = 1 << 12
+
+// getReader is a pooled reader of b whose strings alias b; putReader must
+// get it back once the values read are no longer used.
+func getReader(b []byte) *reader {
+	r := readers.Get().(*reader)
+	r.b, r.i, r.depth, r.alias = b, 0, 0, true
+	return r
+}
+
+func putReader(r *reader) {
+	// Drop every reference into b (the strings alias it).
+	clear(r.mstack[:cap(r.mstack)])
+	clear(r.marena[:cap(r.marena)])
+	clear(r.vstack[:cap(r.vstack)])
+	clear(r.varena[:cap(r.varena)])
+	r.mstack, r.marena, r.vstack, r.varena = r.mstack[:0], r.marena[:0], r.vstack[:0], r.varena[:0]
+	if cap(r.marena) > maxPooled || cap(r.varena) > maxPooled || cap(r.mstack) > maxPooled || cap(r.vstack) > maxPooled {
+		return
+	}
+	r.b = nil
+	readers.Put(r)
 }
 
 func (r *reader) ws() {
@@ -122,6 +191,7 @@ func (r *reader) object(t *trie) (value, error) {
 		r.i++
 		return v, nil
 	}
+	first := len(r.mstack)
 	for {
 		r.ws()
 		if r.i >= len(r.b) || r.b[r.i] != '"' {
@@ -166,7 +236,7 @@ func (r *reader) object(t *trie) (value, error) {
 			if err != nil {
 				return v, err
 			}
-			v.obj = append(v.obj, member{key: key, val: m})
+			r.mstack = append(r.mstack, member{key: key, val: m})
 		} else if err := r.skip(); err != nil {
 			return v, err
 		}
@@ -179,6 +249,7 @@ func (r *reader) object(t *trie) (value, error) {
 			r.i++
 		case '}':
 			r.i++
+			v.obj = r.keepMembers(first)
 			return v, nil
 		default:
 			return v, errSyntax
@@ -201,6 +272,7 @@ func (r *reader) array(t *trie) (value, error) {
 		r.i++
 		return v, nil
 	}
+	start := len(r.vstack)
 	for {
 		if t != nil {
 			if err := r.skip(); err != nil {
@@ -211,7 +283,7 @@ func (r *reader) array(t *trie) (value, error) {
 			if err != nil {
 				return v, err
 			}
-			v.arr = append(v.arr, e)
+			r.vstack = append(r.vstack, e)
 		}
 		r.ws()
 		if r.i >= len(r.b) {
@@ -222,6 +294,7 @@ func (r *reader) array(t *trie) (value, error) {
 			r.i++
 		case ']':
 			r.i++
+			v.arr = r.keepValues(start)
 			return v, nil
 		default:
 			return v, errSyntax
@@ -468,10 +541,15 @@ func decode(b []byte) (value, error) {
 // decodeWith reads what t names of a document; with alias, its strings
 // point into b, which must then outlive the value and not change.
 func decodeWith(b []byte, t *trie, alias bool) (value, error) {
+	r := reader{b: b, alias: alias}
+	return r.document(t)
+}
+
+// document reads the whole of r.b as one value, keeping what t names.
+func (r *reader) document(t *trie) (value, error) {
 	if t != nil && t.full {
 		t = nil
 	}
-	r := reader{b: b, alias: alias}
 	v, err := r.value(t)
 	if err != nil {
 		return value{}, err

@@ -101,6 +101,9 @@ var routes = []route{
 	{"POST", "/outbound_webhook/{id}/transformation/test", "webhook", func(*world) any {
 		return map[string]any{"code": "function handler(w) { w.payload = {n: 1}; return w }", "event_type": "x.y", "payload": map[string]any{}}
 	}, 200, []string{"method", "url", "headers", "body", "cancel"}},
+	{"POST", "/outbound_webhook/{id}/filter/test", "webhook", func(*world) any {
+		return map[string]any{"filter": map[string]any{"event": "x"}, "payload": map[string]any{"event": "x"}}
+	}, 200, []string{"matches", "event_id"}},
 	{"GET", "/transformation_template", "", nil, 200, []string{"array"}},
 	{"POST", "/outbound_webhook/{id}/recover", "webhook", func(*world) any { return map[string]any{"since": "2000-01-01T00:00:00Z"} }, 202,
 		[]string{"queued"}},

@@ -54,6 +54,9 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, a acct) e
 	}
 	_, in.TLS = b.webhookTLS()
 	_, in.Transformation = b.webhookTransformation()
+	if raw := b.webhookFilter(); raw != nil {
+		in.Filter = *raw
+	}
 	if err := b.err(); err != nil {
 		return err
 	}
@@ -118,6 +121,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, a acct) e
 	}
 	p.TLS.Set, p.TLS.Value = b.webhookTLS()
 	p.Transformation.Set, p.Transformation.Value = b.webhookTransformation()
+	p.Filter = b.webhookFilter()
 	if err := b.err(); err != nil {
 		return err
 	}

@@ -58,6 +58,9 @@ var apiBodies = map[string]func(w *world) any{
 	"POST /outbound_webhook/{id}/transformation/test": func(*world) any {
 		return map[string]any{"code": "function handler(w) { return w }", "event_type": "x.y"}
 	},
+	"POST /outbound_webhook/{id}/filter/test": func(w *world) any {
+		return map[string]any{"filter": map[string]any{"event": "x"}, "event_id": w.event}
+	},
 	"POST /outbound_webhook/{id}/recover": func(*world) any { return map[string]any{"since": "2000-01-01T00:00:00Z"} },
 	"POST /event_type":                    func(*world) any { return map[string]any{"name": "iso.created"} },
 	"PATCH /event_type/{name}":            func(*world) any { return map[string]any{"description": "hijacked", "deprecated": true} },

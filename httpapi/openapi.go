@@ -330,6 +330,7 @@ func openAPISchemas() schema {
 	portalSchemas(s)
 	transformationSchemas(s) // openapi_transform.go
 	eventTypeSchemas(s)      // openapi_eventtypes.go
+	filterSchemas(s)         // openapi_filter.go
 	insightoFieldSchemas(s)  // openapi_insighto_fields.go: Insighto's fields on the schemas above
 	addReflectedSchemas(s)   // openapi_reflect.go: every response view, from its Go type
 	allowOwnEventTypes(s)    // openapi_eventtypes.go
@@ -452,6 +453,7 @@ func apiOps() map[string]apiOp {
 	insightoOps(ops)
 	transformationOps(ops) // openapi_transform.go
 	eventTypeOps(ops)      // openapi_eventtypes.go
+	filterOps(ops)         // openapi_filter.go
 	dashboardOps(ops)
 	insightoFieldOps(ops) // openapi_insighto_fields.go
 	return ops

@@ -73,6 +73,7 @@ func reflectedViews() map[string]any {
 		"Destination":        destinationView{},
 		"WebhookTLS":         webhookTLSView{},
 		"Transformation":     transformationView{},
+		"FilterTestResult":   filterTestResult{}, // httpapi/filter.go
 		"AssistantIntent":    assistantIntentView{},
 	}
 }

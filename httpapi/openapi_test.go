@@ -852,6 +852,12 @@ func TestOpenAPIRealRun(t *testing.T) {
 	r.do(openAPIReq{method: "POST", path: v1 + "/outbound_webhook/" + whID + "/transformation/test",
 		body: map[string]any{"code": "function handler(w) {\n  throw new Error('x')\n}"}, want: 422})
 	r.do(openAPIReq{method: "PATCH", path: v1 + "/outbound_webhook/" + whID, body: map[string]any{"transformation": map[string]any{"code": "function handler(w) {"}}, want: 422})
+	r.do(openAPIReq{method: "POST", path: v1 + "/outbound_webhook/" + whID + "/filter/test",
+		body: map[string]any{"filter": map[string]any{"data.intent_name": "SALES"}, "payload": map[string]any{"event": "x", "data": map[string]any{"intent_name": "SALES"}}}, want: 200})
+	r.do(openAPIReq{method: "POST", path: v1 + "/outbound_webhook/" + whID + "/filter/test",
+		body: map[string]any{"filter": map[string]any{"data": map[string]any{"$like": 1}}, "payload": map[string]any{}}, want: 422})
+	r.do(openAPIReq{method: "PATCH", path: v1 + "/outbound_webhook/" + whID, body: map[string]any{"filter": map[string]any{"event": map[string]any{"$neq": "x"}}}, want: 200})
+	r.do(openAPIReq{method: "PATCH", path: v1 + "/outbound_webhook/" + whID, body: map[string]any{"filter": nil}, want: 200})
 	test := r.do(openAPIReq{method: "POST", path: v1 + "/outbound_webhook/" + whID + "/test", want: 200})
 	if test.get(t, "data", "attempt") == nil {
 		t.Errorf("the test event got no attempt: %s", shortJSON(test.body))

@@ -168,6 +168,7 @@ func (s *Server) routes() {
 	s.handle("POST /outbound_webhook/{id}/test", s.testWebhook)
 	s.handle("POST /outbound_webhook/{id}/recover", s.recoverWebhook)
 	s.handle("POST /outbound_webhook/{id}/transformation/test", s.testTransformation) // httpapi/transform.go
+	s.handle("POST /outbound_webhook/{id}/filter/test", s.testFilter)                 // httpapi/filter.go
 	s.handle("GET /transformation_template", s.listTransformationTemplates)
 
 	s.handle("POST /assistant", s.createAssistant)

@@ -42,6 +42,9 @@ type webhookView struct {
 	TLS         *webhookTLSView  `json:"tls"`                        // httpapi/webhooktls.go
 
 	Transformation *transformationView `json:"transformation"` // httpapi/transform.go
+
+	Filter         *json.RawMessage `json:"filter" oapi:"free" doc:"The filter in Convoy's syntax (docs/events.md, Filters): events it does not match get no delivery. Null: every event."` // httpapi/filter.go
+	EventsFiltered int64            `json:"events_filtered" doc:"How many events the filter dropped."`
 }
 
 func newWebhookView(w *agenthooks.Webhook, withSecret bool) webhookView {
@@ -57,6 +60,7 @@ func newWebhookView(w *agenthooks.Webhook, withSecret bool) webhookView {
 		Events: events, Ordering: w.Ordering, Headers: headers, RateLimit: w.RateLimit, CreatedAt: rfc3339(w.CreatedAt), UpdatedAt: rfc3339(w.UpdatedAt)}
 	v.TLS = newWebhookTLSView(w.TLS)
 	v.Transformation = newTransformationView(w.Transformation)
+	v.Filter, v.EventsFiltered = filterView(w), w.EventsFiltered
 	if withSecret {
 		v.Secret = w.Secret
 	}

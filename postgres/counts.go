@@ -55,6 +55,21 @@ const foldCountsSQL = `WITH folded AS (
 	FROM total t WHERE c.slot = 0 AND t.n > 0
 	RETURNING t.n`
 
+// eventsFilteredSQL is the dialect's EventsFilteredSQL: a filter's drops
+// are appended, like the delivery counts, so that the events of a busy
+// webhook do not queue on its row (migration filter).
+const eventsFilteredSQL = "INSERT INTO webhook_filtered_deltas (n, webhook_id) VALUES (?, ?)"
+
+// foldFilteredSQL moves the filtered-event deltas into their webhooks'
+// counts, exact under concurrent folds for the reasons foldCountsSQL gives;
+// the deltas of a deleted webhook are deleted with no row to add to.
+const foldFilteredSQL = `WITH folded AS (
+		DELETE FROM webhook_filtered_deltas RETURNING webhook_id, n
+	), total AS (
+		SELECT webhook_id, SUM(n)::BIGINT AS n FROM folded GROUP BY webhook_id
+	)
+	UPDATE webhooks w SET events_filtered = w.events_filtered + t.n FROM total t WHERE w.id = t.webhook_id`
+
 // FoldDeliveryCounts moves the delivery count deltas into the totals now and
 // returns how many delta rows it moved. The store does it every
 // Options.FoldCountsEvery by itself; readings are exact whether or not a
@@ -82,6 +97,9 @@ func (s *Store) fold(ctx context.Context) (n int64, err error) {
 	err = tx.QueryRowContext(ctx, foldCountsSQL).Scan(&n)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("postgres fold counts: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, foldFilteredSQL); err != nil {
+		return 0, fmt.Errorf("postgres fold filtered counts: %w", err)
 	}
 	committed = true
 	if err := tx.Commit(); err != nil {

@@ -95,3 +95,71 @@ func TestDeliveryCountDeltas(t *testing.T) {
 	fold("fold after the completion", 1)
 	check("folded again", 0, 2, 1)
 }
+
+// The events a filter dropped are appended as deltas and folded into their
+// webhooks with the delivery counts; the reading is the same before and
+// after, and the deltas of a deleted webhook go with the fold.
+func TestEventsFilteredFold(t *testing.T) {
+	t.Parallel()
+	clock := storetest.NewClock(base)
+	s, err := postgres.Open(t.Context(), testdb.PostgresURL(t), postgres.Options{Now: clock.Now, MaxConns: 4, FoldCountsEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	acct := &agenthooks.Account{ID: storetest.NewID(), Name: "filtered", CreatedAt: base}
+	hooks := []*agenthooks.Webhook{}
+	for range 2 {
+		hooks = append(hooks, &agenthooks.Webhook{ID: storetest.NewID(), AccountID: acct.ID, Name: "w", Endpoint: "https://example.com", Enabled: true,
+			Ordering: agenthooks.OrderingNone, Secret: "whsec_c2VjcmV0", CreatedAt: base, UpdatedAt: base})
+	}
+	write := func(fn func(tx agenthooks.Tx) error) {
+		t.Helper()
+		if err := s.Write(t.Context(), fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(func(tx agenthooks.Tx) error {
+		if err := tx.CreateAccount(acct, "hash-"+acct.ID); err != nil {
+			return err
+		}
+		for _, w := range hooks {
+			if err := tx.CreateWebhook(w); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	write(func(tx agenthooks.Tx) error { return tx.AddEventsFiltered(hooks[0].ID, 2) })
+	write(func(tx agenthooks.Tx) error { return tx.AddEventsFiltered(hooks[0].ID, 1) })
+	write(func(tx agenthooks.Tx) error { return tx.AddEventsFiltered(hooks[1].ID, 4) })
+	write(func(tx agenthooks.Tx) error { return tx.DeleteWebhook(acct.ID, hooks[1].ID) })
+	check := func(step string, deltas int) {
+		t.Helper()
+		err := s.Read(t.Context(), func(tx agenthooks.Tx) error {
+			var n int
+			if err := tx.(*sqlstore.Tx).QueryRowForTest("SELECT count(*) FROM webhook_filtered_deltas WHERE webhook_id IN ('" + hooks[0].ID + "', '" + hooks[1].ID + "')").Scan(&n); err != nil {
+				return err
+			}
+			if n != deltas {
+				t.Errorf("%s: %d delta rows, want %d", step, n, deltas)
+			}
+			got, err := tx.EventsFiltered(acct.ID, []string{hooks[0].ID, hooks[1].ID})
+			if err != nil {
+				return err
+			}
+			if len(got) != 1 || got[hooks[0].ID] != 3 {
+				t.Errorf("%s: EventsFiltered = %v, want %s: 3", step, got, hooks[0].ID)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("appended", 3)
+	if _, err := s.FoldDeliveryCounts(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	check("folded", 0)
+}

@@ -84,6 +84,7 @@ var dialect = &sqlstore.Dialect{
 	},
 	BatchByValues:     true,
 	DeliveryCountsSQL: deliveryCountsSQL,
+	EventsFilteredSQL: eventsFilteredSQL,
 	DeliveryCreated: func(ctx context.Context, q sqlstore.Querier) error {
 		// Sent at commit, to every listening process.
 		_, err := q.ExecContext(ctx, "SELECT pg_notify('"+channel+"', '')")

@@ -106,7 +106,7 @@ func (s *Service) RetryDelivery(ctx context.Context, accountID, id string) (*age
 
 // ReplayEvent stores a new delivery of the account's event to every webhook
 // it was routed to (that has a delivery of it) that still exists, is enabled
-// and accepts it, and returns how many it queued. The event's envelope is
+// and whose filter passes it, and returns how many it queued. The event's envelope is
 // sent as stored: same id and timestamp, so receivers can deduplicate.
 func (s *Service) ReplayEvent(ctx context.Context, accountID, id string) (int, error) {
 	return write(ctx, s, func(tx agenthooks.Tx) (int, error) {
@@ -133,7 +133,14 @@ func (s *Service) ReplayEvent(ctx context.Context, accountID, id string) (int, e
 		}
 		n := 0
 		for _, w := range hooks {
-			if !w.Enabled || !acceptsEvent(w, e) {
+			if !w.Enabled {
+				continue
+			}
+			// Filters apply as the webhook's filter stands now; a replay
+			// it drops is not counted again (events_filtered counts events).
+			if ok, err := s.passes(tx, e, w, false); err != nil {
+				return 0, err
+			} else if !ok {
 				continue
 			}
 			if err := s.createDelivery(tx, e, w); err != nil {
@@ -144,11 +151,6 @@ func (s *Service) ReplayEvent(ctx context.Context, accountID, id string) (int, e
 		return n, nil
 	})
 }
-
-// acceptsEvent reports whether w's filter lets e through: the one call site
-// of filters on replay. Webhooks have no filter yet, so every event passes
-// (the filter branch replaces the body with its Service.Accepts).
-func acceptsEvent(*agenthooks.Webhook, *agenthooks.Event) bool { return true }
 
 // ListAccountDeliveries is ListDeliveryRows for the API's GET /delivery: a
 // webhook_id or event_id in f that is not one of the account's is a 422 on

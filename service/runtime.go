@@ -419,7 +419,8 @@ func (s *Service) fire(tx agenthooks.Tx, c *agenthooks.Conversation, eventType s
 }
 
 // emit stores the event and its deliveries. force sends to every webhook in
-// hooks whatever its subscription (webhook.test).
+// hooks whatever its subscription and filter (webhook.test); otherwise a
+// webhook's filter may drop the event (counted on the webhook: passes).
 func (s *Service) emit(tx agenthooks.Tx, accountID, conversationID, eventType string, data any, hooks []*agenthooks.Webhook, force bool) error {
 	return s.emitID(tx, NewID(), accountID, conversationID, eventType, data, hooks, force)
 }
@@ -445,6 +446,13 @@ func (s *Service) emitID(tx agenthooks.Tx, id, accountID, conversationID, eventT
 	for _, w := range hooks {
 		if !force && (!w.Enabled || !w.Subscribed(eventType)) {
 			continue
+		}
+		if !force {
+			if ok, err := s.passes(tx, e, w, true); err != nil {
+				return err
+			} else if !ok {
+				continue
+			}
 		}
 		if err := s.createDelivery(tx, e, w); err != nil {
 			return err

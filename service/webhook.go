@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -36,6 +37,8 @@ type WebhookInput struct {
 	TLS         *agenthooks.WebhookTLS // nil: none (service/webhooktls.go)
 
 	Transformation *agenthooks.Transformation // nil: none (service/transform.go)
+
+	Filter json.RawMessage // nil or null: none (service/filter.go)
 }
 
 // WebhookPatch updates a webhook; nil fields are left as they are.
@@ -54,6 +57,8 @@ type WebhookPatch struct {
 	TLS         Nullable[agenthooks.WebhookTLS] // null removes; an empty client_key keeps the stored one (service/webhooktls.go)
 
 	Transformation Nullable[agenthooks.Transformation] // null removes (service/transform.go)
+
+	Filter *json.RawMessage // JSON null removes (service/filter.go)
 }
 
 // reservedHeaders cannot be set per webhook: the signature headers, the body's
@@ -197,6 +202,10 @@ func (s *Service) CreateWebhook(ctx context.Context, accountID string, in Webhoo
 	if err := checkTransformation(in.Transformation); err != nil {
 		return nil, err
 	}
+	flt, err := checkFilter(in.Filter)
+	if err != nil {
+		return nil, err
+	}
 	secret, err := signature.NewSecret()
 	if err != nil {
 		return nil, fmt.Errorf("new secret: %w", err)
@@ -224,6 +233,7 @@ func (s *Service) CreateWebhook(ctx context.Context, accountID string, in Webhoo
 		}
 		w.TLS = in.TLS
 		w.Transformation = in.Transformation
+		w.Filter = flt
 		if !enabled {
 			w.DisabledReason = agenthooks.DisabledManual
 		}
@@ -233,12 +243,24 @@ func (s *Service) CreateWebhook(ctx context.Context, accountID string, in Webhoo
 
 // GetWebhook returns the account's webhook.
 func (s *Service) GetWebhook(ctx context.Context, accountID, id string) (*agenthooks.Webhook, error) {
-	return read(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Webhook, error) { return tx.FindWebhook(accountID, id) })
+	return read(ctx, s, func(tx agenthooks.Tx) (*agenthooks.Webhook, error) {
+		w, err := tx.FindWebhook(accountID, id)
+		if err != nil {
+			return nil, err
+		}
+		return w, withFilteredCounts(tx, accountID, w)
+	})
 }
 
 // ListWebhooks returns one page of the account's webhooks.
 func (s *Service) ListWebhooks(ctx context.Context, accountID string, p agenthooks.Page) (*List[*agenthooks.Webhook], error) {
-	return list(ctx, s, p, func(tx agenthooks.Tx) ([]*agenthooks.Webhook, int, error) { return tx.ListWebhooks(accountID, p) })
+	return list(ctx, s, p, func(tx agenthooks.Tx) ([]*agenthooks.Webhook, int, error) {
+		hooks, total, err := tx.ListWebhooks(accountID, p)
+		if err != nil {
+			return nil, 0, err
+		}
+		return hooks, total, withFilteredCounts(tx, accountID, hooks...)
+	})
 }
 
 // UpdateWebhook applies a patch. Enabling clears the disabled reason and the
@@ -276,6 +298,13 @@ func (s *Service) UpdateWebhook(ctx context.Context, accountID, id string, p Web
 	}
 	if p.Transformation.Set {
 		if err := checkTransformation(p.Transformation.Value); err != nil {
+			return nil, err
+		}
+	}
+	var flt []byte
+	if p.Filter != nil {
+		var err error
+		if flt, err = checkFilter(*p.Filter); err != nil {
 			return nil, err
 		}
 	}
@@ -325,6 +354,9 @@ func (s *Service) UpdateWebhook(ctx context.Context, accountID, id string, p Web
 		if p.Transformation.Set {
 			w.Transformation = p.Transformation.Value
 		}
+		if p.Filter != nil {
+			w.Filter = flt
+		}
 		if p.Enabled != nil && *p.Enabled != w.Enabled {
 			w.Enabled = *p.Enabled
 			if w.Enabled {
@@ -344,7 +376,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, accountID, id string, p Web
 				return nil, err
 			}
 		}
-		return w, nil
+		return w, withFilteredCounts(tx, accountID, w)
 	})
 	if err == nil && disabled {
 		s.logDisabled(w)

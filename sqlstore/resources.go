@@ -62,7 +62,8 @@ func (tx *Tx) CountAccounts() (int, error) {
 
 const webhookCols = "id, account_id, name, endpoint, enabled, disabled_reason, events, ordering, headers, rate_limit, secret, previous_secret, previous_secret_until, failing_since, created_at, updated_at, destination, destination_url" +
 	", " + webhookTLSCols + // sqlstore/webhooktls.go
-	", transformation"
+	", transformation" +
+	", filter"
 
 // scanWebhookRow reads a webhook row as stored; tx.scanWebhook also opens
 // its secrets.
@@ -74,11 +75,14 @@ func scanWebhookRow(s scanner) (*agenthooks.Webhook, storedDestinationColumns, e
 	var prevUntil, failing, created, updated int64
 	var rate *float64
 	var t agenthooks.WebhookTLS
-	var transformation string
+	var transformation, filter string
 	if err := s.Scan(&w.ID, &w.AccountID, &w.Name, &w.Endpoint, &enabled, &w.DisabledReason, &events, &w.Ordering, &headers, &rate,
 		&w.Secret, &w.PreviousSecret, &prevUntil, &failing, &created, &updated, &dest.settings, &dest.sealedURL,
-		&t.ClientCertificate, &t.ClientKey, &t.CACertificates, &transformation); err != nil {
+		&t.ClientCertificate, &t.ClientKey, &t.CACertificates, &transformation, &filter); err != nil {
 		return nil, dest, err
+	}
+	if filter != "" {
+		w.Filter = []byte(filter)
 	}
 	if transformation != "" {
 		w.Transformation = new(agenthooks.Transformation)
@@ -192,10 +196,10 @@ func (tx *Tx) CreateWebhook(w *agenthooks.Webhook) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.exec("INSERT INTO webhooks ("+webhookCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = tx.exec("INSERT INTO webhooks ("+webhookCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		w.ID, w.AccountID, w.Name, w.Endpoint, b2i(w.Enabled), w.DisabledReason, jsonList(w.Events), w.Ordering, jsonMap(w.Headers), w.RateLimit,
 		secret, previous, Micros(w.PreviousSecretUntil), Micros(w.FailingSince), Micros(w.CreatedAt), Micros(w.UpdatedAt), dest, destURL,
-		cert, key, cas, transformationColumn(w.Transformation))
+		cert, key, cas, transformationColumn(w.Transformation), string(w.Filter))
 	if err != nil {
 		return fmt.Errorf("insert webhook: %w", err)
 	}
@@ -269,10 +273,10 @@ func (tx *Tx) UpdateWebhook(w *agenthooks.Webhook) error {
 	res, err := tx.exec(`UPDATE webhooks SET name = ?, endpoint = ?, enabled = ?, disabled_reason = ?, events = ?, ordering = ?, headers = ?, rate_limit = ?,
 		secret = ?, previous_secret = ?, previous_secret_until = ?, failing_since = ?, updated_at = ?,
 		destination = ?, destination_url = ?,
-		tls_client_certificate = ?, tls_client_key = ?, tls_ca_certificates = ?, transformation = ? WHERE id = ? AND account_id = ?`,
+		tls_client_certificate = ?, tls_client_key = ?, tls_ca_certificates = ?, transformation = ?, filter = ? WHERE id = ? AND account_id = ?`,
 		w.Name, w.Endpoint, b2i(w.Enabled), w.DisabledReason, jsonList(w.Events), w.Ordering, jsonMap(w.Headers), w.RateLimit,
 		secret, previous, Micros(w.PreviousSecretUntil), Micros(w.FailingSince), Micros(w.UpdatedAt), dest, destURL,
-		cert, key, cas, transformationColumn(w.Transformation), w.ID, w.AccountID)
+		cert, key, cas, transformationColumn(w.Transformation), string(w.Filter), w.ID, w.AccountID)
 	if err != nil {
 		return fmt.Errorf("update webhook: %w", err)
 	}

@@ -73,6 +73,11 @@ type Dialect struct {
 	// DeliveryCreated runs after a delivery insert in a write transaction
 	// (PostgreSQL: pg_notify, sent at commit). May be nil.
 	DeliveryCreated func(ctx context.Context, q Querier) error
+	// EventsFilteredSQL counts events a webhook's filter dropped; args (n,
+	// webhookID). Empty: an UPDATE of webhooks.events_filtered (SQLite, one
+	// writer). PostgreSQL appends to webhook_filtered_deltas, which its fold
+	// moves into the column (postgres/counts.go).
+	EventsFilteredSQL string
 
 	rebound sync.Map // query → rebound query
 }

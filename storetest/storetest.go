@@ -83,6 +83,7 @@ func Exercise(t *testing.T, open func(t testing.TB, now func() time.Time) agenth
 
 	t.Run("Account", func(t *testing.T) { t.Parallel(); exerciseAccounts(t, setup) })
 	t.Run("Webhook", func(t *testing.T) { t.Parallel(); exerciseWebhooks(t, setup) })
+	t.Run("Filter", func(t *testing.T) { t.Parallel(); exerciseFilters(t, setup) })
 	t.Run("Destination", func(t *testing.T) { t.Parallel(); exerciseDestinations(t, setup) })
 	t.Run("Resource", func(t *testing.T) { t.Parallel(); exerciseResources(t, setup) })
 	t.Run("Conversation", func(t *testing.T) { t.Parallel(); exerciseConversations(t, setup) })

@@ -43,6 +43,12 @@ func exerciseWebhooks(t *testing.T, setup setupFunc) {
 				},
 			},
 			{
+				name: "Filter", // migration filter
+				mod: func(w *agenthooks.Webhook) {
+					w.Filter = []byte(`{"data.intent_name": {"$in": ["SALES", "ünïcode"]}}`)
+				},
+			},
+			{
 				name: "EmptyCollections",
 				mod:  func(w *agenthooks.Webhook) { w.Events, w.Headers = []string{}, map[string]string{} },
 			},
@@ -106,6 +112,7 @@ func exerciseWebhooks(t *testing.T, setup setupFunc) {
 					w.Headers, w.RateLimit = map[string]string{"Authorization": "Bearer ✓"}, &rate
 					w.Secret, w.PreviousSecret = "whsec_bmV3", "whsec_b2xk"
 					w.PreviousSecretUntil, w.FailingSince = base.Add(time.Hour+time.Microsecond), base.Add(-time.Minute)
+					w.Filter = []byte(`{"event": "conversation.updated"}`)
 				},
 			},
 			{

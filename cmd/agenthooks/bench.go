@@ -31,7 +31,10 @@ stopped at the end, and the JSON gains their summed peak RSS.
 With --destination rabbitmq|nats|redis it drains N events to that broker
 instead (a consumer of its own counts them) and, in the same run, measures
 a plain publisher that waits for each confirmation: the JSON line has
-drain_per_s and broker_publish_per_s.`}
+drain_per_s and broker_publish_per_s.
+With --filter every webhook has a filter that every event matches, so the
+deliveries are the same and the figures carry its cost; the JSON line has
+"filter": true.`}
 
 // benchCmd runs internal/bench against an agenthooks of its own.
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -49,6 +52,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the end-to-end and drain phases to this file")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write an allocation profile (all allocations of the run) to this file at the end")
 	fs.IntVar(&o.WorkerProcesses, "worker-processes", 0, "run the delivery workers as this many 'serve --role worker' child processes (PostgreSQL only; 0: in this process)")
+	fs.BoolVar(&o.Filter, "filter", false, "give every webhook a filter that every event matches (docs/events.md), to measure its cost")
 	fs.StringVar(&o.PprofAddr, "pprof", "", "serve net/http/pprof on this loopback address while running (e.g. 127.0.0.1:6060)")
 	fs.StringVar(&o.Transform, "transform", "", "every webhook runs this transformation template: slack, discord, teams or google_chat (the JSON line reports it)")
 	// bench_destination.go

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -34,6 +35,7 @@ func TestBench(t *testing.T) {
 			testdb.PostgresURL(t)
 			return []string{"--database-url", testdb.ServerURL()}
 		}},
+		{"Filter", func(t *testing.T) []string { return []string{"--filter"} }},
 		{"PacedWithHangingEndpoint", func(t *testing.T) []string {
 			return []string{"--rate", "2000", "--bad-endpoints", "1", "--receiver-latency", "1ms"}
 		}},
@@ -54,6 +56,9 @@ func TestBench(t *testing.T) {
 			lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 			last := lines[len(lines)-1]
 			checkBenchJSON(t, last, 300, 3, 0)
+			if want := tt.name == "Filter"; !strings.Contains(last, fmt.Sprintf(`"filter":%v`, want)) {
+				t.Errorf("filter is not %v in %s", want, last)
+			}
 		})
 	}
 }
@@ -99,7 +104,7 @@ func checkBenchJSON(t *testing.T, line string, events, webhooks, workerProcesses
 	}
 	keys := []string{"store", "events", "webhooks", "raw_posts_per_s", "ingest_per_s", "deliveries_per_s", "drain_per_s",
 		"ratio", "drain_ratio", "p50_ms", "p99_ms", "peak_rss_mb",
-		"cpu_us_per_event", "cpu_us_per_delivery", "postgres_cpu_us_per_event", "postgres_cpu_us_per_delivery",
+		"cpu_us_per_event", "cpu_us_per_delivery", "postgres_cpu_us_per_event", "postgres_cpu_us_per_delivery", "filter",
 		"worker_processes", "workers_peak_rss_mb", "workers_cpu_us_per_event", "workers_cpu_us_per_delivery"}
 	if len(raw) != len(keys) {
 		t.Errorf("keys %v, want exactly %v", raw, keys)

@@ -47,6 +47,9 @@ type Options struct {
 	MemProfile      string        // allocation profile of the whole run
 	PprofAddr       string        // serve net/http/pprof here (loopback) while running
 	Transform       string        // a template every webhook runs (transform.go); "" for none
+	// Filter gives every webhook a filter that every bench event matches
+	// (BenchFilter), so that the figures carry the cost of evaluating it.
+	Filter bool
 
 	// WorkerProcesses > 0 runs the server under test as the API only and
 	// delivers with that many `serve --role worker` child processes of
@@ -86,6 +89,7 @@ type Result struct {
 	PostgresCPUMicrosPerEvent    float64 `json:"postgres_cpu_us_per_event"`
 	PostgresCPUMicrosPerDelivery float64 `json:"postgres_cpu_us_per_delivery"`
 
+	Filter                      bool    `json:"filter"`              // --filter
 	WorkerProcesses             int     `json:"worker_processes"`    // --worker-processes
 	WorkersPeakRSSMB            float64 `json:"workers_peak_rss_mb"` // the sum of the worker processes' peak RSS (0 without)
 	WorkersCPUMicrosPerEvent    float64 `json:"workers_cpu_us_per_event"`
@@ -372,6 +376,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		PostgresCPUMicrosPerDelivery: drain.cpu.perMicros(drain.cpu.postgres),
 
 		WorkerProcesses:             o.WorkerProcesses,
+		Filter:                      o.Filter,
 		WorkersPeakRSSMB:            round(workersRSS, 1),
 		WorkersCPUMicrosPerEvent:    e2e.cpu.perMicros(e2e.cpu.workers),
 		WorkersCPUMicrosPerDelivery: drain.cpu.perMicros(drain.cpu.workers),

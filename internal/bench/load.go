@@ -21,6 +21,18 @@ import (
 	"github.com/agenthooks/agenthooks/webhook/signature"
 )
 
+// BenchFilter is the filter of --filter: a few conditions of the kinds a
+// platform writes (an event type, a list of values, a number), which every
+// event of the bench matches, so that the deliveries are the same as
+// without it and only the evaluation's cost differs.
+var BenchFilter = map[string]any{
+	"event": "conversation.closed",
+	"data": map[string]any{
+		"device_type": map[string]any{"$in": []string{"desktop", "mobile", "tablet", "phone", "native"}},
+		"chat_count":  map[string]any{"$gte": 0},
+	},
+}
+
 // setup creates the webhooks (conversation.closed only), one assistant each
 // with a widget, through the API; and as many hanging ones as asked for.
 func (b *bench) setup(ctx context.Context) error {
@@ -33,6 +45,9 @@ func (b *bench) setup(ctx context.Context) error {
 				return h, err
 			}
 			in["transformation"] = tr
+		}
+		if b.o.Filter {
+			in["filter"] = BenchFilter
 		}
 		w, err := b.call(ctx, http.MethodPost, "/outbound_webhook", in)
 		if err != nil {
