@@ -3,12 +3,19 @@ package client_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/agenthooks/agenthooks/egress"
 	"github.com/agenthooks/agenthooks/httpapi"
@@ -90,6 +97,12 @@ func want[T any](t *testing.T, what string, res *http.Response, status int, body
 // with attributes, captured form, close, and the deliveries listed.
 func TestGeneratedClientSeedStory(t *testing.T) {
 	c, url := server(t)
+	seedStory(t, c, url)
+}
+
+// seedStory is the story, told with c; url is where the webhook points.
+func seedStory(t *testing.T, c *client.ClientWithResponses, url string) {
+	t.Helper()
 	ctx := context.Background()
 
 	wh, err := c.CreateWebhookWithResponse(ctx, nil, client.WebhookCreate{
@@ -220,4 +233,83 @@ func TestTypeScriptClientSeedStory(t *testing.T) {
 	if err != nil || !bytes.Contains(out, []byte("ts story: ok")) {
 		t.Fatalf("node %s: %v\n%s", story, err, out)
 	}
+}
+
+// TestPrismProxySeedStory tells the seed's story through Prism
+// (@stoplight/prism-cli, ../../prism, `npm ci` there) as a validating proxy
+// with --errors in front of a real server: a request or a response that does
+// not match the document becomes an error answer, which fails the story, and
+// any violation Prism logs fails the test. Without Prism installed the test
+// skips, but fails in CI.
+func TestPrismProxySeedStory(t *testing.T) {
+	prism, err := filepath.Abs(filepath.Join("..", "..", "prism", "node_modules", ".bin", "prism"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(prism); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%v: npm ci in internal/clients/prism", err)
+		}
+		t.Skipf("%v: npm ci in internal/clients/prism", err)
+	}
+	_, upstream, key := serverKey(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	_ = ln.Close()
+	var log syncBuffer
+	cmd := exec.Command(prism, "proxy", "../../openapi.json", upstream, "--errors", "--host", "127.0.0.1", "--port", strconv.Itoa(port))
+	cmd.Stdout, cmd.Stderr = &log, &log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // Prism and any child it started
+		_ = cmd.Wait()
+	})
+	proxy := fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline := time.Now().Add(2 * time.Minute)
+	for !strings.Contains(log.String(), "Prism is listening") {
+		if time.Now().After(deadline) {
+			t.Fatalf("Prism did not start:\n%s", log.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	bearer := client.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
+		req.Header.Set("Authorization", "Bearer "+key)
+		return nil
+	})
+	c, err := client.NewClientWithResponses(proxy, bearer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedStory(t, c, upstream)
+	out := log.String()
+	if strings.Contains(strings.ToLower(out), "violation") || strings.Contains(out, "✖") {
+		t.Fatalf("Prism found violations:\n%s", out)
+	}
+	if !strings.Contains(out, "Forwarding") {
+		t.Fatalf("Prism forwarded nothing:\n%s", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a process writes while a test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
