@@ -18,6 +18,13 @@ func ownEventTypeName() schema {
 		"description": "Lower-case words joined by dots (call.ended). The built-in names and the prefixes webhook. and delivery. are reserved (422); a name the account has already: 409."}
 }
 
+// jsonSchemaValue is the schema of a field holding a JSON Schema (an object,
+// a boolean or null): anyOf the types, since oapi-codegen v2 stops on a list
+// of types other than [T, "null"].
+func jsonSchemaValue(desc string) schema {
+	return schema{"anyOf": []schema{{"type": "object"}, {"type": "boolean"}, {"type": "null"}}, "description": desc}
+}
+
 // eventTypeSchemas sets the schemas of this area (after the built-in
 // EventType, which it replaces).
 func eventTypeSchemas(s schema) {
@@ -25,14 +32,13 @@ func eventTypeSchemas(s schema) {
 	s["EventType"] = jsAll(schema{
 		"name":        jsString("A built-in type or one of the account's own."),
 		"description": jsString(""),
-		"schema":      schema{"type": []string{"object", "boolean", "null"}, "description": "A JSON Schema (2020-12) of the event's data; null for an own type without one (any object)."},
+		"schema":      jsonSchemaValue("A JSON Schema (2020-12) of the event's data; null for an own type without one (any object)."),
 		"built_in":    jsType("boolean", "A type agenthooks fires; the others are the account's own."),
 		"deprecated":  jsType("boolean", "Still publishable; flagged in reads (never for a built-in type)."),
 		"created_at":  timeOrNull,
 		"updated_at":  timeOrNull,
 	})
-	jsonSchema := schema{"type": []string{"object", "boolean", "null"},
-		"description": "A JSON Schema (draft 2020-12) of the events' data, at most 16 KiB; one that does not compile (or refers to another document) is 422 on schema. null or absent: any object."}
+	jsonSchema := jsonSchemaValue("A JSON Schema (draft 2020-12) of the events' data, at most 16 KiB; one that does not compile (or refers to another document) is 422 on schema. null or absent: any object.")
 	s["EventTypeCreate"] = jsObject([]string{"name"}, schema{
 		"name":        ownEventTypeName(),
 		"description": schema{"type": "string", "maxLength": service.MaxDescriptionBytes},

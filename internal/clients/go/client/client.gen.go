@@ -735,72 +735,36 @@ func (e DestinationType) Valid() bool {
 	}
 }
 
-// Defines values for EventDetailEvent.
+// Defines values for EventDetailEvent0.
 const (
-	EventDetailEventCapturedFormCreated   EventDetailEvent = "captured_form.created"
-	EventDetailEventCapturedFormUpdated   EventDetailEvent = "captured_form.updated"
-	EventDetailEventCapturedIntentCreated EventDetailEvent = "captured_intent.created"
-	EventDetailEventConversationClosed    EventDetailEvent = "conversation.closed"
-	EventDetailEventConversationUpdated   EventDetailEvent = "conversation.updated"
-	EventDetailEventDeliveryFailed        EventDetailEvent = "delivery.failed"
-	EventDetailEventWebhookDisabled       EventDetailEvent = "webhook.disabled"
-	EventDetailEventWebhookTest           EventDetailEvent = "webhook.test"
+	EventDetailEvent0CapturedFormCreated   EventDetailEvent0 = "captured_form.created"
+	EventDetailEvent0CapturedFormUpdated   EventDetailEvent0 = "captured_form.updated"
+	EventDetailEvent0CapturedIntentCreated EventDetailEvent0 = "captured_intent.created"
+	EventDetailEvent0ConversationClosed    EventDetailEvent0 = "conversation.closed"
+	EventDetailEvent0ConversationUpdated   EventDetailEvent0 = "conversation.updated"
+	EventDetailEvent0DeliveryFailed        EventDetailEvent0 = "delivery.failed"
+	EventDetailEvent0WebhookDisabled       EventDetailEvent0 = "webhook.disabled"
+	EventDetailEvent0WebhookTest           EventDetailEvent0 = "webhook.test"
 )
 
-// Valid indicates whether the value is a known member of the EventDetailEvent enum.
-func (e EventDetailEvent) Valid() bool {
+// Valid indicates whether the value is a known member of the EventDetailEvent0 enum.
+func (e EventDetailEvent0) Valid() bool {
 	switch e {
-	case EventDetailEventCapturedFormCreated:
+	case EventDetailEvent0CapturedFormCreated:
 		return true
-	case EventDetailEventCapturedFormUpdated:
+	case EventDetailEvent0CapturedFormUpdated:
 		return true
-	case EventDetailEventCapturedIntentCreated:
+	case EventDetailEvent0CapturedIntentCreated:
 		return true
-	case EventDetailEventConversationClosed:
+	case EventDetailEvent0ConversationClosed:
 		return true
-	case EventDetailEventConversationUpdated:
+	case EventDetailEvent0ConversationUpdated:
 		return true
-	case EventDetailEventDeliveryFailed:
+	case EventDetailEvent0DeliveryFailed:
 		return true
-	case EventDetailEventWebhookDisabled:
+	case EventDetailEvent0WebhookDisabled:
 		return true
-	case EventDetailEventWebhookTest:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for EventTypeName.
-const (
-	EventTypeNameCapturedFormCreated   EventTypeName = "captured_form.created"
-	EventTypeNameCapturedFormUpdated   EventTypeName = "captured_form.updated"
-	EventTypeNameCapturedIntentCreated EventTypeName = "captured_intent.created"
-	EventTypeNameConversationClosed    EventTypeName = "conversation.closed"
-	EventTypeNameConversationUpdated   EventTypeName = "conversation.updated"
-	EventTypeNameDeliveryFailed        EventTypeName = "delivery.failed"
-	EventTypeNameWebhookDisabled       EventTypeName = "webhook.disabled"
-	EventTypeNameWebhookTest           EventTypeName = "webhook.test"
-)
-
-// Valid indicates whether the value is a known member of the EventTypeName enum.
-func (e EventTypeName) Valid() bool {
-	switch e {
-	case EventTypeNameCapturedFormCreated:
-		return true
-	case EventTypeNameCapturedFormUpdated:
-		return true
-	case EventTypeNameCapturedIntentCreated:
-		return true
-	case EventTypeNameConversationClosed:
-		return true
-	case EventTypeNameConversationUpdated:
-		return true
-	case EventTypeNameDeliveryFailed:
-		return true
-	case EventTypeNameWebhookDisabled:
-		return true
-	case EventTypeNameWebhookTest:
+	case EventDetailEvent0WebhookTest:
 		return true
 	default:
 		return false
@@ -975,6 +939,21 @@ func (e MessageCreateSenderType) Valid() bool {
 	}
 }
 
+// Defines values for OwnEventEventObject.
+const (
+	OwnEventEventObjectEvent OwnEventEventObject = "event"
+)
+
+// Valid indicates whether the value is a known member of the OwnEventEventObject enum.
+func (e OwnEventEventObject) Valid() bool {
+	switch e {
+	case OwnEventEventObjectEvent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TranscriptMessageMessageType.
 const (
 	TranscriptMessageMessageTypeText  TranscriptMessageMessageType = "text"
@@ -1065,33 +1044,33 @@ func (e WebhookDisabledReason) Valid() bool {
 	}
 }
 
-// Defines values for WebhookEvents.
+// Defines values for WebhookEvents0.
 const (
-	WebhookEventsCapturedFormCreated   WebhookEvents = "captured_form.created"
-	WebhookEventsCapturedFormUpdated   WebhookEvents = "captured_form.updated"
-	WebhookEventsCapturedIntentCreated WebhookEvents = "captured_intent.created"
-	WebhookEventsConversationClosed    WebhookEvents = "conversation.closed"
-	WebhookEventsConversationUpdated   WebhookEvents = "conversation.updated"
-	WebhookEventsDeliveryFailed        WebhookEvents = "delivery.failed"
-	WebhookEventsWebhookDisabled       WebhookEvents = "webhook.disabled"
+	WebhookEvents0CapturedFormCreated   WebhookEvents0 = "captured_form.created"
+	WebhookEvents0CapturedFormUpdated   WebhookEvents0 = "captured_form.updated"
+	WebhookEvents0CapturedIntentCreated WebhookEvents0 = "captured_intent.created"
+	WebhookEvents0ConversationClosed    WebhookEvents0 = "conversation.closed"
+	WebhookEvents0ConversationUpdated   WebhookEvents0 = "conversation.updated"
+	WebhookEvents0DeliveryFailed        WebhookEvents0 = "delivery.failed"
+	WebhookEvents0WebhookDisabled       WebhookEvents0 = "webhook.disabled"
 )
 
-// Valid indicates whether the value is a known member of the WebhookEvents enum.
-func (e WebhookEvents) Valid() bool {
+// Valid indicates whether the value is a known member of the WebhookEvents0 enum.
+func (e WebhookEvents0) Valid() bool {
 	switch e {
-	case WebhookEventsCapturedFormCreated:
+	case WebhookEvents0CapturedFormCreated:
 		return true
-	case WebhookEventsCapturedFormUpdated:
+	case WebhookEvents0CapturedFormUpdated:
 		return true
-	case WebhookEventsCapturedIntentCreated:
+	case WebhookEvents0CapturedIntentCreated:
 		return true
-	case WebhookEventsConversationClosed:
+	case WebhookEvents0ConversationClosed:
 		return true
-	case WebhookEventsConversationUpdated:
+	case WebhookEvents0ConversationUpdated:
 		return true
-	case WebhookEventsDeliveryFailed:
+	case WebhookEvents0DeliveryFailed:
 		return true
-	case WebhookEventsWebhookDisabled:
+	case WebhookEvents0WebhookDisabled:
 		return true
 	default:
 		return false
@@ -1140,33 +1119,33 @@ func (e WebhookCreateDestinationType) Valid() bool {
 	}
 }
 
-// Defines values for WebhookCreateEvents.
+// Defines values for WebhookCreateEvents00.
 const (
-	WebhookCreateEventsCapturedFormCreated   WebhookCreateEvents = "captured_form.created"
-	WebhookCreateEventsCapturedFormUpdated   WebhookCreateEvents = "captured_form.updated"
-	WebhookCreateEventsCapturedIntentCreated WebhookCreateEvents = "captured_intent.created"
-	WebhookCreateEventsConversationClosed    WebhookCreateEvents = "conversation.closed"
-	WebhookCreateEventsConversationUpdated   WebhookCreateEvents = "conversation.updated"
-	WebhookCreateEventsDeliveryFailed        WebhookCreateEvents = "delivery.failed"
-	WebhookCreateEventsWebhookDisabled       WebhookCreateEvents = "webhook.disabled"
+	WebhookCreateEvents00CapturedFormCreated   WebhookCreateEvents00 = "captured_form.created"
+	WebhookCreateEvents00CapturedFormUpdated   WebhookCreateEvents00 = "captured_form.updated"
+	WebhookCreateEvents00CapturedIntentCreated WebhookCreateEvents00 = "captured_intent.created"
+	WebhookCreateEvents00ConversationClosed    WebhookCreateEvents00 = "conversation.closed"
+	WebhookCreateEvents00ConversationUpdated   WebhookCreateEvents00 = "conversation.updated"
+	WebhookCreateEvents00DeliveryFailed        WebhookCreateEvents00 = "delivery.failed"
+	WebhookCreateEvents00WebhookDisabled       WebhookCreateEvents00 = "webhook.disabled"
 )
 
-// Valid indicates whether the value is a known member of the WebhookCreateEvents enum.
-func (e WebhookCreateEvents) Valid() bool {
+// Valid indicates whether the value is a known member of the WebhookCreateEvents00 enum.
+func (e WebhookCreateEvents00) Valid() bool {
 	switch e {
-	case WebhookCreateEventsCapturedFormCreated:
+	case WebhookCreateEvents00CapturedFormCreated:
 		return true
-	case WebhookCreateEventsCapturedFormUpdated:
+	case WebhookCreateEvents00CapturedFormUpdated:
 		return true
-	case WebhookCreateEventsCapturedIntentCreated:
+	case WebhookCreateEvents00CapturedIntentCreated:
 		return true
-	case WebhookCreateEventsConversationClosed:
+	case WebhookCreateEvents00ConversationClosed:
 		return true
-	case WebhookCreateEventsConversationUpdated:
+	case WebhookCreateEvents00ConversationUpdated:
 		return true
-	case WebhookCreateEventsDeliveryFailed:
+	case WebhookCreateEvents00DeliveryFailed:
 		return true
-	case WebhookCreateEventsWebhookDisabled:
+	case WebhookCreateEvents00WebhookDisabled:
 		return true
 	default:
 		return false
@@ -1320,33 +1299,33 @@ func (e WebhookUpdateDestinationType) Valid() bool {
 	}
 }
 
-// Defines values for WebhookUpdateEvents.
+// Defines values for WebhookUpdateEvents00.
 const (
-	WebhookUpdateEventsCapturedFormCreated   WebhookUpdateEvents = "captured_form.created"
-	WebhookUpdateEventsCapturedFormUpdated   WebhookUpdateEvents = "captured_form.updated"
-	WebhookUpdateEventsCapturedIntentCreated WebhookUpdateEvents = "captured_intent.created"
-	WebhookUpdateEventsConversationClosed    WebhookUpdateEvents = "conversation.closed"
-	WebhookUpdateEventsConversationUpdated   WebhookUpdateEvents = "conversation.updated"
-	WebhookUpdateEventsDeliveryFailed        WebhookUpdateEvents = "delivery.failed"
-	WebhookUpdateEventsWebhookDisabled       WebhookUpdateEvents = "webhook.disabled"
+	WebhookUpdateEvents00CapturedFormCreated   WebhookUpdateEvents00 = "captured_form.created"
+	WebhookUpdateEvents00CapturedFormUpdated   WebhookUpdateEvents00 = "captured_form.updated"
+	WebhookUpdateEvents00CapturedIntentCreated WebhookUpdateEvents00 = "captured_intent.created"
+	WebhookUpdateEvents00ConversationClosed    WebhookUpdateEvents00 = "conversation.closed"
+	WebhookUpdateEvents00ConversationUpdated   WebhookUpdateEvents00 = "conversation.updated"
+	WebhookUpdateEvents00DeliveryFailed        WebhookUpdateEvents00 = "delivery.failed"
+	WebhookUpdateEvents00WebhookDisabled       WebhookUpdateEvents00 = "webhook.disabled"
 )
 
-// Valid indicates whether the value is a known member of the WebhookUpdateEvents enum.
-func (e WebhookUpdateEvents) Valid() bool {
+// Valid indicates whether the value is a known member of the WebhookUpdateEvents00 enum.
+func (e WebhookUpdateEvents00) Valid() bool {
 	switch e {
-	case WebhookUpdateEventsCapturedFormCreated:
+	case WebhookUpdateEvents00CapturedFormCreated:
 		return true
-	case WebhookUpdateEventsCapturedFormUpdated:
+	case WebhookUpdateEvents00CapturedFormUpdated:
 		return true
-	case WebhookUpdateEventsCapturedIntentCreated:
+	case WebhookUpdateEvents00CapturedIntentCreated:
 		return true
-	case WebhookUpdateEventsConversationClosed:
+	case WebhookUpdateEvents00ConversationClosed:
 		return true
-	case WebhookUpdateEventsConversationUpdated:
+	case WebhookUpdateEvents00ConversationUpdated:
 		return true
-	case WebhookUpdateEventsDeliveryFailed:
+	case WebhookUpdateEvents00DeliveryFailed:
 		return true
-	case WebhookUpdateEventsWebhookDisabled:
+	case WebhookUpdateEvents00WebhookDisabled:
 		return true
 	default:
 		return false
@@ -1395,33 +1374,33 @@ func (e WebhookWithSecretDisabledReason) Valid() bool {
 	}
 }
 
-// Defines values for WebhookWithSecretEvents.
+// Defines values for WebhookWithSecretEvents0.
 const (
-	WebhookWithSecretEventsCapturedFormCreated   WebhookWithSecretEvents = "captured_form.created"
-	WebhookWithSecretEventsCapturedFormUpdated   WebhookWithSecretEvents = "captured_form.updated"
-	WebhookWithSecretEventsCapturedIntentCreated WebhookWithSecretEvents = "captured_intent.created"
-	WebhookWithSecretEventsConversationClosed    WebhookWithSecretEvents = "conversation.closed"
-	WebhookWithSecretEventsConversationUpdated   WebhookWithSecretEvents = "conversation.updated"
-	WebhookWithSecretEventsDeliveryFailed        WebhookWithSecretEvents = "delivery.failed"
-	WebhookWithSecretEventsWebhookDisabled       WebhookWithSecretEvents = "webhook.disabled"
+	WebhookWithSecretEvents0CapturedFormCreated   WebhookWithSecretEvents0 = "captured_form.created"
+	WebhookWithSecretEvents0CapturedFormUpdated   WebhookWithSecretEvents0 = "captured_form.updated"
+	WebhookWithSecretEvents0CapturedIntentCreated WebhookWithSecretEvents0 = "captured_intent.created"
+	WebhookWithSecretEvents0ConversationClosed    WebhookWithSecretEvents0 = "conversation.closed"
+	WebhookWithSecretEvents0ConversationUpdated   WebhookWithSecretEvents0 = "conversation.updated"
+	WebhookWithSecretEvents0DeliveryFailed        WebhookWithSecretEvents0 = "delivery.failed"
+	WebhookWithSecretEvents0WebhookDisabled       WebhookWithSecretEvents0 = "webhook.disabled"
 )
 
-// Valid indicates whether the value is a known member of the WebhookWithSecretEvents enum.
-func (e WebhookWithSecretEvents) Valid() bool {
+// Valid indicates whether the value is a known member of the WebhookWithSecretEvents0 enum.
+func (e WebhookWithSecretEvents0) Valid() bool {
 	switch e {
-	case WebhookWithSecretEventsCapturedFormCreated:
+	case WebhookWithSecretEvents0CapturedFormCreated:
 		return true
-	case WebhookWithSecretEventsCapturedFormUpdated:
+	case WebhookWithSecretEvents0CapturedFormUpdated:
 		return true
-	case WebhookWithSecretEventsCapturedIntentCreated:
+	case WebhookWithSecretEvents0CapturedIntentCreated:
 		return true
-	case WebhookWithSecretEventsConversationClosed:
+	case WebhookWithSecretEvents0ConversationClosed:
 		return true
-	case WebhookWithSecretEventsConversationUpdated:
+	case WebhookWithSecretEvents0ConversationUpdated:
 		return true
-	case WebhookWithSecretEventsDeliveryFailed:
+	case WebhookWithSecretEvents0DeliveryFailed:
 		return true
-	case WebhookWithSecretEventsWebhookDisabled:
+	case WebhookWithSecretEvents0WebhookDisabled:
 		return true
 	default:
 		return false
@@ -1656,36 +1635,36 @@ func (e ListDeliveriesParamsStatus) Valid() bool {
 	}
 }
 
-// Defines values for ListEventsParamsEvent.
+// Defines values for ListEventsParamsEvent0.
 const (
-	ListEventsParamsEventCapturedFormCreated   ListEventsParamsEvent = "captured_form.created"
-	ListEventsParamsEventCapturedFormUpdated   ListEventsParamsEvent = "captured_form.updated"
-	ListEventsParamsEventCapturedIntentCreated ListEventsParamsEvent = "captured_intent.created"
-	ListEventsParamsEventConversationClosed    ListEventsParamsEvent = "conversation.closed"
-	ListEventsParamsEventConversationUpdated   ListEventsParamsEvent = "conversation.updated"
-	ListEventsParamsEventDeliveryFailed        ListEventsParamsEvent = "delivery.failed"
-	ListEventsParamsEventWebhookDisabled       ListEventsParamsEvent = "webhook.disabled"
-	ListEventsParamsEventWebhookTest           ListEventsParamsEvent = "webhook.test"
+	ListEventsParamsEvent0CapturedFormCreated   ListEventsParamsEvent0 = "captured_form.created"
+	ListEventsParamsEvent0CapturedFormUpdated   ListEventsParamsEvent0 = "captured_form.updated"
+	ListEventsParamsEvent0CapturedIntentCreated ListEventsParamsEvent0 = "captured_intent.created"
+	ListEventsParamsEvent0ConversationClosed    ListEventsParamsEvent0 = "conversation.closed"
+	ListEventsParamsEvent0ConversationUpdated   ListEventsParamsEvent0 = "conversation.updated"
+	ListEventsParamsEvent0DeliveryFailed        ListEventsParamsEvent0 = "delivery.failed"
+	ListEventsParamsEvent0WebhookDisabled       ListEventsParamsEvent0 = "webhook.disabled"
+	ListEventsParamsEvent0WebhookTest           ListEventsParamsEvent0 = "webhook.test"
 )
 
-// Valid indicates whether the value is a known member of the ListEventsParamsEvent enum.
-func (e ListEventsParamsEvent) Valid() bool {
+// Valid indicates whether the value is a known member of the ListEventsParamsEvent0 enum.
+func (e ListEventsParamsEvent0) Valid() bool {
 	switch e {
-	case ListEventsParamsEventCapturedFormCreated:
+	case ListEventsParamsEvent0CapturedFormCreated:
 		return true
-	case ListEventsParamsEventCapturedFormUpdated:
+	case ListEventsParamsEvent0CapturedFormUpdated:
 		return true
-	case ListEventsParamsEventCapturedIntentCreated:
+	case ListEventsParamsEvent0CapturedIntentCreated:
 		return true
-	case ListEventsParamsEventConversationClosed:
+	case ListEventsParamsEvent0ConversationClosed:
 		return true
-	case ListEventsParamsEventConversationUpdated:
+	case ListEventsParamsEvent0ConversationUpdated:
 		return true
-	case ListEventsParamsEventDeliveryFailed:
+	case ListEventsParamsEvent0DeliveryFailed:
 		return true
-	case ListEventsParamsEventWebhookDisabled:
+	case ListEventsParamsEvent0WebhookDisabled:
 		return true
-	case ListEventsParamsEventWebhookTest:
+	case ListEventsParamsEvent0WebhookTest:
 		return true
 	default:
 		return false
@@ -2682,9 +2661,9 @@ type EventDetail struct {
 	ConversationId *openapi_types.UUID `json:"conversation_id"`
 
 	// CreatedAt RFC 3339, UTC.
-	CreatedAt  time.Time        `json:"created_at"`
-	Deliveries []Delivery       `json:"deliveries"`
-	Event      EventDetailEvent `json:"event"`
+	CreatedAt  time.Time         `json:"created_at"`
+	Deliveries []Delivery        `json:"deliveries"`
+	Event      EventDetail_Event `json:"event"`
 
 	// Id UUIDv7: sorting by id gives creation order.
 	Id openapi_types.UUID `json:"id"`
@@ -2693,25 +2672,118 @@ type EventDetail struct {
 	Payload EventEnvelope `json:"payload"`
 }
 
-// EventDetailEvent defines model for EventDetail.Event.
-type EventDetailEvent string
+// EventDetailEvent0 defines model for EventDetail.Event.0.
+type EventDetailEvent0 string
+
+// EventDetailEvent1 Lower-case words joined by dots (call.ended). The built-in names and the prefixes webhook. and delivery. are reserved (422); a name the account has already: 409.
+type EventDetailEvent1 = string
+
+// EventDetail_Event defines model for EventDetail.Event.
+type EventDetail_Event struct {
+	union json.RawMessage
+}
 
 // EventEnvelope A delivery's body: the exact bytes that are signed.
 type EventEnvelope struct {
 	union json.RawMessage
 }
 
-// EventType defines model for EventType.
-type EventType struct {
-	Description string        `json:"description"`
-	Name        EventTypeName `json:"name"`
+// EventPublish defines model for EventPublish.
+type EventPublish struct {
+	// AssistantId An assistant of the account: its webhook gets the event too, if it subscribes (no events list: every type).
+	AssistantId *string `json:"assistant_id,omitempty"`
 
-	// Schema A JSON Schema (2020-12) of the event's data.
-	Schema map[string]interface{} `json:"schema"`
+	// ConversationId A conversation of the account (of the assistant, when both are given): ordering per conversation applies.
+	ConversationId *string `json:"conversation_id,omitempty"`
+
+	// Data At most 64 KiB of JSON, checked against the type's schema: a failure is 422 with loc ["body", "data", ...] down to the failing field.
+	Data map[string]interface{} `json:"data"`
+
+	// EventType Lower-case words joined by dots (call.ended). The built-in names and the prefixes webhook. and delivery. are reserved (422); a name the account has already: 409.
+	EventType string `json:"event_type"`
 }
 
-// EventTypeName defines model for EventType.Name.
-type EventTypeName string
+// EventType defines model for EventType.
+type EventType struct {
+	// BuiltIn A type agenthooks fires; the others are the account's own.
+	BuiltIn bool `json:"built_in"`
+
+	// CreatedAt RFC 3339, UTC; null for a built-in type.
+	CreatedAt *time.Time `json:"created_at"`
+
+	// Deprecated Still publishable; flagged in reads (never for a built-in type).
+	Deprecated  bool   `json:"deprecated"`
+	Description string `json:"description"`
+
+	// Name A built-in type or one of the account's own.
+	Name string `json:"name"`
+
+	// Schema A JSON Schema (2020-12) of the event's data; null for an own type without one (any object).
+	Schema *EventType_Schema `json:"schema"`
+
+	// UpdatedAt RFC 3339, UTC; null for a built-in type.
+	UpdatedAt *time.Time `json:"updated_at"`
+}
+
+// EventTypeSchema0 defines model for EventType.Schema.0.
+type EventTypeSchema0 map[string]interface{}
+
+// EventTypeSchema1 defines model for EventType.Schema.1.
+type EventTypeSchema1 = bool
+
+// EventType_Schema A JSON Schema (2020-12) of the event's data; null for an own type without one (any object).
+type EventType_Schema struct {
+	union json.RawMessage
+}
+
+// EventTypeCreate defines model for EventTypeCreate.
+type EventTypeCreate struct {
+	Description *string `json:"description,omitempty"`
+
+	// Name Lower-case words joined by dots (call.ended). The built-in names and the prefixes webhook. and delivery. are reserved (422); a name the account has already: 409.
+	Name string `json:"name"`
+
+	// Schema A JSON Schema (draft 2020-12) of the events' data, at most 16 KiB; one that does not compile (or refers to another document) is 422 on schema. null or absent: any object.
+	Schema *EventTypeCreate_Schema `json:"schema,omitempty"`
+}
+
+// EventTypeCreateSchema0 defines model for EventTypeCreate.Schema.0.
+type EventTypeCreateSchema0 map[string]interface{}
+
+// EventTypeCreateSchema1 defines model for EventTypeCreate.Schema.1.
+type EventTypeCreateSchema1 = bool
+
+// EventTypeCreate_Schema A JSON Schema (draft 2020-12) of the events' data, at most 16 KiB; one that does not compile (or refers to another document) is 422 on schema. null or absent: any object.
+type EventTypeCreate_Schema struct {
+	union json.RawMessage
+}
+
+// EventTypeDeleted defines model for EventTypeDeleted.
+type EventTypeDeleted struct {
+	// Name The deleted type's name.
+	Name string `json:"name"`
+}
+
+// EventTypeUpdate defines model for EventTypeUpdate.
+type EventTypeUpdate struct {
+	// Deprecated Deprecated types are still publishable.
+	Deprecated  *bool   `json:"deprecated,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// Schema A JSON Schema (draft 2020-12) of the events' data, at most 16 KiB; one that does not compile (or refers to another document) is 422 on schema. null or absent: any object.
+	Schema *EventTypeUpdate_Schema `json:"schema,omitempty"`
+}
+
+// EventTypeUpdateSchema0 defines model for EventTypeUpdate.Schema.0.
+type EventTypeUpdateSchema0 map[string]interface{}
+
+// EventTypeUpdateSchema1 defines model for EventTypeUpdate.Schema.1.
+type EventTypeUpdateSchema1 = bool
+
+// EventTypeUpdate_Schema A JSON Schema (draft 2020-12) of the events' data, at most 16 KiB; one that does not compile (or refers to another document) is 422 on schema. null or absent: any object.
+type EventTypeUpdate_Schema struct {
+	union json.RawMessage
+}
 
 // FieldError defines model for FieldError.
 type FieldError struct {
@@ -2734,6 +2806,27 @@ type FieldErrorLoc1 = int
 // FieldError_Loc_Item defines model for FieldError.loc.Item.
 type FieldError_Loc_Item struct {
 	union json.RawMessage
+}
+
+// FilterTest defines model for FilterTest.
+type FilterTest struct {
+	// EventId An event of the account to match; absent: the payload given, or else the account's latest event.
+	EventId *openapi_types.UUID `json:"event_id,omitempty"`
+
+	// Filter The filter to test, unsaved; absent: the webhook's own.
+	Filter *map[string]interface{} `json:"filter,omitempty"`
+
+	// Payload An envelope to match, as a webhook would receive it.
+	Payload *map[string]interface{} `json:"payload,omitempty"`
+}
+
+// FilterTestResult defines model for FilterTestResult.
+type FilterTestResult struct {
+	// EventId The event tested (the one given, or the account's latest); null when a payload was given.
+	EventId *openapi_types.UUID `json:"event_id"`
+
+	// Matches Whether the envelope passes the filter: an event like it would be delivered to this webhook.
+	Matches bool `json:"matches"`
 }
 
 // Form defines model for Form.
@@ -2885,6 +2978,25 @@ type OpenAPIDocument struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
+// OwnEventEvent defines model for OwnEventEvent.
+type OwnEventEvent struct {
+	// CreatedAt UTC, YYYY-MM-DD HH:MM:SS (Insighto's format).
+	CreatedAt string `json:"created_at"`
+
+	// Data As published (POST /event), valid against the type's schema.
+	Data map[string]interface{} `json:"data"`
+
+	// Event Lower-case words joined by dots (call.ended). The built-in names and the prefixes webhook. and delivery. are reserved (422); a name the account has already: 409.
+	Event string `json:"event"`
+
+	// Id The event id (UUIDv7), also sent as webhook-id; the same on every attempt. Receivers deduplicate on it.
+	Id     openapi_types.UUID  `json:"id"`
+	Object OwnEventEventObject `json:"object"`
+}
+
+// OwnEventEventObject defines model for OwnEventEvent.Object.
+type OwnEventEventObject string
+
 // PortalSession defines model for PortalSession.
 type PortalSession struct {
 	ExpiresAt time.Time `json:"expires_at"`
@@ -2895,11 +3007,21 @@ type PortalSession struct {
 
 // PortalSessionCreate defines model for PortalSessionCreate.
 type PortalSessionCreate struct {
+	// Embed true: the dashboard is drawn for the platform's iframe: no brand bar, account name or sign-out of its own (default false).
+	Embed *bool `json:"embed,omitempty"`
+
 	// ExpiresIn Seconds until the link and the session it starts expire (default 3600).
 	ExpiresIn *int `json:"expires_in,omitempty"`
 
 	// ReadOnly true: the session shows everything but changes nothing (default false).
 	ReadOnly *bool `json:"read_only,omitempty"`
+	Theme    *struct {
+		// AccentColor The accent colour, #rrggbb (darkened where needed so text on it stays readable).
+		AccentColor *string `json:"accent_color,omitempty"`
+
+		// LogoUrl An https URL of the platform's logo, shown at the top of the dashboard.
+		LogoUrl *string `json:"logo_url,omitempty"`
+	} `json:"theme,omitempty"`
 }
 
 // Recovered defines model for Recovered.
@@ -3059,7 +3181,13 @@ type Webhook struct {
 	Endpoint string `json:"endpoint"`
 
 	// Events The event types it receives (every type when it was created without a list).
-	Events []WebhookEvents `json:"events"`
+	Events []Webhook_Events_Item `json:"events"`
+
+	// EventsFiltered How many events the filter dropped.
+	EventsFiltered int `json:"events_filtered"`
+
+	// Filter The filter in Convoy's syntax (docs/events.md, Filters): events it does not match get no delivery. Null: every event.
+	Filter *map[string]interface{} `json:"filter"`
 
 	// Headers Extra request headers sent with every delivery.
 	Headers map[string]string  `json:"headers"`
@@ -3082,8 +3210,16 @@ type Webhook struct {
 // WebhookDisabledReason null, or why the webhook was disabled: gone (the endpoint answered 410), failing (every delivery failed for AGENTHOOKS_DISABLE_AFTER), manual.
 type WebhookDisabledReason string
 
-// WebhookEvents defines model for Webhook.Events.
-type WebhookEvents string
+// WebhookEvents0 defines model for Webhook.Events.0.
+type WebhookEvents0 string
+
+// WebhookEvents1 Lower-case words joined by dots (call.ended). The built-in names and the prefixes webhook. and delivery. are reserved (422); a name the account has already: 409.
+type WebhookEvents1 = string
+
+// Webhook_Events_Item defines model for Webhook.events.Item.
+type Webhook_Events_Item struct {
+	union json.RawMessage
+}
 
 // WebhookOrdering conversation delivers one conversation's events to this webhook strictly in creation order.
 type WebhookOrdering string
@@ -3119,7 +3255,10 @@ type WebhookCreate struct {
 	Endpoint *string `json:"endpoint,omitempty"`
 
 	// Events Event types to receive; absent means all. An empty list or an unknown type is 422.
-	Events *[]WebhookCreateEvents `json:"events,omitempty"`
+	Events *[]WebhookCreate_Events_Item `json:"events,omitempty"`
+
+	// Filter A JSON object in Convoy's filter syntax, matched against the envelope: keys are paths (nested objects or dotted keys, $ for any element of a list, a number for one), a plain value matches an equal value or an element of a list; operators $eq, $neq, $gt, $gte, $lt, $lte, $in, $nin, $exist, $regex (RE2), and $or/$and over lists of filters. An event it does not match creates no delivery for this webhook (counted in events_filtered). An unknown operator, a bad regex or an operand of the wrong type is 422 on body.filter, naming the path. At most 4096 bytes of JSON. Null: every event (on PATCH, null removes it).
+	Filter *map[string]interface{} `json:"filter,omitempty"`
 
 	// Headers Extra request headers (HTTP token names; never the webhook-* signature headers, Content-Type or hop-by-hop headers), at most 20, 4 KiB in all (names and values).
 	Headers *map[string]string `json:"headers,omitempty"`
@@ -3156,8 +3295,24 @@ type WebhookCreate struct {
 // WebhookCreateDestinationType Where the deliveries go: http (the endpoint), rabbitmq, nats (JetStream) or redis (a stream).
 type WebhookCreateDestinationType string
 
-// WebhookCreateEvents defines model for WebhookCreate.Events.
-type WebhookCreateEvents string
+// WebhookCreateEvents0 defines model for WebhookCreate.Events.0.
+type WebhookCreateEvents0 struct {
+	union json.RawMessage
+}
+
+// WebhookCreateEvents00 defines model for WebhookCreate.Events.0.0.
+type WebhookCreateEvents00 string
+
+// WebhookCreateEvents01 Lower-case words joined by dots (call.ended). The built-in names and the prefixes webhook. and delivery. are reserved (422); a name the account has already: 409.
+type WebhookCreateEvents01 = string
+
+// WebhookCreateEvents1 Lower-case words joined by dots (call.ended). The built-in names and the prefixes webhook. and delivery. are reserved (422); a name the account has already: 409.
+type WebhookCreateEvents1 = string
+
+// WebhookCreate_Events_Item defines model for WebhookCreate.events.Item.
+type WebhookCreate_Events_Item struct {
+	union json.RawMessage
+}
 
 // WebhookCreateOrdering "conversation" delivers one conversation's events to this webhook strictly in creation order (a failing event holds back only later events of the same conversation).
 type WebhookCreateOrdering string
@@ -3215,6 +3370,12 @@ type WebhookTLS struct {
 
 	// ClientKeySet Whether a client key is stored (it is write-only, never returned).
 	ClientKeySet bool `json:"client_key_set"`
+}
+
+// WebhookTest defines model for WebhookTest.
+type WebhookTest struct {
+	// EventType A built-in type or one of the account's own; absent: webhook.test.
+	EventType *string `json:"event_type,omitempty"`
 }
 
 // WebhookTestData defines model for WebhookTestData.
@@ -3288,7 +3449,10 @@ type WebhookUpdate struct {
 	Endpoint *string `json:"endpoint,omitempty"`
 
 	// Events Event types to receive; absent means all. An empty list or an unknown type is 422.
-	Events *[]WebhookUpdateEvents `json:"events,omitempty"`
+	Events *[]WebhookUpdate_Events_Item `json:"events,omitempty"`
+
+	// Filter A JSON object in Convoy's filter syntax, matched against the envelope: keys are paths (nested objects or dotted keys, $ for any element of a list, a number for one), a plain value matches an equal value or an element of a list; operators $eq, $neq, $gt, $gte, $lt, $lte, $in, $nin, $exist, $regex (RE2), and $or/$and over lists of filters. An event it does not match creates no delivery for this webhook (counted in events_filtered). An unknown operator, a bad regex or an operand of the wrong type is 422 on body.filter, naming the path. At most 4096 bytes of JSON. Null: every event (on PATCH, null removes it).
+	Filter *map[string]interface{} `json:"filter,omitempty"`
 
 	// Headers Extra request headers (HTTP token names; never the webhook-* signature headers, Content-Type or hop-by-hop headers), at most 20, 4 KiB in all (names and values).
 	Headers *map[string]string `json:"headers,omitempty"`
@@ -3325,8 +3489,24 @@ type WebhookUpdate struct {
 // WebhookUpdateDestinationType Where the deliveries go: http (the endpoint), rabbitmq, nats (JetStream) or redis (a stream).
 type WebhookUpdateDestinationType string
 
-// WebhookUpdateEvents defines model for WebhookUpdate.Events.
-type WebhookUpdateEvents string
+// WebhookUpdateEvents0 defines model for WebhookUpdate.Events.0.
+type WebhookUpdateEvents0 struct {
+	union json.RawMessage
+}
+
+// WebhookUpdateEvents00 defines model for WebhookUpdate.Events.0.0.
+type WebhookUpdateEvents00 string
+
+// WebhookUpdateEvents01 Lower-case words joined by dots (call.ended). The built-in names and the prefixes webhook. and delivery. are reserved (422); a name the account has already: 409.
+type WebhookUpdateEvents01 = string
+
+// WebhookUpdateEvents1 Lower-case words joined by dots (call.ended). The built-in names and the prefixes webhook. and delivery. are reserved (422); a name the account has already: 409.
+type WebhookUpdateEvents1 = string
+
+// WebhookUpdate_Events_Item defines model for WebhookUpdate.events.Item.
+type WebhookUpdate_Events_Item struct {
+	union json.RawMessage
+}
 
 // WebhookUpdateOrdering "conversation" delivers one conversation's events to this webhook strictly in creation order (a failing event holds back only later events of the same conversation).
 type WebhookUpdateOrdering string
@@ -3347,7 +3527,13 @@ type WebhookWithSecret struct {
 	Endpoint string `json:"endpoint"`
 
 	// Events The event types it receives (every type when it was created without a list).
-	Events []WebhookWithSecretEvents `json:"events"`
+	Events []WebhookWithSecret_Events_Item `json:"events"`
+
+	// EventsFiltered How many events the filter dropped.
+	EventsFiltered int `json:"events_filtered"`
+
+	// Filter The filter in Convoy's syntax (docs/events.md, Filters): events it does not match get no delivery. Null: every event.
+	Filter *map[string]interface{} `json:"filter"`
 
 	// Headers Extra request headers sent with every delivery.
 	Headers map[string]string  `json:"headers"`
@@ -3372,8 +3558,16 @@ type WebhookWithSecret struct {
 // WebhookWithSecretDisabledReason null, or why the webhook was disabled: gone (the endpoint answered 410), failing (every delivery failed for AGENTHOOKS_DISABLE_AFTER), manual.
 type WebhookWithSecretDisabledReason string
 
-// WebhookWithSecretEvents defines model for WebhookWithSecret.Events.
-type WebhookWithSecretEvents string
+// WebhookWithSecretEvents0 defines model for WebhookWithSecret.Events.0.
+type WebhookWithSecretEvents0 string
+
+// WebhookWithSecretEvents1 Lower-case words joined by dots (call.ended). The built-in names and the prefixes webhook. and delivery. are reserved (422); a name the account has already: 409.
+type WebhookWithSecretEvents1 = string
+
+// WebhookWithSecret_Events_Item defines model for WebhookWithSecret.events.Item.
+type WebhookWithSecret_Events_Item struct {
+	union json.RawMessage
+}
 
 // WebhookWithSecretOrdering conversation delivers one conversation's events to this webhook strictly in creation order.
 type WebhookWithSecretOrdering string
@@ -3656,6 +3850,9 @@ type Id = string
 // IntentId defines model for intent_id.
 type IntentId = string
 
+// Name defines model for name.
+type Name = string
+
 // Page defines model for page.
 type Page = int
 
@@ -3857,7 +4054,9 @@ type RetryDeliveryParams struct {
 // ListEventsParams defines parameters for ListEvents.
 type ListEventsParams struct {
 	// Event Only events of this type.
-	Event *ListEventsParamsEvent `form:"event,omitempty" json:"event,omitempty"`
+	Event *struct {
+		union json.RawMessage
+	} `form:"event,omitempty" json:"event,omitempty"`
 
 	// Page The page, from 1.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
@@ -3866,8 +4065,17 @@ type ListEventsParams struct {
 	Size *Size `form:"size,omitempty" json:"size,omitempty"`
 }
 
-// ListEventsParamsEvent defines parameters for ListEvents.
-type ListEventsParamsEvent string
+// ListEventsParamsEvent0 defines parameters for ListEvents.
+type ListEventsParamsEvent0 string
+
+// ListEventsParamsEvent1 defines parameters for ListEvents.
+type ListEventsParamsEvent1 = string
+
+// PublishEventParams defines parameters for PublishEvent.
+type PublishEventParams struct {
+	// IdempotencyKey Per account: the same key, method, path and body within 24 h returns the first response and fires nothing again; the same key with anything else answers 422; the same key while the first request is still running answers 409. Responses 400, 401, 422 and 5xx are not remembered.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
 
 // ReplayEventParams defines parameters for ReplayEvent.
 type ReplayEventParams struct {
@@ -3882,6 +4090,12 @@ type ListEventTypesParams struct {
 
 	// Size Items per page.
 	Size *Size `form:"size,omitempty" json:"size,omitempty"`
+}
+
+// CreateEventTypeParams defines parameters for CreateEventType.
+type CreateEventTypeParams struct {
+	// IdempotencyKey Per account: the same key, method, path and body within 24 h returns the first response and fires nothing again; the same key with anything else answers 422; the same key while the first request is still running answers 409. Responses 400, 401, 422 and 5xx are not remembered.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ListFormsParams defines parameters for ListForms.
@@ -3952,6 +4166,12 @@ type ListWebhookDeliveriesParams struct {
 
 // ListWebhookDeliveriesParamsStatus defines parameters for ListWebhookDeliveries.
 type ListWebhookDeliveriesParamsStatus string
+
+// TestWebhookFilterParams defines parameters for TestWebhookFilter.
+type TestWebhookFilterParams struct {
+	// IdempotencyKey Per account: the same key, method, path and body within 24 h returns the first response and fires nothing again; the same key with anything else answers 422; the same key while the first request is still running answers 409. Responses 400, 401, 422 and 5xx are not remembered.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
 
 // RecoverWebhookParams defines parameters for RecoverWebhook.
 type RecoverWebhookParams struct {
@@ -4163,6 +4383,15 @@ type CloseConversationJSONRequestBody = ConversationClose
 // AddMessageJSONRequestBody defines body for AddMessage for application/json ContentType.
 type AddMessageJSONRequestBody = MessageCreate
 
+// PublishEventJSONRequestBody defines body for PublishEvent for application/json ContentType.
+type PublishEventJSONRequestBody = EventPublish
+
+// CreateEventTypeJSONRequestBody defines body for CreateEventType for application/json ContentType.
+type CreateEventTypeJSONRequestBody = EventTypeCreate
+
+// UpdateEventTypeJSONRequestBody defines body for UpdateEventType for application/json ContentType.
+type UpdateEventTypeJSONRequestBody = EventTypeUpdate
+
 // CreateFormJSONRequestBody defines body for CreateForm for application/json ContentType.
 type CreateFormJSONRequestBody = FormCreate
 
@@ -4178,8 +4407,14 @@ type CreateWebhookJSONRequestBody = WebhookCreate
 // UpdateWebhookJSONRequestBody defines body for UpdateWebhook for application/json ContentType.
 type UpdateWebhookJSONRequestBody = WebhookUpdate
 
+// TestWebhookFilterJSONRequestBody defines body for TestWebhookFilter for application/json ContentType.
+type TestWebhookFilterJSONRequestBody = FilterTest
+
 // RecoverWebhookJSONRequestBody defines body for RecoverWebhook for application/json ContentType.
 type RecoverWebhookJSONRequestBody = WebhookRecover
+
+// TestWebhookJSONRequestBody defines body for TestWebhook for application/json ContentType.
+type TestWebhookJSONRequestBody = WebhookTest
 
 // TestWebhookTransformationJSONRequestBody defines body for TestWebhookTransformation for application/json ContentType.
 type TestWebhookTransformationJSONRequestBody = TransformationTest
@@ -4314,6 +4549,68 @@ func (a OpenAPIDocument) MarshalJSON() ([]byte, error) {
 		}
 	}
 	return json.Marshal(object)
+}
+
+// AsEventDetailEvent0 returns the union data inside the EventDetail_Event as a EventDetailEvent0
+func (t EventDetail_Event) AsEventDetailEvent0() (EventDetailEvent0, error) {
+	var body EventDetailEvent0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEventDetailEvent0 overwrites any union data inside the EventDetail_Event as the provided EventDetailEvent0
+func (t *EventDetail_Event) FromEventDetailEvent0(v EventDetailEvent0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEventDetailEvent0 performs a merge with any union data inside the EventDetail_Event, using the provided EventDetailEvent0
+func (t *EventDetail_Event) MergeEventDetailEvent0(v EventDetailEvent0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsEventDetailEvent1 returns the union data inside the EventDetail_Event as a EventDetailEvent1
+func (t EventDetail_Event) AsEventDetailEvent1() (EventDetailEvent1, error) {
+	var body EventDetailEvent1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEventDetailEvent1 overwrites any union data inside the EventDetail_Event as the provided EventDetailEvent1
+func (t *EventDetail_Event) FromEventDetailEvent1(v EventDetailEvent1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEventDetailEvent1 performs a merge with any union data inside the EventDetail_Event, using the provided EventDetailEvent1
+func (t *EventDetail_Event) MergeEventDetailEvent1(v EventDetailEvent1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t EventDetail_Event) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *EventDetail_Event) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
 }
 
 // AsCapturedFormCreatedEvent returns the union data inside the EventEnvelope as a CapturedFormCreatedEvent
@@ -4524,12 +4821,224 @@ func (t *EventEnvelope) MergeDeliveryFailedEvent(v DeliveryFailedEvent) error {
 	return err
 }
 
+// AsOwnEventEvent returns the union data inside the EventEnvelope as a OwnEventEvent
+func (t EventEnvelope) AsOwnEventEvent() (OwnEventEvent, error) {
+	var body OwnEventEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromOwnEventEvent overwrites any union data inside the EventEnvelope as the provided OwnEventEvent
+func (t *EventEnvelope) FromOwnEventEvent(v OwnEventEvent) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeOwnEventEvent performs a merge with any union data inside the EventEnvelope, using the provided OwnEventEvent
+func (t *EventEnvelope) MergeOwnEventEvent(v OwnEventEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t EventEnvelope) MarshalJSON() ([]byte, error) {
 	b, err := t.union.MarshalJSON()
 	return b, err
 }
 
 func (t *EventEnvelope) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsEventTypeSchema0 returns the union data inside the EventType_Schema as a EventTypeSchema0
+func (t EventType_Schema) AsEventTypeSchema0() (EventTypeSchema0, error) {
+	var body EventTypeSchema0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEventTypeSchema0 overwrites any union data inside the EventType_Schema as the provided EventTypeSchema0
+func (t *EventType_Schema) FromEventTypeSchema0(v EventTypeSchema0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEventTypeSchema0 performs a merge with any union data inside the EventType_Schema, using the provided EventTypeSchema0
+func (t *EventType_Schema) MergeEventTypeSchema0(v EventTypeSchema0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsEventTypeSchema1 returns the union data inside the EventType_Schema as a EventTypeSchema1
+func (t EventType_Schema) AsEventTypeSchema1() (EventTypeSchema1, error) {
+	var body EventTypeSchema1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEventTypeSchema1 overwrites any union data inside the EventType_Schema as the provided EventTypeSchema1
+func (t *EventType_Schema) FromEventTypeSchema1(v EventTypeSchema1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEventTypeSchema1 performs a merge with any union data inside the EventType_Schema, using the provided EventTypeSchema1
+func (t *EventType_Schema) MergeEventTypeSchema1(v EventTypeSchema1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t EventType_Schema) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *EventType_Schema) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsEventTypeCreateSchema0 returns the union data inside the EventTypeCreate_Schema as a EventTypeCreateSchema0
+func (t EventTypeCreate_Schema) AsEventTypeCreateSchema0() (EventTypeCreateSchema0, error) {
+	var body EventTypeCreateSchema0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEventTypeCreateSchema0 overwrites any union data inside the EventTypeCreate_Schema as the provided EventTypeCreateSchema0
+func (t *EventTypeCreate_Schema) FromEventTypeCreateSchema0(v EventTypeCreateSchema0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEventTypeCreateSchema0 performs a merge with any union data inside the EventTypeCreate_Schema, using the provided EventTypeCreateSchema0
+func (t *EventTypeCreate_Schema) MergeEventTypeCreateSchema0(v EventTypeCreateSchema0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsEventTypeCreateSchema1 returns the union data inside the EventTypeCreate_Schema as a EventTypeCreateSchema1
+func (t EventTypeCreate_Schema) AsEventTypeCreateSchema1() (EventTypeCreateSchema1, error) {
+	var body EventTypeCreateSchema1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEventTypeCreateSchema1 overwrites any union data inside the EventTypeCreate_Schema as the provided EventTypeCreateSchema1
+func (t *EventTypeCreate_Schema) FromEventTypeCreateSchema1(v EventTypeCreateSchema1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEventTypeCreateSchema1 performs a merge with any union data inside the EventTypeCreate_Schema, using the provided EventTypeCreateSchema1
+func (t *EventTypeCreate_Schema) MergeEventTypeCreateSchema1(v EventTypeCreateSchema1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t EventTypeCreate_Schema) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *EventTypeCreate_Schema) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsEventTypeUpdateSchema0 returns the union data inside the EventTypeUpdate_Schema as a EventTypeUpdateSchema0
+func (t EventTypeUpdate_Schema) AsEventTypeUpdateSchema0() (EventTypeUpdateSchema0, error) {
+	var body EventTypeUpdateSchema0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEventTypeUpdateSchema0 overwrites any union data inside the EventTypeUpdate_Schema as the provided EventTypeUpdateSchema0
+func (t *EventTypeUpdate_Schema) FromEventTypeUpdateSchema0(v EventTypeUpdateSchema0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEventTypeUpdateSchema0 performs a merge with any union data inside the EventTypeUpdate_Schema, using the provided EventTypeUpdateSchema0
+func (t *EventTypeUpdate_Schema) MergeEventTypeUpdateSchema0(v EventTypeUpdateSchema0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsEventTypeUpdateSchema1 returns the union data inside the EventTypeUpdate_Schema as a EventTypeUpdateSchema1
+func (t EventTypeUpdate_Schema) AsEventTypeUpdateSchema1() (EventTypeUpdateSchema1, error) {
+	var body EventTypeUpdateSchema1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEventTypeUpdateSchema1 overwrites any union data inside the EventTypeUpdate_Schema as the provided EventTypeUpdateSchema1
+func (t *EventTypeUpdate_Schema) FromEventTypeUpdateSchema1(v EventTypeUpdateSchema1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEventTypeUpdateSchema1 performs a merge with any union data inside the EventTypeUpdate_Schema, using the provided EventTypeUpdateSchema1
+func (t *EventTypeUpdate_Schema) MergeEventTypeUpdateSchema1(v EventTypeUpdateSchema1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t EventTypeUpdate_Schema) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *EventTypeUpdate_Schema) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -4872,6 +5381,378 @@ func (t TransformationTest_Payload) MarshalJSON() ([]byte, error) {
 }
 
 func (t *TransformationTest_Payload) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsWebhookEvents0 returns the union data inside the Webhook_Events_Item as a WebhookEvents0
+func (t Webhook_Events_Item) AsWebhookEvents0() (WebhookEvents0, error) {
+	var body WebhookEvents0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookEvents0 overwrites any union data inside the Webhook_Events_Item as the provided WebhookEvents0
+func (t *Webhook_Events_Item) FromWebhookEvents0(v WebhookEvents0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookEvents0 performs a merge with any union data inside the Webhook_Events_Item, using the provided WebhookEvents0
+func (t *Webhook_Events_Item) MergeWebhookEvents0(v WebhookEvents0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWebhookEvents1 returns the union data inside the Webhook_Events_Item as a WebhookEvents1
+func (t Webhook_Events_Item) AsWebhookEvents1() (WebhookEvents1, error) {
+	var body WebhookEvents1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookEvents1 overwrites any union data inside the Webhook_Events_Item as the provided WebhookEvents1
+func (t *Webhook_Events_Item) FromWebhookEvents1(v WebhookEvents1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookEvents1 performs a merge with any union data inside the Webhook_Events_Item, using the provided WebhookEvents1
+func (t *Webhook_Events_Item) MergeWebhookEvents1(v WebhookEvents1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t Webhook_Events_Item) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *Webhook_Events_Item) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsWebhookCreateEvents00 returns the union data inside the WebhookCreateEvents0 as a WebhookCreateEvents00
+func (t WebhookCreateEvents0) AsWebhookCreateEvents00() (WebhookCreateEvents00, error) {
+	var body WebhookCreateEvents00
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookCreateEvents00 overwrites any union data inside the WebhookCreateEvents0 as the provided WebhookCreateEvents00
+func (t *WebhookCreateEvents0) FromWebhookCreateEvents00(v WebhookCreateEvents00) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookCreateEvents00 performs a merge with any union data inside the WebhookCreateEvents0, using the provided WebhookCreateEvents00
+func (t *WebhookCreateEvents0) MergeWebhookCreateEvents00(v WebhookCreateEvents00) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWebhookCreateEvents01 returns the union data inside the WebhookCreateEvents0 as a WebhookCreateEvents01
+func (t WebhookCreateEvents0) AsWebhookCreateEvents01() (WebhookCreateEvents01, error) {
+	var body WebhookCreateEvents01
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookCreateEvents01 overwrites any union data inside the WebhookCreateEvents0 as the provided WebhookCreateEvents01
+func (t *WebhookCreateEvents0) FromWebhookCreateEvents01(v WebhookCreateEvents01) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookCreateEvents01 performs a merge with any union data inside the WebhookCreateEvents0, using the provided WebhookCreateEvents01
+func (t *WebhookCreateEvents0) MergeWebhookCreateEvents01(v WebhookCreateEvents01) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t WebhookCreateEvents0) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *WebhookCreateEvents0) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsWebhookCreateEvents0 returns the union data inside the WebhookCreate_Events_Item as a WebhookCreateEvents0
+func (t WebhookCreate_Events_Item) AsWebhookCreateEvents0() (WebhookCreateEvents0, error) {
+	var body WebhookCreateEvents0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookCreateEvents0 overwrites any union data inside the WebhookCreate_Events_Item as the provided WebhookCreateEvents0
+func (t *WebhookCreate_Events_Item) FromWebhookCreateEvents0(v WebhookCreateEvents0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookCreateEvents0 performs a merge with any union data inside the WebhookCreate_Events_Item, using the provided WebhookCreateEvents0
+func (t *WebhookCreate_Events_Item) MergeWebhookCreateEvents0(v WebhookCreateEvents0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWebhookCreateEvents1 returns the union data inside the WebhookCreate_Events_Item as a WebhookCreateEvents1
+func (t WebhookCreate_Events_Item) AsWebhookCreateEvents1() (WebhookCreateEvents1, error) {
+	var body WebhookCreateEvents1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookCreateEvents1 overwrites any union data inside the WebhookCreate_Events_Item as the provided WebhookCreateEvents1
+func (t *WebhookCreate_Events_Item) FromWebhookCreateEvents1(v WebhookCreateEvents1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookCreateEvents1 performs a merge with any union data inside the WebhookCreate_Events_Item, using the provided WebhookCreateEvents1
+func (t *WebhookCreate_Events_Item) MergeWebhookCreateEvents1(v WebhookCreateEvents1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t WebhookCreate_Events_Item) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *WebhookCreate_Events_Item) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsWebhookUpdateEvents00 returns the union data inside the WebhookUpdateEvents0 as a WebhookUpdateEvents00
+func (t WebhookUpdateEvents0) AsWebhookUpdateEvents00() (WebhookUpdateEvents00, error) {
+	var body WebhookUpdateEvents00
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookUpdateEvents00 overwrites any union data inside the WebhookUpdateEvents0 as the provided WebhookUpdateEvents00
+func (t *WebhookUpdateEvents0) FromWebhookUpdateEvents00(v WebhookUpdateEvents00) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookUpdateEvents00 performs a merge with any union data inside the WebhookUpdateEvents0, using the provided WebhookUpdateEvents00
+func (t *WebhookUpdateEvents0) MergeWebhookUpdateEvents00(v WebhookUpdateEvents00) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWebhookUpdateEvents01 returns the union data inside the WebhookUpdateEvents0 as a WebhookUpdateEvents01
+func (t WebhookUpdateEvents0) AsWebhookUpdateEvents01() (WebhookUpdateEvents01, error) {
+	var body WebhookUpdateEvents01
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookUpdateEvents01 overwrites any union data inside the WebhookUpdateEvents0 as the provided WebhookUpdateEvents01
+func (t *WebhookUpdateEvents0) FromWebhookUpdateEvents01(v WebhookUpdateEvents01) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookUpdateEvents01 performs a merge with any union data inside the WebhookUpdateEvents0, using the provided WebhookUpdateEvents01
+func (t *WebhookUpdateEvents0) MergeWebhookUpdateEvents01(v WebhookUpdateEvents01) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t WebhookUpdateEvents0) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *WebhookUpdateEvents0) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsWebhookUpdateEvents0 returns the union data inside the WebhookUpdate_Events_Item as a WebhookUpdateEvents0
+func (t WebhookUpdate_Events_Item) AsWebhookUpdateEvents0() (WebhookUpdateEvents0, error) {
+	var body WebhookUpdateEvents0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookUpdateEvents0 overwrites any union data inside the WebhookUpdate_Events_Item as the provided WebhookUpdateEvents0
+func (t *WebhookUpdate_Events_Item) FromWebhookUpdateEvents0(v WebhookUpdateEvents0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookUpdateEvents0 performs a merge with any union data inside the WebhookUpdate_Events_Item, using the provided WebhookUpdateEvents0
+func (t *WebhookUpdate_Events_Item) MergeWebhookUpdateEvents0(v WebhookUpdateEvents0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWebhookUpdateEvents1 returns the union data inside the WebhookUpdate_Events_Item as a WebhookUpdateEvents1
+func (t WebhookUpdate_Events_Item) AsWebhookUpdateEvents1() (WebhookUpdateEvents1, error) {
+	var body WebhookUpdateEvents1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookUpdateEvents1 overwrites any union data inside the WebhookUpdate_Events_Item as the provided WebhookUpdateEvents1
+func (t *WebhookUpdate_Events_Item) FromWebhookUpdateEvents1(v WebhookUpdateEvents1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookUpdateEvents1 performs a merge with any union data inside the WebhookUpdate_Events_Item, using the provided WebhookUpdateEvents1
+func (t *WebhookUpdate_Events_Item) MergeWebhookUpdateEvents1(v WebhookUpdateEvents1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t WebhookUpdate_Events_Item) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *WebhookUpdate_Events_Item) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsWebhookWithSecretEvents0 returns the union data inside the WebhookWithSecret_Events_Item as a WebhookWithSecretEvents0
+func (t WebhookWithSecret_Events_Item) AsWebhookWithSecretEvents0() (WebhookWithSecretEvents0, error) {
+	var body WebhookWithSecretEvents0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookWithSecretEvents0 overwrites any union data inside the WebhookWithSecret_Events_Item as the provided WebhookWithSecretEvents0
+func (t *WebhookWithSecret_Events_Item) FromWebhookWithSecretEvents0(v WebhookWithSecretEvents0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookWithSecretEvents0 performs a merge with any union data inside the WebhookWithSecret_Events_Item, using the provided WebhookWithSecretEvents0
+func (t *WebhookWithSecret_Events_Item) MergeWebhookWithSecretEvents0(v WebhookWithSecretEvents0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWebhookWithSecretEvents1 returns the union data inside the WebhookWithSecret_Events_Item as a WebhookWithSecretEvents1
+func (t WebhookWithSecret_Events_Item) AsWebhookWithSecretEvents1() (WebhookWithSecretEvents1, error) {
+	var body WebhookWithSecretEvents1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookWithSecretEvents1 overwrites any union data inside the WebhookWithSecret_Events_Item as the provided WebhookWithSecretEvents1
+func (t *WebhookWithSecret_Events_Item) FromWebhookWithSecretEvents1(v WebhookWithSecretEvents1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookWithSecretEvents1 performs a merge with any union data inside the WebhookWithSecret_Events_Item, using the provided WebhookWithSecretEvents1
+func (t *WebhookWithSecret_Events_Item) MergeWebhookWithSecretEvents1(v WebhookWithSecretEvents1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t WebhookWithSecret_Events_Item) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *WebhookWithSecret_Events_Item) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -5353,6 +6234,24 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/event (the `ListEvents` operationId).
 	ListEvents(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PublishEventWithBody Publish an event of an own type
+	//
+	// Stored with its deliveries in one transaction: to every enabled webhook whose events names the type, and to the assistant's webhook when assistant_id is given and it subscribes. Signed, retried and replayable like any event. A built-in or unknown type is 422.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/event (the `PublishEvent` operationId).
+	PublishEventWithBody(ctx context.Context, params *PublishEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublishEvent Publish an event of an own type
+	//
+	// Stored with its deliveries in one transaction: to every enabled webhook whose events names the type, and to the assistant's webhook when assistant_id is given and it subscribes. Signed, retried and replayable like any event. A built-in or unknown type is 422.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/event (the `PublishEvent` operationId).
+	PublishEvent(ctx context.Context, params *PublishEventParams, body PublishEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetEvent Read an event with its deliveries
 	//
 	// Corresponds with GET /api/v1/event/{id} (the `GetEvent` operationId).
@@ -5369,6 +6268,50 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/event_type (the `ListEventTypes` operationId).
 	ListEventTypes(ctx context.Context, params *ListEventTypesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateEventTypeWithBody Create an event type of the account's own
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/event_type (the `CreateEventType` operationId).
+	CreateEventTypeWithBody(ctx context.Context, params *CreateEventTypeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateEventType Create an event type of the account's own
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/event_type (the `CreateEventType` operationId).
+	CreateEventType(ctx context.Context, params *CreateEventTypeParams, body CreateEventTypeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteEventType Delete an own event type
+	//
+	// Webhooks that name it keep their other types (one that named only it keeps the name and receives nothing). A built-in name is 422.
+	//
+	// Corresponds with DELETE /api/v1/event_type/{name} (the `DeleteEventType` operationId).
+	DeleteEventType(ctx context.Context, name Name, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEventType Read an event type (built-in or own)
+	//
+	// Corresponds with GET /api/v1/event_type/{name} (the `GetEventType` operationId).
+	GetEventType(ctx context.Context, name Name, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateEventTypeWithBody Update an own event type
+	//
+	// A built-in name is 422.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/event_type/{name} (the `UpdateEventType` operationId).
+	UpdateEventTypeWithBody(ctx context.Context, name Name, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateEventType Update an own event type
+	//
+	// A built-in name is 422.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/event_type/{name} (the `UpdateEventType` operationId).
+	UpdateEventType(ctx context.Context, name Name, body UpdateEventTypeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListForms List forms
 	//
@@ -5513,6 +6456,24 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/outbound_webhook/{id}/deliveries (the `ListWebhookDeliveries` operationId).
 	ListWebhookDeliveries(ctx context.Context, id Id, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// TestWebhookFilterWithBody Match a filter against an event
+	//
+	// Matches filter (or the webhook's own) against an event of the account, an envelope given as payload, or the latest event, without storing or counting anything. A bad filter is 422 on body.filter; an event that is not the account's, 422 on body.event_id.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/outbound_webhook/{id}/filter/test (the `TestWebhookFilter` operationId).
+	TestWebhookFilterWithBody(ctx context.Context, id Id, params *TestWebhookFilterParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TestWebhookFilter Match a filter against an event
+	//
+	// Matches filter (or the webhook's own) against an event of the account, an envelope given as payload, or the latest event, without storing or counting anything. A bad filter is 422 on body.filter; an event that is not the account's, 422 on body.event_id.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/outbound_webhook/{id}/filter/test (the `TestWebhookFilter` operationId).
+	TestWebhookFilter(ctx context.Context, id Id, params *TestWebhookFilterParams, body TestWebhookFilterJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// RecoverWebhookWithBody Queue failed deliveries again
 	//
 	// Takes any type of body and a specified content type.
@@ -5541,12 +6502,23 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/outbound_webhook/{id}/secret (the `GetWebhookSecret` operationId).
 	GetWebhookSecret(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// TestWebhook Send a test event
+	// TestWebhookWithBody Send a test event
 	//
-	// Sends a signed webhook.test event now, whatever events says; it is stored and listed like any event. Answers 200 with the first attempt even when the endpoint failed.
+	// Sends a signed webhook.test event now, whatever events says; it is stored and listed like any event. Answers 200 with the first attempt even when the endpoint failed. With event_type, sends that type's example envelope instead: a built-in type's example, or one of the account's own with the first of its schema's examples as data (else {}). An unknown type is 422 on event_type.
+	//
+	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/outbound_webhook/{id}/test (the `TestWebhook` operationId).
-	TestWebhook(ctx context.Context, id Id, params *TestWebhookParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	TestWebhookWithBody(ctx context.Context, id Id, params *TestWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TestWebhook Send a test event
+	//
+	// Sends a signed webhook.test event now, whatever events says; it is stored and listed like any event. Answers 200 with the first attempt even when the endpoint failed. With event_type, sends that type's example envelope instead: a built-in type's example, or one of the account's own with the first of its schema's examples as data (else {}). An unknown type is 422 on event_type.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/outbound_webhook/{id}/test (the `TestWebhook` operationId).
+	TestWebhook(ctx context.Context, id Id, params *TestWebhookParams, body TestWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// TestWebhookTransformationWithBody Run a transformation without sending
 	//
@@ -5568,7 +6540,7 @@ type ClientInterface interface {
 
 	// CreatePortalSessionWithBody Create a portal link to the account's dashboard
 	//
-	// A single-use link (url) that signs its first visitor before expires_at into this account's dashboard, read-only when read_only; any later visit, or one after expires_at, answers 410. The token in it is stored hashed. The dashboard session ends at expires_at or at sign-out.
+	// A single-use link (url) that signs its first visitor before expires_at into this account's dashboard, read-only when read_only, drawn for an iframe when embed (with the theme's accent colour and logo); any later visit, or one after expires_at, answers 410. The token in it is stored hashed. The dashboard session ends at expires_at or at sign-out.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5577,7 +6549,7 @@ type ClientInterface interface {
 
 	// CreatePortalSession Create a portal link to the account's dashboard
 	//
-	// A single-use link (url) that signs its first visitor before expires_at into this account's dashboard, read-only when read_only; any later visit, or one after expires_at, answers 410. The token in it is stored hashed. The dashboard session ends at expires_at or at sign-out.
+	// A single-use link (url) that signs its first visitor before expires_at into this account's dashboard, read-only when read_only, drawn for an iframe when embed (with the theme's accent colour and logo); any later visit, or one after expires_at, answers 410. The token in it is stored hashed. The dashboard session ends at expires_at or at sign-out.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -6613,6 +7585,44 @@ func (c *Client) ListEvents(ctx context.Context, params *ListEventsParams, reqEd
 	return c.Client.Do(req)
 }
 
+// PublishEventWithBody Publish an event of an own type
+//
+// Stored with its deliveries in one transaction: to every enabled webhook whose events names the type, and to the assistant's webhook when assistant_id is given and it subscribes. Signed, retried and replayable like any event. A built-in or unknown type is 422.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/event (the `PublishEvent` operationId).
+func (c *Client) PublishEventWithBody(ctx context.Context, params *PublishEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishEventRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublishEvent Publish an event of an own type
+//
+// Stored with its deliveries in one transaction: to every enabled webhook whose events names the type, and to the assistant's webhook when assistant_id is given and it subscribes. Signed, retried and replayable like any event. A built-in or unknown type is 422.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/event (the `PublishEvent` operationId).
+func (c *Client) PublishEvent(ctx context.Context, params *PublishEventParams, body PublishEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishEventRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetEvent Read an event with its deliveries
 //
 // Corresponds with GET /api/v1/event/{id} (the `GetEvent` operationId).
@@ -6650,6 +7660,110 @@ func (c *Client) ReplayEvent(ctx context.Context, id Id, params *ReplayEventPara
 // Corresponds with GET /api/v1/event_type (the `ListEventTypes` operationId).
 func (c *Client) ListEventTypes(ctx context.Context, params *ListEventTypesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListEventTypesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateEventTypeWithBody Create an event type of the account's own
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/event_type (the `CreateEventType` operationId).
+func (c *Client) CreateEventTypeWithBody(ctx context.Context, params *CreateEventTypeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateEventTypeRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateEventType Create an event type of the account's own
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/event_type (the `CreateEventType` operationId).
+func (c *Client) CreateEventType(ctx context.Context, params *CreateEventTypeParams, body CreateEventTypeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateEventTypeRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteEventType Delete an own event type
+//
+// Webhooks that name it keep their other types (one that named only it keeps the name and receives nothing). A built-in name is 422.
+//
+// Corresponds with DELETE /api/v1/event_type/{name} (the `DeleteEventType` operationId).
+func (c *Client) DeleteEventType(ctx context.Context, name Name, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteEventTypeRequest(c.Server, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEventType Read an event type (built-in or own)
+//
+// Corresponds with GET /api/v1/event_type/{name} (the `GetEventType` operationId).
+func (c *Client) GetEventType(ctx context.Context, name Name, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEventTypeRequest(c.Server, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateEventTypeWithBody Update an own event type
+//
+// A built-in name is 422.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/event_type/{name} (the `UpdateEventType` operationId).
+func (c *Client) UpdateEventTypeWithBody(ctx context.Context, name Name, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateEventTypeRequestWithBody(c.Server, name, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateEventType Update an own event type
+//
+// A built-in name is 422.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/event_type/{name} (the `UpdateEventType` operationId).
+func (c *Client) UpdateEventType(ctx context.Context, name Name, body UpdateEventTypeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateEventTypeRequest(c.Server, name, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7013,6 +8127,44 @@ func (c *Client) ListWebhookDeliveries(ctx context.Context, id Id, params *ListW
 	return c.Client.Do(req)
 }
 
+// TestWebhookFilterWithBody Match a filter against an event
+//
+// Matches filter (or the webhook's own) against an event of the account, an envelope given as payload, or the latest event, without storing or counting anything. A bad filter is 422 on body.filter; an event that is not the account's, 422 on body.event_id.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/outbound_webhook/{id}/filter/test (the `TestWebhookFilter` operationId).
+func (c *Client) TestWebhookFilterWithBody(ctx context.Context, id Id, params *TestWebhookFilterParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTestWebhookFilterRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TestWebhookFilter Match a filter against an event
+//
+// Matches filter (or the webhook's own) against an event of the account, an envelope given as payload, or the latest event, without storing or counting anything. A bad filter is 422 on body.filter; an event that is not the account's, 422 on body.event_id.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/outbound_webhook/{id}/filter/test (the `TestWebhookFilter` operationId).
+func (c *Client) TestWebhookFilter(ctx context.Context, id Id, params *TestWebhookFilterParams, body TestWebhookFilterJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTestWebhookFilterRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // RecoverWebhookWithBody Queue failed deliveries again
 //
 // Takes any type of body and a specified content type.
@@ -7081,13 +8233,34 @@ func (c *Client) GetWebhookSecret(ctx context.Context, id Id, reqEditors ...Requ
 	return c.Client.Do(req)
 }
 
-// TestWebhook Send a test event
+// TestWebhookWithBody Send a test event
 //
-// Sends a signed webhook.test event now, whatever events says; it is stored and listed like any event. Answers 200 with the first attempt even when the endpoint failed.
+// Sends a signed webhook.test event now, whatever events says; it is stored and listed like any event. Answers 200 with the first attempt even when the endpoint failed. With event_type, sends that type's example envelope instead: a built-in type's example, or one of the account's own with the first of its schema's examples as data (else {}). An unknown type is 422 on event_type.
+//
+// Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/outbound_webhook/{id}/test (the `TestWebhook` operationId).
-func (c *Client) TestWebhook(ctx context.Context, id Id, params *TestWebhookParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewTestWebhookRequest(c.Server, id, params)
+func (c *Client) TestWebhookWithBody(ctx context.Context, id Id, params *TestWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTestWebhookRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TestWebhook Send a test event
+//
+// Sends a signed webhook.test event now, whatever events says; it is stored and listed like any event. Answers 200 with the first attempt even when the endpoint failed. With event_type, sends that type's example envelope instead: a built-in type's example, or one of the account's own with the first of its schema's examples as data (else {}). An unknown type is 422 on event_type.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/outbound_webhook/{id}/test (the `TestWebhook` operationId).
+func (c *Client) TestWebhook(ctx context.Context, id Id, params *TestWebhookParams, body TestWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTestWebhookRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7138,7 +8311,7 @@ func (c *Client) TestWebhookTransformation(ctx context.Context, id Id, params *T
 
 // CreatePortalSessionWithBody Create a portal link to the account's dashboard
 //
-// A single-use link (url) that signs its first visitor before expires_at into this account's dashboard, read-only when read_only; any later visit, or one after expires_at, answers 410. The token in it is stored hashed. The dashboard session ends at expires_at or at sign-out.
+// A single-use link (url) that signs its first visitor before expires_at into this account's dashboard, read-only when read_only, drawn for an iframe when embed (with the theme's accent colour and logo); any later visit, or one after expires_at, answers 410. The token in it is stored hashed. The dashboard session ends at expires_at or at sign-out.
 //
 // Takes any type of body and a specified content type.
 //
@@ -7157,7 +8330,7 @@ func (c *Client) CreatePortalSessionWithBody(ctx context.Context, params *Create
 
 // CreatePortalSession Create a portal link to the account's dashboard
 //
-// A single-use link (url) that signs its first visitor before expires_at into this account's dashboard, read-only when read_only; any later visit, or one after expires_at, answers 410. The token in it is stored hashed. The dashboard session ends at expires_at or at sign-out.
+// A single-use link (url) that signs its first visitor before expires_at into this account's dashboard, read-only when read_only, drawn for an iframe when embed (with the theme's accent colour and logo); any later visit, or one after expires_at, answers 410. The token in it is stored hashed. The dashboard session ends at expires_at or at sign-out.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -9448,7 +10621,7 @@ func NewListEventsRequest(server string, params *ListEventsParams) (*http.Reques
 
 		if params.Event != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "event", *params.Event, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "event", *params.Event, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -9491,6 +10664,61 @@ func NewListEventsRequest(server string, params *ListEventsParams) (*http.Reques
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPublishEventRequest calls the generic PublishEvent builder with application/json body
+func NewPublishEventRequest(server string, params *PublishEventParams, body PublishEventJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPublishEventRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewPublishEventRequestWithBody constructs an http.Request for the PublishEvent method, with any body, and a specified content type
+func NewPublishEventRequestWithBody(server string, params *PublishEventParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/event")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -9641,6 +10869,176 @@ func NewListEventTypesRequest(server string, params *ListEventTypesParams) (*htt
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewCreateEventTypeRequest calls the generic CreateEventType builder with application/json body
+func NewCreateEventTypeRequest(server string, params *CreateEventTypeParams, body CreateEventTypeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateEventTypeRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateEventTypeRequestWithBody constructs an http.Request for the CreateEventType method, with any body, and a specified content type
+func NewCreateEventTypeRequestWithBody(server string, params *CreateEventTypeParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/event_type")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteEventTypeRequest constructs an http.Request for the DeleteEventType method
+func NewDeleteEventTypeRequest(server string, name Name) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/event_type/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetEventTypeRequest constructs an http.Request for the GetEventType method
+func NewGetEventTypeRequest(server string, name Name) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/event_type/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateEventTypeRequest calls the generic UpdateEventType builder with application/json body
+func NewUpdateEventTypeRequest(server string, name Name, body UpdateEventTypeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateEventTypeRequestWithBody(server, name, "application/json", bodyReader)
+}
+
+// NewUpdateEventTypeRequestWithBody constructs an http.Request for the UpdateEventType method, with any body, and a specified content type
+func NewUpdateEventTypeRequestWithBody(server string, name Name, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/event_type/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -10450,6 +11848,68 @@ func NewListWebhookDeliveriesRequest(server string, id Id, params *ListWebhookDe
 	return req, nil
 }
 
+// NewTestWebhookFilterRequest calls the generic TestWebhookFilter builder with application/json body
+func NewTestWebhookFilterRequest(server string, id Id, params *TestWebhookFilterParams, body TestWebhookFilterJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewTestWebhookFilterRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewTestWebhookFilterRequestWithBody constructs an http.Request for the TestWebhookFilter method, with any body, and a specified content type
+func NewTestWebhookFilterRequestWithBody(server string, id Id, params *TestWebhookFilterParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/outbound_webhook/%s/filter/test", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewRecoverWebhookRequest calls the generic RecoverWebhook builder with application/json body
 func NewRecoverWebhookRequest(server string, id Id, params *RecoverWebhookParams, body RecoverWebhookJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -10595,8 +12055,19 @@ func NewGetWebhookSecretRequest(server string, id Id) (*http.Request, error) {
 	return req, nil
 }
 
-// NewTestWebhookRequest constructs an http.Request for the TestWebhook method
-func NewTestWebhookRequest(server string, id Id, params *TestWebhookParams) (*http.Request, error) {
+// NewTestWebhookRequest calls the generic TestWebhook builder with application/json body
+func NewTestWebhookRequest(server string, id Id, params *TestWebhookParams, body TestWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewTestWebhookRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewTestWebhookRequestWithBody constructs an http.Request for the TestWebhook method, with any body, and a specified content type
+func NewTestWebhookRequestWithBody(server string, id Id, params *TestWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -10621,10 +12092,12 @@ func NewTestWebhookRequest(server string, id Id, params *TestWebhookParams) (*ht
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	if params != nil {
 
@@ -11645,6 +13118,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/event (the `ListEvents` operationId).
 	ListEventsWithResponse(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error)
 
+	// PublishEventWithBodyWithResponse Publish an event of an own type
+	//
+	// Stored with its deliveries in one transaction: to every enabled webhook whose events names the type, and to the assistant's webhook when assistant_id is given and it subscribes. Signed, retried and replayable like any event. A built-in or unknown type is 422.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/event (the `PublishEvent` operationId).
+	PublishEventWithBodyWithResponse(ctx context.Context, params *PublishEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PublishEventResponse, error)
+
+	// PublishEventWithResponse Publish an event of an own type
+	//
+	// Stored with its deliveries in one transaction: to every enabled webhook whose events names the type, and to the assistant's webhook when assistant_id is given and it subscribes. Signed, retried and replayable like any event. A built-in or unknown type is 422.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/event (the `PublishEvent` operationId).
+	PublishEventWithResponse(ctx context.Context, params *PublishEventParams, body PublishEventJSONRequestBody, reqEditors ...RequestEditorFn) (*PublishEventResponse, error)
+
 	// GetEventWithResponse Read an event with its deliveries
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -11667,6 +13158,54 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/event_type (the `ListEventTypes` operationId).
 	ListEventTypesWithResponse(ctx context.Context, params *ListEventTypesParams, reqEditors ...RequestEditorFn) (*ListEventTypesResponse, error)
+
+	// CreateEventTypeWithBodyWithResponse Create an event type of the account's own
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/event_type (the `CreateEventType` operationId).
+	CreateEventTypeWithBodyWithResponse(ctx context.Context, params *CreateEventTypeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateEventTypeResponse, error)
+
+	// CreateEventTypeWithResponse Create an event type of the account's own
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/event_type (the `CreateEventType` operationId).
+	CreateEventTypeWithResponse(ctx context.Context, params *CreateEventTypeParams, body CreateEventTypeJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEventTypeResponse, error)
+
+	// DeleteEventTypeWithResponse Delete an own event type
+	//
+	// Webhooks that name it keep their other types (one that named only it keeps the name and receives nothing). A built-in name is 422.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/event_type/{name} (the `DeleteEventType` operationId).
+	DeleteEventTypeWithResponse(ctx context.Context, name Name, reqEditors ...RequestEditorFn) (*DeleteEventTypeResponse, error)
+
+	// GetEventTypeWithResponse Read an event type (built-in or own)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/event_type/{name} (the `GetEventType` operationId).
+	GetEventTypeWithResponse(ctx context.Context, name Name, reqEditors ...RequestEditorFn) (*GetEventTypeResponse, error)
+
+	// UpdateEventTypeWithBodyWithResponse Update an own event type
+	//
+	// A built-in name is 422.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/event_type/{name} (the `UpdateEventType` operationId).
+	UpdateEventTypeWithBodyWithResponse(ctx context.Context, name Name, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateEventTypeResponse, error)
+
+	// UpdateEventTypeWithResponse Update an own event type
+	//
+	// A built-in name is 422.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/event_type/{name} (the `UpdateEventType` operationId).
+	UpdateEventTypeWithResponse(ctx context.Context, name Name, body UpdateEventTypeJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEventTypeResponse, error)
 
 	// ListFormsWithResponse List forms
 	//
@@ -11833,6 +13372,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/outbound_webhook/{id}/deliveries (the `ListWebhookDeliveries` operationId).
 	ListWebhookDeliveriesWithResponse(ctx context.Context, id Id, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookDeliveriesResponse, error)
 
+	// TestWebhookFilterWithBodyWithResponse Match a filter against an event
+	//
+	// Matches filter (or the webhook's own) against an event of the account, an envelope given as payload, or the latest event, without storing or counting anything. A bad filter is 422 on body.filter; an event that is not the account's, 422 on body.event_id.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/outbound_webhook/{id}/filter/test (the `TestWebhookFilter` operationId).
+	TestWebhookFilterWithBodyWithResponse(ctx context.Context, id Id, params *TestWebhookFilterParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TestWebhookFilterResponse, error)
+
+	// TestWebhookFilterWithResponse Match a filter against an event
+	//
+	// Matches filter (or the webhook's own) against an event of the account, an envelope given as payload, or the latest event, without storing or counting anything. A bad filter is 422 on body.filter; an event that is not the account's, 422 on body.event_id.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/outbound_webhook/{id}/filter/test (the `TestWebhookFilter` operationId).
+	TestWebhookFilterWithResponse(ctx context.Context, id Id, params *TestWebhookFilterParams, body TestWebhookFilterJSONRequestBody, reqEditors ...RequestEditorFn) (*TestWebhookFilterResponse, error)
+
 	// RecoverWebhookWithBodyWithResponse Queue failed deliveries again
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -11865,14 +13422,23 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/outbound_webhook/{id}/secret (the `GetWebhookSecret` operationId).
 	GetWebhookSecretWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetWebhookSecretResponse, error)
 
-	// TestWebhookWithResponse Send a test event
+	// TestWebhookWithBodyWithResponse Send a test event
 	//
-	// Sends a signed webhook.test event now, whatever events says; it is stored and listed like any event. Answers 200 with the first attempt even when the endpoint failed.
+	// Sends a signed webhook.test event now, whatever events says; it is stored and listed like any event. Answers 200 with the first attempt even when the endpoint failed. With event_type, sends that type's example envelope instead: a built-in type's example, or one of the account's own with the first of its schema's examples as data (else {}). An unknown type is 422 on event_type.
 	//
-	// Returns a wrapper object for the known response body format(s).
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/outbound_webhook/{id}/test (the `TestWebhook` operationId).
-	TestWebhookWithResponse(ctx context.Context, id Id, params *TestWebhookParams, reqEditors ...RequestEditorFn) (*TestWebhookResponse, error)
+	TestWebhookWithBodyWithResponse(ctx context.Context, id Id, params *TestWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TestWebhookResponse, error)
+
+	// TestWebhookWithResponse Send a test event
+	//
+	// Sends a signed webhook.test event now, whatever events says; it is stored and listed like any event. Answers 200 with the first attempt even when the endpoint failed. With event_type, sends that type's example envelope instead: a built-in type's example, or one of the account's own with the first of its schema's examples as data (else {}). An unknown type is 422 on event_type.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/outbound_webhook/{id}/test (the `TestWebhook` operationId).
+	TestWebhookWithResponse(ctx context.Context, id Id, params *TestWebhookParams, body TestWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*TestWebhookResponse, error)
 
 	// TestWebhookTransformationWithBodyWithResponse Run a transformation without sending
 	//
@@ -11894,7 +13460,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreatePortalSessionWithBodyWithResponse Create a portal link to the account's dashboard
 	//
-	// A single-use link (url) that signs its first visitor before expires_at into this account's dashboard, read-only when read_only; any later visit, or one after expires_at, answers 410. The token in it is stored hashed. The dashboard session ends at expires_at or at sign-out.
+	// A single-use link (url) that signs its first visitor before expires_at into this account's dashboard, read-only when read_only, drawn for an iframe when embed (with the theme's accent colour and logo); any later visit, or one after expires_at, answers 410. The token in it is stored hashed. The dashboard session ends at expires_at or at sign-out.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11903,7 +13469,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreatePortalSessionWithResponse Create a portal link to the account's dashboard
 	//
-	// A single-use link (url) that signs its first visitor before expires_at into this account's dashboard, read-only when read_only; any later visit, or one after expires_at, answers 410. The token in it is stored hashed. The dashboard session ends at expires_at or at sign-out.
+	// A single-use link (url) that signs its first visitor before expires_at into this account's dashboard, read-only when read_only, drawn for an iframe when embed (with the theme's accent colour and logo); any later visit, or one after expires_at, answers 410. The token in it is stored hashed. The dashboard session ends at expires_at or at sign-out.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15542,6 +17108,106 @@ func (r ListEventsResponse) ContentType() string {
 	return ""
 }
 
+// PublishEventResponse201Headers the declared response headers of an HTTP 201 response for PublishEvent
+type PublishEventResponse201Headers struct {
+	IdempotentReplayed *string
+}
+
+type PublishEventResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *struct {
+		Data EventDetail `json:"data"`
+
+		// Message A short human-readable outcome.
+		Message string `json:"message"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationError
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *PublishEventResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PublishEventResponse) GetJSON201() *struct {
+	Data EventDetail `json:"data"`
+
+	// Message A short human-readable outcome.
+	Message string `json:"message"`
+} {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PublishEventResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PublishEventResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PublishEventResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PublishEventResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PublishEventResponse) GetJSON422() *ValidationError {
+	return r.JSON422
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r PublishEventResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PublishEventResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PublishEventResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PublishEventResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PublishEventResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetEventResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15808,6 +17474,343 @@ func (r ListEventTypesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListEventTypesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateEventTypeResponse201Headers the declared response headers of an HTTP 201 response for CreateEventType
+type CreateEventTypeResponse201Headers struct {
+	IdempotentReplayed *string
+}
+
+type CreateEventTypeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *struct {
+		Data EventType `json:"data"`
+
+		// Message A short human-readable outcome.
+		Message string `json:"message"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationError
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateEventTypeResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateEventTypeResponse) GetJSON201() *struct {
+	Data EventType `json:"data"`
+
+	// Message A short human-readable outcome.
+	Message string `json:"message"`
+} {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateEventTypeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateEventTypeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateEventTypeResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateEventTypeResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateEventTypeResponse) GetJSON422() *ValidationError {
+	return r.JSON422
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CreateEventTypeResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateEventTypeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateEventTypeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateEventTypeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateEventTypeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteEventTypeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data EventTypeDeleted `json:"data"`
+
+		// Message A short human-readable outcome.
+		Message string `json:"message"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteEventTypeResponse) GetJSON200() *struct {
+	Data EventTypeDeleted `json:"data"`
+
+	// Message A short human-readable outcome.
+	Message string `json:"message"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteEventTypeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteEventTypeResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r DeleteEventTypeResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteEventTypeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteEventTypeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteEventTypeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteEventTypeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetEventTypeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data EventType `json:"data"`
+
+		// Message A short human-readable outcome.
+		Message string `json:"message"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetEventTypeResponse) GetJSON200() *struct {
+	Data EventType `json:"data"`
+
+	// Message A short human-readable outcome.
+	Message string `json:"message"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetEventTypeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetEventTypeResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetEventTypeResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEventTypeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEventTypeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEventTypeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEventTypeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateEventTypeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data EventType `json:"data"`
+
+		// Message A short human-readable outcome.
+		Message string `json:"message"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationError
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateEventTypeResponse) GetJSON200() *struct {
+	Data EventType `json:"data"`
+
+	// Message A short human-readable outcome.
+	Message string `json:"message"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateEventTypeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateEventTypeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateEventTypeResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateEventTypeResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UpdateEventTypeResponse) GetJSON422() *ValidationError {
+	return r.JSON422
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r UpdateEventTypeResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateEventTypeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateEventTypeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateEventTypeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateEventTypeResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -17208,6 +19211,113 @@ func (r ListWebhookDeliveriesResponse) ContentType() string {
 	return ""
 }
 
+// TestWebhookFilterResponse200Headers the declared response headers of an HTTP 200 response for TestWebhookFilter
+type TestWebhookFilterResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
+type TestWebhookFilterResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data FilterTestResult `json:"data"`
+
+		// Message A short human-readable outcome.
+		Message string `json:"message"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationError
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *TestWebhookFilterResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TestWebhookFilterResponse) GetJSON200() *struct {
+	Data FilterTestResult `json:"data"`
+
+	// Message A short human-readable outcome.
+	Message string `json:"message"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TestWebhookFilterResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TestWebhookFilterResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r TestWebhookFilterResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r TestWebhookFilterResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r TestWebhookFilterResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r TestWebhookFilterResponse) GetJSON422() *ValidationError {
+	return r.JSON422
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r TestWebhookFilterResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r TestWebhookFilterResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TestWebhookFilterResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TestWebhookFilterResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TestWebhookFilterResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // RecoverWebhookResponse202Headers the declared response headers of an HTTP 202 response for RecoverWebhook
 type RecoverWebhookResponse202Headers struct {
 	IdempotentReplayed *string
@@ -17502,6 +19612,8 @@ type TestWebhookResponse struct {
 		// Message A short human-readable outcome.
 		Message string `json:"message"`
 	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -17526,6 +19638,11 @@ func (r TestWebhookResponse) GetJSON200() *struct {
 	Message string `json:"message"`
 } {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TestWebhookResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -19279,6 +21396,36 @@ func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, params
 	return ParseListEventsResponse(rsp)
 }
 
+// PublishEventWithBodyWithResponse Publish an event of an own type
+//
+// Stored with its deliveries in one transaction: to every enabled webhook whose events names the type, and to the assistant's webhook when assistant_id is given and it subscribes. Signed, retried and replayable like any event. A built-in or unknown type is 422.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/event (the `PublishEvent` operationId).
+func (c *ClientWithResponses) PublishEventWithBodyWithResponse(ctx context.Context, params *PublishEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PublishEventResponse, error) {
+	rsp, err := c.PublishEventWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishEventResponse(rsp)
+}
+
+// PublishEventWithResponse Publish an event of an own type
+//
+// Stored with its deliveries in one transaction: to every enabled webhook whose events names the type, and to the assistant's webhook when assistant_id is given and it subscribes. Signed, retried and replayable like any event. A built-in or unknown type is 422.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/event (the `PublishEvent` operationId).
+func (c *ClientWithResponses) PublishEventWithResponse(ctx context.Context, params *PublishEventParams, body PublishEventJSONRequestBody, reqEditors ...RequestEditorFn) (*PublishEventResponse, error) {
+	rsp, err := c.PublishEvent(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishEventResponse(rsp)
+}
+
 // GetEventWithResponse Read an event with its deliveries
 //
 // Returns a wrapper object for the known response body format(s).
@@ -19318,6 +21465,90 @@ func (c *ClientWithResponses) ListEventTypesWithResponse(ctx context.Context, pa
 		return nil, err
 	}
 	return ParseListEventTypesResponse(rsp)
+}
+
+// CreateEventTypeWithBodyWithResponse Create an event type of the account's own
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/event_type (the `CreateEventType` operationId).
+func (c *ClientWithResponses) CreateEventTypeWithBodyWithResponse(ctx context.Context, params *CreateEventTypeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateEventTypeResponse, error) {
+	rsp, err := c.CreateEventTypeWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateEventTypeResponse(rsp)
+}
+
+// CreateEventTypeWithResponse Create an event type of the account's own
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/event_type (the `CreateEventType` operationId).
+func (c *ClientWithResponses) CreateEventTypeWithResponse(ctx context.Context, params *CreateEventTypeParams, body CreateEventTypeJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEventTypeResponse, error) {
+	rsp, err := c.CreateEventType(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateEventTypeResponse(rsp)
+}
+
+// DeleteEventTypeWithResponse Delete an own event type
+//
+// Webhooks that name it keep their other types (one that named only it keeps the name and receives nothing). A built-in name is 422.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/event_type/{name} (the `DeleteEventType` operationId).
+func (c *ClientWithResponses) DeleteEventTypeWithResponse(ctx context.Context, name Name, reqEditors ...RequestEditorFn) (*DeleteEventTypeResponse, error) {
+	rsp, err := c.DeleteEventType(ctx, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteEventTypeResponse(rsp)
+}
+
+// GetEventTypeWithResponse Read an event type (built-in or own)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/event_type/{name} (the `GetEventType` operationId).
+func (c *ClientWithResponses) GetEventTypeWithResponse(ctx context.Context, name Name, reqEditors ...RequestEditorFn) (*GetEventTypeResponse, error) {
+	rsp, err := c.GetEventType(ctx, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEventTypeResponse(rsp)
+}
+
+// UpdateEventTypeWithBodyWithResponse Update an own event type
+//
+// A built-in name is 422.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/event_type/{name} (the `UpdateEventType` operationId).
+func (c *ClientWithResponses) UpdateEventTypeWithBodyWithResponse(ctx context.Context, name Name, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateEventTypeResponse, error) {
+	rsp, err := c.UpdateEventTypeWithBody(ctx, name, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateEventTypeResponse(rsp)
+}
+
+// UpdateEventTypeWithResponse Update an own event type
+//
+// A built-in name is 422.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/event_type/{name} (the `UpdateEventType` operationId).
+func (c *ClientWithResponses) UpdateEventTypeWithResponse(ctx context.Context, name Name, body UpdateEventTypeJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEventTypeResponse, error) {
+	rsp, err := c.UpdateEventType(ctx, name, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateEventTypeResponse(rsp)
 }
 
 // ListFormsWithResponse List forms
@@ -19611,6 +21842,36 @@ func (c *ClientWithResponses) ListWebhookDeliveriesWithResponse(ctx context.Cont
 	return ParseListWebhookDeliveriesResponse(rsp)
 }
 
+// TestWebhookFilterWithBodyWithResponse Match a filter against an event
+//
+// Matches filter (or the webhook's own) against an event of the account, an envelope given as payload, or the latest event, without storing or counting anything. A bad filter is 422 on body.filter; an event that is not the account's, 422 on body.event_id.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/outbound_webhook/{id}/filter/test (the `TestWebhookFilter` operationId).
+func (c *ClientWithResponses) TestWebhookFilterWithBodyWithResponse(ctx context.Context, id Id, params *TestWebhookFilterParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TestWebhookFilterResponse, error) {
+	rsp, err := c.TestWebhookFilterWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTestWebhookFilterResponse(rsp)
+}
+
+// TestWebhookFilterWithResponse Match a filter against an event
+//
+// Matches filter (or the webhook's own) against an event of the account, an envelope given as payload, or the latest event, without storing or counting anything. A bad filter is 422 on body.filter; an event that is not the account's, 422 on body.event_id.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/outbound_webhook/{id}/filter/test (the `TestWebhookFilter` operationId).
+func (c *ClientWithResponses) TestWebhookFilterWithResponse(ctx context.Context, id Id, params *TestWebhookFilterParams, body TestWebhookFilterJSONRequestBody, reqEditors ...RequestEditorFn) (*TestWebhookFilterResponse, error) {
+	rsp, err := c.TestWebhookFilter(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTestWebhookFilterResponse(rsp)
+}
+
 // RecoverWebhookWithBodyWithResponse Queue failed deliveries again
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -19667,15 +21928,30 @@ func (c *ClientWithResponses) GetWebhookSecretWithResponse(ctx context.Context, 
 	return ParseGetWebhookSecretResponse(rsp)
 }
 
-// TestWebhookWithResponse Send a test event
+// TestWebhookWithBodyWithResponse Send a test event
 //
-// Sends a signed webhook.test event now, whatever events says; it is stored and listed like any event. Answers 200 with the first attempt even when the endpoint failed.
+// Sends a signed webhook.test event now, whatever events says; it is stored and listed like any event. Answers 200 with the first attempt even when the endpoint failed. With event_type, sends that type's example envelope instead: a built-in type's example, or one of the account's own with the first of its schema's examples as data (else {}). An unknown type is 422 on event_type.
 //
-// Returns a wrapper object for the known response body format(s).
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/outbound_webhook/{id}/test (the `TestWebhook` operationId).
-func (c *ClientWithResponses) TestWebhookWithResponse(ctx context.Context, id Id, params *TestWebhookParams, reqEditors ...RequestEditorFn) (*TestWebhookResponse, error) {
-	rsp, err := c.TestWebhook(ctx, id, params, reqEditors...)
+func (c *ClientWithResponses) TestWebhookWithBodyWithResponse(ctx context.Context, id Id, params *TestWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TestWebhookResponse, error) {
+	rsp, err := c.TestWebhookWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTestWebhookResponse(rsp)
+}
+
+// TestWebhookWithResponse Send a test event
+//
+// Sends a signed webhook.test event now, whatever events says; it is stored and listed like any event. Answers 200 with the first attempt even when the endpoint failed. With event_type, sends that type's example envelope instead: a built-in type's example, or one of the account's own with the first of its schema's examples as data (else {}). An unknown type is 422 on event_type.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/outbound_webhook/{id}/test (the `TestWebhook` operationId).
+func (c *ClientWithResponses) TestWebhookWithResponse(ctx context.Context, id Id, params *TestWebhookParams, body TestWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*TestWebhookResponse, error) {
+	rsp, err := c.TestWebhook(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -19714,7 +21990,7 @@ func (c *ClientWithResponses) TestWebhookTransformationWithResponse(ctx context.
 
 // CreatePortalSessionWithBodyWithResponse Create a portal link to the account's dashboard
 //
-// A single-use link (url) that signs its first visitor before expires_at into this account's dashboard, read-only when read_only; any later visit, or one after expires_at, answers 410. The token in it is stored hashed. The dashboard session ends at expires_at or at sign-out.
+// A single-use link (url) that signs its first visitor before expires_at into this account's dashboard, read-only when read_only, drawn for an iframe when embed (with the theme's accent colour and logo); any later visit, or one after expires_at, answers 410. The token in it is stored hashed. The dashboard session ends at expires_at or at sign-out.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -19729,7 +22005,7 @@ func (c *ClientWithResponses) CreatePortalSessionWithBodyWithResponse(ctx contex
 
 // CreatePortalSessionWithResponse Create a portal link to the account's dashboard
 //
-// A single-use link (url) that signs its first visitor before expires_at into this account's dashboard, read-only when read_only; any later visit, or one after expires_at, answers 410. The token in it is stored hashed. The dashboard session ends at expires_at or at sign-out.
+// A single-use link (url) that signs its first visitor before expires_at into this account's dashboard, read-only when read_only, drawn for an iframe when embed (with the theme's accent colour and logo); any later visit, or one after expires_at, answers 410. The token in it is stored hashed. The dashboard session ends at expires_at or at sign-out.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22626,6 +24902,92 @@ func ParseListEventsResponse(rsp *http.Response) (*ListEventsResponse, error) {
 	return response, nil
 }
 
+// ParsePublishEventResponse parses an HTTP response from a PublishEventWithResponse call
+func ParsePublishEventResponse(rsp *http.Response) (*PublishEventResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PublishEventResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest struct {
+			Data EventDetail `json:"data"`
+
+			// Message A short human-readable outcome.
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers PublishEventResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetEventResponse parses an HTTP response from a GetEventWithResponse call
 func ParseGetEventResponse(rsp *http.Response) (*GetEventResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -22810,6 +25172,269 @@ func ParseListEventTypesResponse(rsp *http.Response) (*ListEventTypesResponse, e
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateEventTypeResponse parses an HTTP response from a CreateEventTypeWithResponse call
+func ParseCreateEventTypeResponse(rsp *http.Response) (*CreateEventTypeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateEventTypeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest struct {
+			Data EventType `json:"data"`
+
+			// Message A short human-readable outcome.
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateEventTypeResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteEventTypeResponse parses an HTTP response from a DeleteEventTypeWithResponse call
+func ParseDeleteEventTypeResponse(rsp *http.Response) (*DeleteEventTypeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteEventTypeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data EventTypeDeleted `json:"data"`
+
+			// Message A short human-readable outcome.
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetEventTypeResponse parses an HTTP response from a GetEventTypeWithResponse call
+func ParseGetEventTypeResponse(rsp *http.Response) (*GetEventTypeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEventTypeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data EventType `json:"data"`
+
+			// Message A short human-readable outcome.
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateEventTypeResponse parses an HTTP response from a UpdateEventTypeWithResponse call
+func ParseUpdateEventTypeResponse(rsp *http.Response) (*UpdateEventTypeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateEventTypeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data EventType `json:"data"`
+
+			// Message A short human-readable outcome.
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationError
@@ -23857,6 +26482,99 @@ func ParseListWebhookDeliveriesResponse(rsp *http.Response) (*ListWebhookDeliver
 	return response, nil
 }
 
+// ParseTestWebhookFilterResponse parses an HTTP response from a TestWebhookFilterWithResponse call
+func ParseTestWebhookFilterResponse(rsp *http.Response) (*TestWebhookFilterResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TestWebhookFilterResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data FilterTestResult `json:"data"`
+
+			// Message A short human-readable outcome.
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers TestWebhookFilterResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseRecoverWebhookResponse parses an HTTP response from a RecoverWebhookWithResponse call
 func ParseRecoverWebhookResponse(rsp *http.Response) (*RecoverWebhookResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -24113,6 +26831,13 @@ func ParseTestWebhookResponse(rsp *http.Response) (*TestWebhookResponse, error) 
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized

@@ -513,7 +513,11 @@ export interface paths {
         /** List events as sent */
         get: operations["listEvents"];
         put?: never;
-        post?: never;
+        /**
+         * Publish an event of an own type
+         * @description Stored with its deliveries in one transaction: to every enabled webhook whose events names the type, and to the assistant's webhook when assistant_id is given and it subscribes. Signed, retried and replayable like any event. A built-in or unknown type is 422.
+         */
+        post: operations["publishEvent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -567,11 +571,37 @@ export interface paths {
         /** List event types with a JSON Schema of each one's data */
         get: operations["listEventTypes"];
         put?: never;
-        post?: never;
+        /** Create an event type of the account's own */
+        post: operations["createEventType"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/event_type/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read an event type (built-in or own) */
+        get: operations["getEventType"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an own event type
+         * @description Webhooks that name it keep their other types (one that named only it keeps the name and receives nothing). A built-in name is 422.
+         */
+        delete: operations["deleteEventType"];
+        options?: never;
+        head?: never;
+        /**
+         * Update an own event type
+         * @description A built-in name is 422.
+         */
+        patch: operations["updateEventType"];
         trace?: never;
     };
     "/api/v1/form": {
@@ -755,6 +785,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/outbound_webhook/{id}/filter/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Match a filter against an event
+         * @description Matches filter (or the webhook's own) against an event of the account, an envelope given as payload, or the latest event, without storing or counting anything. A bad filter is 422 on body.filter; an event that is not the account's, 422 on body.event_id.
+         */
+        post: operations["testWebhookFilter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/outbound_webhook/{id}/recover": {
         parameters: {
             query?: never;
@@ -823,7 +873,7 @@ export interface paths {
         put?: never;
         /**
          * Send a test event
-         * @description Sends a signed webhook.test event now, whatever events says; it is stored and listed like any event. Answers 200 with the first attempt even when the endpoint failed.
+         * @description Sends a signed webhook.test event now, whatever events says; it is stored and listed like any event. Answers 200 with the first attempt even when the endpoint failed. With event_type, sends that type's example envelope instead: a built-in type's example, or one of the account's own with the first of its schema's examples as data (else {}). An unknown type is 422 on event_type.
          */
         post: operations["testWebhook"];
         delete?: never;
@@ -863,7 +913,7 @@ export interface paths {
         put?: never;
         /**
          * Create a portal link to the account's dashboard
-         * @description A single-use link (url) that signs its first visitor before expires_at into this account's dashboard, read-only when read_only; any later visit, or one after expires_at, answers 410. The token in it is stored hashed. The dashboard session ends at expires_at or at sign-out.
+         * @description A single-use link (url) that signs its first visitor before expires_at into this account's dashboard, read-only when read_only, drawn for an iframe when embed (with the theme's accent colour and logo); any later visit, or one after expires_at, answers 410. The token in it is stored hashed. The dashboard session ends at expires_at or at sign-out.
          */
         post: operations["createPortalSession"];
         delete?: never;
@@ -2119,8 +2169,7 @@ export interface components {
              * @description RFC 3339, UTC.
              */
             created_at: string;
-            /** @enum {string} */
-            event: "captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.test" | "webhook.disabled" | "delivery.failed";
+            event: ("captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.test" | "webhook.disabled" | "delivery.failed") | string;
             /**
              * Format: uuid
              * @description UUIDv7: sorting by id gives creation order.
@@ -2140,8 +2189,7 @@ export interface components {
              */
             created_at: string;
             deliveries: components["schemas"]["Delivery"][];
-            /** @enum {string} */
-            event: "captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.test" | "webhook.disabled" | "delivery.failed";
+            event: ("captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.test" | "webhook.disabled" | "delivery.failed") | string;
             /**
              * Format: uuid
              * @description UUIDv7: sorting by id gives creation order.
@@ -2150,15 +2198,63 @@ export interface components {
             payload: components["schemas"]["EventEnvelope"];
         };
         /** @description A delivery's body: the exact bytes that are signed. */
-        EventEnvelope: components["schemas"]["CapturedFormCreatedEvent"] | components["schemas"]["CapturedFormUpdatedEvent"] | components["schemas"]["CapturedIntentCreatedEvent"] | components["schemas"]["ConversationClosedEvent"] | components["schemas"]["ConversationUpdatedEvent"] | components["schemas"]["WebhookTestEvent"] | components["schemas"]["WebhookDisabledEvent"] | components["schemas"]["DeliveryFailedEvent"];
-        EventType: {
-            description: string;
-            /** @enum {string} */
-            name: "captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.test" | "webhook.disabled" | "delivery.failed";
-            /** @description A JSON Schema (2020-12) of the event's data. */
-            schema: {
+        EventEnvelope: components["schemas"]["CapturedFormCreatedEvent"] | components["schemas"]["CapturedFormUpdatedEvent"] | components["schemas"]["CapturedIntentCreatedEvent"] | components["schemas"]["ConversationClosedEvent"] | components["schemas"]["ConversationUpdatedEvent"] | components["schemas"]["WebhookTestEvent"] | components["schemas"]["WebhookDisabledEvent"] | components["schemas"]["DeliveryFailedEvent"] | components["schemas"]["OwnEventEvent"];
+        EventPublish: {
+            /** @description An assistant of the account: its webhook gets the event too, if it subscribes (no events list: every type). */
+            assistant_id?: string | null;
+            /** @description A conversation of the account (of the assistant, when both are given): ordering per conversation applies. */
+            conversation_id?: string | null;
+            /** @description At most 64 KiB of JSON, checked against the type's schema: a failure is 422 with loc ["body", "data", ...] down to the failing field. */
+            data: {
                 [key: string]: unknown;
             };
+            /** @description Lower-case words joined by dots (call.ended). The built-in names and the prefixes webhook. and delivery. are reserved (422); a name the account has already: 409. */
+            event_type: string;
+        };
+        EventType: {
+            /** @description A type agenthooks fires; the others are the account's own. */
+            built_in: boolean;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC; null for a built-in type.
+             */
+            created_at: string | null;
+            /** @description Still publishable; flagged in reads (never for a built-in type). */
+            deprecated: boolean;
+            description: string;
+            /** @description A built-in type or one of the account's own. */
+            name: string;
+            /** @description A JSON Schema (2020-12) of the event's data; null for an own type without one (any object). */
+            schema: {
+                [key: string]: unknown;
+            } | boolean | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC; null for a built-in type.
+             */
+            updated_at: string | null;
+        };
+        EventTypeCreate: {
+            description?: string;
+            /** @description Lower-case words joined by dots (call.ended). The built-in names and the prefixes webhook. and delivery. are reserved (422); a name the account has already: 409. */
+            name: string;
+            /** @description A JSON Schema (draft 2020-12) of the events' data, at most 16 KiB; one that does not compile (or refers to another document) is 422 on schema. null or absent: any object. */
+            schema?: {
+                [key: string]: unknown;
+            } | boolean | null;
+        };
+        EventTypeDeleted: {
+            /** @description The deleted type's name. */
+            name: string;
+        };
+        EventTypeUpdate: {
+            /** @description Deprecated types are still publishable. */
+            deprecated?: boolean;
+            description?: string;
+            /** @description A JSON Schema (draft 2020-12) of the events' data, at most 16 KiB; one that does not compile (or refers to another document) is 422 on schema. null or absent: any object. */
+            schema?: {
+                [key: string]: unknown;
+            } | boolean | null;
         };
         FieldError: {
             /** @description Where the problem is: "body", "query" or "header", then the field name and, inside lists, the index. */
@@ -2167,6 +2263,30 @@ export interface components {
             msg: string;
             /** @description A stable machine-readable kind, as FastAPI names them: missing, string_type, enum, value_error, ... */
             type: string;
+        };
+        FilterTest: {
+            /**
+             * Format: uuid
+             * @description An event of the account to match; absent: the payload given, or else the account's latest event.
+             */
+            event_id?: string;
+            /** @description The filter to test, unsaved; absent: the webhook's own. */
+            filter?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description An envelope to match, as a webhook would receive it. */
+            payload?: {
+                [key: string]: unknown;
+            };
+        };
+        FilterTestResult: {
+            /**
+             * Format: uuid
+             * @description The event tested (the one given, or the account's latest); null when a payload was given.
+             */
+            event_id: string | null;
+            /** @description Whether the envelope passes the filter: an event like it would be delivered to this webhook. */
+            matches: boolean;
         };
         Form: {
             /**
@@ -2307,6 +2427,23 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        OwnEventEvent: {
+            /** @description UTC, YYYY-MM-DD HH:MM:SS (Insighto's format). */
+            created_at: string;
+            /** @description As published (POST /event), valid against the type's schema. */
+            data: {
+                [key: string]: unknown;
+            };
+            /** @description Lower-case words joined by dots (call.ended). The built-in names and the prefixes webhook. and delivery. are reserved (422); a name the account has already: 409. */
+            event: string;
+            /**
+             * Format: uuid
+             * @description The event id (UUIDv7), also sent as webhook-id; the same on every attempt. Receivers deduplicate on it.
+             */
+            id: string;
+            /** @constant */
+            object: "event";
+        };
         PortalSession: {
             /** Format: date-time */
             expires_at: string;
@@ -2314,10 +2451,21 @@ export interface components {
             url: string | null;
         };
         PortalSessionCreate: {
+            /** @description true: the dashboard is drawn for the platform's iframe: no brand bar, account name or sign-out of its own (default false). */
+            embed?: boolean;
             /** @description Seconds until the link and the session it starts expire (default 3600). */
             expires_in?: number;
             /** @description true: the session shows everything but changes nothing (default false). */
             read_only?: boolean;
+            theme?: {
+                /** @description The accent colour, #rrggbb (darkened where needed so text on it stays readable). */
+                accent_color?: string;
+                /**
+                 * Format: uri
+                 * @description An https URL of the platform's logo, shown at the top of the dashboard.
+                 */
+                logo_url?: string;
+            };
         };
         Recovered: {
             /** @description How many failed deliveries were queued again. */
@@ -2416,7 +2564,13 @@ export interface components {
              */
             endpoint: string;
             /** @description The event types it receives (every type when it was created without a list). */
-            events: ("captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.disabled" | "delivery.failed")[];
+            events: (("captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.disabled" | "delivery.failed") | string)[];
+            /** @description How many events the filter dropped. */
+            events_filtered: number;
+            /** @description The filter in Convoy's syntax (docs/events.md, Filters): events it does not match get no delivery. Null: every event. */
+            filter: {
+                [key: string]: unknown;
+            } | null;
             /** @description Extra request headers sent with every delivery. */
             headers: {
                 [key: string]: string;
@@ -2469,7 +2623,11 @@ export interface components {
              */
             endpoint?: string;
             /** @description Event types to receive; absent means all. An empty list or an unknown type is 422. */
-            events?: ("captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.disabled" | "delivery.failed")[];
+            events?: ((("captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.disabled" | "delivery.failed") | string) | string)[];
+            /** @description A JSON object in Convoy's filter syntax, matched against the envelope: keys are paths (nested objects or dotted keys, $ for any element of a list, a number for one), a plain value matches an equal value or an element of a list; operators $eq, $neq, $gt, $gte, $lt, $lte, $in, $nin, $exist, $regex (RE2), and $or/$and over lists of filters. An event it does not match creates no delivery for this webhook (counted in events_filtered). An unknown operator, a bad regex or an operand of the wrong type is 422 on body.filter, naming the path. At most 4096 bytes of JSON. Null: every event (on PATCH, null removes it). */
+            filter?: {
+                [key: string]: unknown;
+            } | null;
             /** @description Extra request headers (HTTP token names; never the webhook-* signature headers, Content-Type or hop-by-hop headers), at most 20, 4 KiB in all (names and values). */
             headers?: {
                 [key: string]: string;
@@ -2544,6 +2702,10 @@ export interface components {
             /** @description Whether a client key is stored (it is write-only, never returned). */
             client_key_set: boolean;
         };
+        WebhookTest: {
+            /** @description A built-in type or one of the account's own; absent: webhook.test. */
+            event_type?: string;
+        };
         WebhookTestData: {
             message: string;
             /** Format: uuid */
@@ -2605,7 +2767,11 @@ export interface components {
              */
             endpoint?: string;
             /** @description Event types to receive; absent means all. An empty list or an unknown type is 422. */
-            events?: ("captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.disabled" | "delivery.failed")[];
+            events?: ((("captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.disabled" | "delivery.failed") | string) | string)[];
+            /** @description A JSON object in Convoy's filter syntax, matched against the envelope: keys are paths (nested objects or dotted keys, $ for any element of a list, a number for one), a plain value matches an equal value or an element of a list; operators $eq, $neq, $gt, $gte, $lt, $lte, $in, $nin, $exist, $regex (RE2), and $or/$and over lists of filters. An event it does not match creates no delivery for this webhook (counted in events_filtered). An unknown operator, a bad regex or an operand of the wrong type is 422 on body.filter, naming the path. At most 4096 bytes of JSON. Null: every event (on PATCH, null removes it). */
+            filter?: {
+                [key: string]: unknown;
+            } | null;
             /** @description Extra request headers (HTTP token names; never the webhook-* signature headers, Content-Type or hop-by-hop headers), at most 20, 4 KiB in all (names and values). */
             headers?: {
                 [key: string]: string;
@@ -2657,7 +2823,13 @@ export interface components {
              */
             endpoint: string;
             /** @description The event types it receives (every type when it was created without a list). */
-            events: ("captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.disabled" | "delivery.failed")[];
+            events: (("captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.disabled" | "delivery.failed") | string)[];
+            /** @description How many events the filter dropped. */
+            events_filtered: number;
+            /** @description The filter in Convoy's syntax (docs/events.md, Filters): events it does not match get no delivery. Null: every event. */
+            filter: {
+                [key: string]: unknown;
+            } | null;
             /** @description Extra request headers sent with every delivery. */
             headers: {
                 [key: string]: string;
@@ -2964,6 +3136,8 @@ export interface components {
         id: string;
         /** @description The intent's id. One that does not exist, belongs to another account or is malformed answers 404. */
         intent_id: string;
+        /** @description An event type's name. One the account does not have (another account's too) answers 404. */
+        name: string;
         /** @description The page, from 1. */
         page: number;
         /** @description Items per page. */
@@ -4412,7 +4586,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only events of this type. */
-                event?: "captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.test" | "webhook.disabled" | "delivery.failed";
+                event?: ("captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.test" | "webhook.disabled" | "delivery.failed") | string;
                 /** @description The page, from 1. */
                 page?: components["parameters"]["page"];
                 /** @description Items per page. */
@@ -4448,6 +4622,45 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    publishEvent: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Per account: the same key, method, path and body within 24 h returns the first response and fires nothing again; the same key with anything else answers 422; the same key while the first request is still running answers 409. Responses 400, 401, 422 and 5xx are not remembered. */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventPublish"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["EventDetail"];
+                        /** @description A short human-readable outcome. */
+                        message: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description A request with the same Idempotency-Key is still running. */
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["ValidationError"];
             default: components["responses"]["Error"];
         };
@@ -4558,6 +4771,142 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createEventType: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Per account: the same key, method, path and body within 24 h returns the first response and fires nothing again; the same key with anything else answers 422; the same key while the first request is still running answers 409. Responses 400, 401, 422 and 5xx are not remembered. */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventTypeCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["EventType"];
+                        /** @description A short human-readable outcome. */
+                        message: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The account has a type of that name. Or a request with the same Idempotency-Key is still running. */
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationError"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getEventType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An event type's name. One the account does not have (another account's too) answers 404. */
+                name: components["parameters"]["name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["EventType"];
+                        /** @description A short human-readable outcome. */
+                        message: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteEventType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An event type's name. One the account does not have (another account's too) answers 404. */
+                name: components["parameters"]["name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["EventTypeDeleted"];
+                        /** @description A short human-readable outcome. */
+                        message: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    updateEventType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An event type's name. One the account does not have (another account's too) answers 404. */
+                name: components["parameters"]["name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EventTypeUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["EventType"];
+                        /** @description A short human-readable outcome. */
+                        message: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["ValidationError"];
             default: components["responses"]["Error"];
         };
@@ -5139,6 +5488,49 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    testWebhookFilter: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Per account: the same key, method, path and body within 24 h returns the first response and fires nothing again; the same key with anything else answers 422; the same key while the first request is still running answers 409. Responses 400, 401, 422 and 5xx are not remembered. */
+                "Idempotency-Key"?: components["parameters"]["Idempotency-Key"];
+            };
+            path: {
+                /** @description The resource's id (a UUID). An id that does not exist, belongs to another account or is malformed answers 404. */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["FilterTest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["FilterTestResult"];
+                        /** @description A short human-readable outcome. */
+                        message: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            /** @description A request with the same Idempotency-Key is still running. */
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationError"];
+            default: components["responses"]["Error"];
+        };
+    };
     recoverWebhook: {
         parameters: {
             query?: never;
@@ -5263,7 +5655,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["WebhookTest"];
+            };
+        };
         responses: {
             /** @description OK */
             200: {
@@ -5279,6 +5675,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             /** @description The webhook is disabled. Or a request with the same Idempotency-Key is still running. */
