@@ -366,6 +366,9 @@ type apiOp struct {
 	list       bool
 	query      []schema // query parameters besides page and size
 	conflict   string   // when a 409 answers, besides a running Idempotency-Key
+	// refuses: the route answers 422 on a path value with no body to
+	// validate (DELETE of a built-in event type).
+	refuses bool
 }
 
 // apiOps lists every authenticated route. openapi_test.go fails when a route
@@ -521,7 +524,7 @@ func (o apiOp) operation(path string, post bool) schema {
 		}
 		responses["201"] = created
 	}
-	validation := o.list || len(o.query) > 0 || o.body != "" || post
+	validation := o.list || len(o.query) > 0 || o.body != "" || post || o.refuses
 	if validation {
 		responses["422"] = respRef("ValidationError", "")
 	}

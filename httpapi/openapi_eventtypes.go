@@ -74,7 +74,7 @@ func eventTypeOps(ops map[string]apiOp) {
 		desc: "A built-in name is 422.", body: "EventTypeUpdate", bodyOptional: true, status: 200, data: "EventType"}
 	ops["DELETE /event_type/{name}"] = apiOp{id: "deleteEventType", tag: "events", summary: "Delete an own event type",
 		desc:   "Webhooks that name it keep their other types (one that named only it keeps the name and receives nothing). A built-in name is 422.",
-		status: 200, data: "EventTypeDeleted"}
+		status: 200, data: "EventTypeDeleted", refuses: true}
 	ops["POST /event"] = apiOp{id: "publishEvent", tag: "events", summary: "Publish an event of an own type",
 		desc: "Stored with its deliveries in one transaction: to every enabled webhook whose events names the type, and to the assistant's webhook when " +
 			"assistant_id is given and it subscribes. Signed, retried and replayable like any event. A built-in or unknown type is 422.",
