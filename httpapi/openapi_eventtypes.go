@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/agenthooks/agenthooks"
 	"github.com/agenthooks/agenthooks/service"
@@ -121,12 +122,16 @@ func widenEventEnums(v any) {
 	switch v := v.(type) {
 	case schema:
 		if enum, ok := v["enum"].([]string); ok && (slices.Equal(enum, agenthooks.EventTypes) || slices.Equal(enum, agenthooks.SentEventTypes)) {
-			desc := v["description"]
+			// One string with the names' pattern, not anyOf the enum and
+			// the pattern: generators turn that anyOf into a union type a
+			// client must wrap every name in; the built-in names are listed
+			// in the description and as examples instead.
+			desc, _ := v["description"].(string)
 			clear(v)
-			v["anyOf"] = []schema{{"type": "string", "enum": enum}, ownEventTypeName()}
-			if desc != nil {
-				v["description"] = desc
-			}
+			own := ownEventTypeName()
+			v["type"], v["pattern"], v["maxLength"] = "string", own["pattern"], own["maxLength"]
+			v["examples"] = enum
+			v["description"] = strings.TrimSpace(desc + " A built-in type (" + strings.Join(enum, ", ") + ") or one of the account's own.")
 			return
 		}
 		for _, x := range v {

@@ -107,13 +107,13 @@ func (e CapturedFormCreatedDataDeviceType) Valid() bool {
 
 // Defines values for CapturedFormCreatedEventEvent.
 const (
-	CapturedFormCreatedEventEventCapturedFormCreated CapturedFormCreatedEventEvent = "captured_form.created"
+	CapturedFormCreated CapturedFormCreatedEventEvent = "captured_form.created"
 )
 
 // Valid indicates whether the value is a known member of the CapturedFormCreatedEventEvent enum.
 func (e CapturedFormCreatedEventEvent) Valid() bool {
 	switch e {
-	case CapturedFormCreatedEventEventCapturedFormCreated:
+	case CapturedFormCreated:
 		return true
 	default:
 		return false
@@ -164,13 +164,13 @@ func (e CapturedFormUpdatedDataDeviceType) Valid() bool {
 
 // Defines values for CapturedFormUpdatedEventEvent.
 const (
-	CapturedFormUpdatedEventEventCapturedFormUpdated CapturedFormUpdatedEventEvent = "captured_form.updated"
+	CapturedFormUpdated CapturedFormUpdatedEventEvent = "captured_form.updated"
 )
 
 // Valid indicates whether the value is a known member of the CapturedFormUpdatedEventEvent enum.
 func (e CapturedFormUpdatedEventEvent) Valid() bool {
 	switch e {
-	case CapturedFormUpdatedEventEventCapturedFormUpdated:
+	case CapturedFormUpdated:
 		return true
 	default:
 		return false
@@ -221,13 +221,13 @@ func (e CapturedIntentCreatedDataDeviceType) Valid() bool {
 
 // Defines values for CapturedIntentCreatedEventEvent.
 const (
-	CapturedIntentCreatedEventEventCapturedIntentCreated CapturedIntentCreatedEventEvent = "captured_intent.created"
+	CapturedIntentCreated CapturedIntentCreatedEventEvent = "captured_intent.created"
 )
 
 // Valid indicates whether the value is a known member of the CapturedIntentCreatedEventEvent enum.
 func (e CapturedIntentCreatedEventEvent) Valid() bool {
 	switch e {
-	case CapturedIntentCreatedEventEventCapturedIntentCreated:
+	case CapturedIntentCreated:
 		return true
 	default:
 		return false
@@ -365,13 +365,13 @@ func (e ConversationClosedDataTranscriptSenderType) Valid() bool {
 
 // Defines values for ConversationClosedEventEvent.
 const (
-	ConversationClosedEventEventConversationClosed ConversationClosedEventEvent = "conversation.closed"
+	ConversationClosed ConversationClosedEventEvent = "conversation.closed"
 )
 
 // Valid indicates whether the value is a known member of the ConversationClosedEventEvent enum.
 func (e ConversationClosedEventEvent) Valid() bool {
 	switch e {
-	case ConversationClosedEventEventConversationClosed:
+	case ConversationClosed:
 		return true
 	default:
 		return false
@@ -581,13 +581,13 @@ func (e ConversationUpdatedDataTranscriptSenderType) Valid() bool {
 
 // Defines values for ConversationUpdatedEventEvent.
 const (
-	ConversationUpdatedEventEventConversationUpdated ConversationUpdatedEventEvent = "conversation.updated"
+	ConversationUpdated ConversationUpdatedEventEvent = "conversation.updated"
 )
 
 // Valid indicates whether the value is a known member of the ConversationUpdatedEventEvent enum.
 func (e ConversationUpdatedEventEvent) Valid() bool {
 	switch e {
-	case ConversationUpdatedEventEventConversationUpdated:
+	case ConversationUpdated:
 		return true
 	default:
 		return false
@@ -659,13 +659,13 @@ func (e DeliveryDetailStatus) Valid() bool {
 
 // Defines values for DeliveryFailedEventEvent.
 const (
-	DeliveryFailedEventEventDeliveryFailed DeliveryFailedEventEvent = "delivery.failed"
+	DeliveryFailed DeliveryFailedEventEvent = "delivery.failed"
 )
 
 // Valid indicates whether the value is a known member of the DeliveryFailedEventEvent enum.
 func (e DeliveryFailedEventEvent) Valid() bool {
 	switch e {
-	case DeliveryFailedEventEventDeliveryFailed:
+	case DeliveryFailed:
 		return true
 	default:
 		return false
@@ -729,42 +729,6 @@ func (e DestinationType) Valid() bool {
 	case DestinationTypeRabbitmq:
 		return true
 	case DestinationTypeRedis:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for EventDetailEvent0.
-const (
-	EventDetailEvent0CapturedFormCreated   EventDetailEvent0 = "captured_form.created"
-	EventDetailEvent0CapturedFormUpdated   EventDetailEvent0 = "captured_form.updated"
-	EventDetailEvent0CapturedIntentCreated EventDetailEvent0 = "captured_intent.created"
-	EventDetailEvent0ConversationClosed    EventDetailEvent0 = "conversation.closed"
-	EventDetailEvent0ConversationUpdated   EventDetailEvent0 = "conversation.updated"
-	EventDetailEvent0DeliveryFailed        EventDetailEvent0 = "delivery.failed"
-	EventDetailEvent0WebhookDisabled       EventDetailEvent0 = "webhook.disabled"
-	EventDetailEvent0WebhookTest           EventDetailEvent0 = "webhook.test"
-)
-
-// Valid indicates whether the value is a known member of the EventDetailEvent0 enum.
-func (e EventDetailEvent0) Valid() bool {
-	switch e {
-	case EventDetailEvent0CapturedFormCreated:
-		return true
-	case EventDetailEvent0CapturedFormUpdated:
-		return true
-	case EventDetailEvent0CapturedIntentCreated:
-		return true
-	case EventDetailEvent0ConversationClosed:
-		return true
-	case EventDetailEvent0ConversationUpdated:
-		return true
-	case EventDetailEvent0DeliveryFailed:
-		return true
-	case EventDetailEvent0WebhookDisabled:
-		return true
-	case EventDetailEvent0WebhookTest:
 		return true
 	default:
 		return false
@@ -1044,39 +1008,6 @@ func (e WebhookDisabledReason) Valid() bool {
 	}
 }
 
-// Defines values for WebhookEvents0.
-const (
-	WebhookEvents0CapturedFormCreated   WebhookEvents0 = "captured_form.created"
-	WebhookEvents0CapturedFormUpdated   WebhookEvents0 = "captured_form.updated"
-	WebhookEvents0CapturedIntentCreated WebhookEvents0 = "captured_intent.created"
-	WebhookEvents0ConversationClosed    WebhookEvents0 = "conversation.closed"
-	WebhookEvents0ConversationUpdated   WebhookEvents0 = "conversation.updated"
-	WebhookEvents0DeliveryFailed        WebhookEvents0 = "delivery.failed"
-	WebhookEvents0WebhookDisabled       WebhookEvents0 = "webhook.disabled"
-)
-
-// Valid indicates whether the value is a known member of the WebhookEvents0 enum.
-func (e WebhookEvents0) Valid() bool {
-	switch e {
-	case WebhookEvents0CapturedFormCreated:
-		return true
-	case WebhookEvents0CapturedFormUpdated:
-		return true
-	case WebhookEvents0CapturedIntentCreated:
-		return true
-	case WebhookEvents0ConversationClosed:
-		return true
-	case WebhookEvents0ConversationUpdated:
-		return true
-	case WebhookEvents0DeliveryFailed:
-		return true
-	case WebhookEvents0WebhookDisabled:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for WebhookOrdering.
 const (
 	WebhookOrderingConversation WebhookOrdering = "conversation"
@@ -1113,39 +1044,6 @@ func (e WebhookCreateDestinationType) Valid() bool {
 	case WebhookCreateDestinationTypeRabbitmq:
 		return true
 	case WebhookCreateDestinationTypeRedis:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for WebhookCreateEvents00.
-const (
-	WebhookCreateEvents00CapturedFormCreated   WebhookCreateEvents00 = "captured_form.created"
-	WebhookCreateEvents00CapturedFormUpdated   WebhookCreateEvents00 = "captured_form.updated"
-	WebhookCreateEvents00CapturedIntentCreated WebhookCreateEvents00 = "captured_intent.created"
-	WebhookCreateEvents00ConversationClosed    WebhookCreateEvents00 = "conversation.closed"
-	WebhookCreateEvents00ConversationUpdated   WebhookCreateEvents00 = "conversation.updated"
-	WebhookCreateEvents00DeliveryFailed        WebhookCreateEvents00 = "delivery.failed"
-	WebhookCreateEvents00WebhookDisabled       WebhookCreateEvents00 = "webhook.disabled"
-)
-
-// Valid indicates whether the value is a known member of the WebhookCreateEvents00 enum.
-func (e WebhookCreateEvents00) Valid() bool {
-	switch e {
-	case WebhookCreateEvents00CapturedFormCreated:
-		return true
-	case WebhookCreateEvents00CapturedFormUpdated:
-		return true
-	case WebhookCreateEvents00CapturedIntentCreated:
-		return true
-	case WebhookCreateEvents00ConversationClosed:
-		return true
-	case WebhookCreateEvents00ConversationUpdated:
-		return true
-	case WebhookCreateEvents00DeliveryFailed:
-		return true
-	case WebhookCreateEvents00WebhookDisabled:
 		return true
 	default:
 		return false
@@ -1193,13 +1091,13 @@ func (e WebhookDisabledDataReason) Valid() bool {
 
 // Defines values for WebhookDisabledEventEvent.
 const (
-	WebhookDisabledEventEventWebhookDisabled WebhookDisabledEventEvent = "webhook.disabled"
+	WebhookDisabled WebhookDisabledEventEvent = "webhook.disabled"
 )
 
 // Valid indicates whether the value is a known member of the WebhookDisabledEventEvent enum.
 func (e WebhookDisabledEventEvent) Valid() bool {
 	switch e {
-	case WebhookDisabledEventEventWebhookDisabled:
+	case WebhookDisabled:
 		return true
 	default:
 		return false
@@ -1299,39 +1197,6 @@ func (e WebhookUpdateDestinationType) Valid() bool {
 	}
 }
 
-// Defines values for WebhookUpdateEvents00.
-const (
-	WebhookUpdateEvents00CapturedFormCreated   WebhookUpdateEvents00 = "captured_form.created"
-	WebhookUpdateEvents00CapturedFormUpdated   WebhookUpdateEvents00 = "captured_form.updated"
-	WebhookUpdateEvents00CapturedIntentCreated WebhookUpdateEvents00 = "captured_intent.created"
-	WebhookUpdateEvents00ConversationClosed    WebhookUpdateEvents00 = "conversation.closed"
-	WebhookUpdateEvents00ConversationUpdated   WebhookUpdateEvents00 = "conversation.updated"
-	WebhookUpdateEvents00DeliveryFailed        WebhookUpdateEvents00 = "delivery.failed"
-	WebhookUpdateEvents00WebhookDisabled       WebhookUpdateEvents00 = "webhook.disabled"
-)
-
-// Valid indicates whether the value is a known member of the WebhookUpdateEvents00 enum.
-func (e WebhookUpdateEvents00) Valid() bool {
-	switch e {
-	case WebhookUpdateEvents00CapturedFormCreated:
-		return true
-	case WebhookUpdateEvents00CapturedFormUpdated:
-		return true
-	case WebhookUpdateEvents00CapturedIntentCreated:
-		return true
-	case WebhookUpdateEvents00ConversationClosed:
-		return true
-	case WebhookUpdateEvents00ConversationUpdated:
-		return true
-	case WebhookUpdateEvents00DeliveryFailed:
-		return true
-	case WebhookUpdateEvents00WebhookDisabled:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for WebhookUpdateOrdering.
 const (
 	WebhookUpdateOrderingConversation WebhookUpdateOrdering = "conversation"
@@ -1368,39 +1233,6 @@ func (e WebhookWithSecretDisabledReason) Valid() bool {
 	case WebhookWithSecretDisabledReasonLessThannil:
 		return true
 	case WebhookWithSecretDisabledReasonManual:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for WebhookWithSecretEvents0.
-const (
-	WebhookWithSecretEvents0CapturedFormCreated   WebhookWithSecretEvents0 = "captured_form.created"
-	WebhookWithSecretEvents0CapturedFormUpdated   WebhookWithSecretEvents0 = "captured_form.updated"
-	WebhookWithSecretEvents0CapturedIntentCreated WebhookWithSecretEvents0 = "captured_intent.created"
-	WebhookWithSecretEvents0ConversationClosed    WebhookWithSecretEvents0 = "conversation.closed"
-	WebhookWithSecretEvents0ConversationUpdated   WebhookWithSecretEvents0 = "conversation.updated"
-	WebhookWithSecretEvents0DeliveryFailed        WebhookWithSecretEvents0 = "delivery.failed"
-	WebhookWithSecretEvents0WebhookDisabled       WebhookWithSecretEvents0 = "webhook.disabled"
-)
-
-// Valid indicates whether the value is a known member of the WebhookWithSecretEvents0 enum.
-func (e WebhookWithSecretEvents0) Valid() bool {
-	switch e {
-	case WebhookWithSecretEvents0CapturedFormCreated:
-		return true
-	case WebhookWithSecretEvents0CapturedFormUpdated:
-		return true
-	case WebhookWithSecretEvents0CapturedIntentCreated:
-		return true
-	case WebhookWithSecretEvents0ConversationClosed:
-		return true
-	case WebhookWithSecretEvents0ConversationUpdated:
-		return true
-	case WebhookWithSecretEvents0DeliveryFailed:
-		return true
-	case WebhookWithSecretEvents0WebhookDisabled:
 		return true
 	default:
 		return false
@@ -1629,42 +1461,6 @@ func (e ListDeliveriesParamsStatus) Valid() bool {
 	case ListDeliveriesParamsStatusPending:
 		return true
 	case ListDeliveriesParamsStatusSucceeded:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListEventsParamsEvent0.
-const (
-	ListEventsParamsEvent0CapturedFormCreated   ListEventsParamsEvent0 = "captured_form.created"
-	ListEventsParamsEvent0CapturedFormUpdated   ListEventsParamsEvent0 = "captured_form.updated"
-	ListEventsParamsEvent0CapturedIntentCreated ListEventsParamsEvent0 = "captured_intent.created"
-	ListEventsParamsEvent0ConversationClosed    ListEventsParamsEvent0 = "conversation.closed"
-	ListEventsParamsEvent0ConversationUpdated   ListEventsParamsEvent0 = "conversation.updated"
-	ListEventsParamsEvent0DeliveryFailed        ListEventsParamsEvent0 = "delivery.failed"
-	ListEventsParamsEvent0WebhookDisabled       ListEventsParamsEvent0 = "webhook.disabled"
-	ListEventsParamsEvent0WebhookTest           ListEventsParamsEvent0 = "webhook.test"
-)
-
-// Valid indicates whether the value is a known member of the ListEventsParamsEvent0 enum.
-func (e ListEventsParamsEvent0) Valid() bool {
-	switch e {
-	case ListEventsParamsEvent0CapturedFormCreated:
-		return true
-	case ListEventsParamsEvent0CapturedFormUpdated:
-		return true
-	case ListEventsParamsEvent0CapturedIntentCreated:
-		return true
-	case ListEventsParamsEvent0ConversationClosed:
-		return true
-	case ListEventsParamsEvent0ConversationUpdated:
-		return true
-	case ListEventsParamsEvent0DeliveryFailed:
-		return true
-	case ListEventsParamsEvent0WebhookDisabled:
-		return true
-	case ListEventsParamsEvent0WebhookTest:
 		return true
 	default:
 		return false
@@ -2661,26 +2457,19 @@ type EventDetail struct {
 	ConversationId *openapi_types.UUID `json:"conversation_id"`
 
 	// CreatedAt RFC 3339, UTC.
-	CreatedAt  time.Time         `json:"created_at"`
-	Deliveries []Delivery        `json:"deliveries"`
-	Event      EventDetail_Event `json:"event"`
+	CreatedAt  time.Time  `json:"created_at"`
+	Deliveries []Delivery `json:"deliveries"`
+
+	// Event A built-in type (captured_form.created, captured_form.updated, captured_intent.created, conversation.closed, conversation.updated, webhook.test, webhook.disabled, delivery.failed) or one of the account's own.
+	//
+	// Examples: captured_form.created, captured_form.updated, captured_intent.created, conversation.closed, conversation.updated, webhook.test, webhook.disabled, delivery.failed
+	Event string `json:"event"`
 
 	// Id UUIDv7: sorting by id gives creation order.
 	Id openapi_types.UUID `json:"id"`
 
 	// Payload A delivery's body: the exact bytes that are signed.
 	Payload EventEnvelope `json:"payload"`
-}
-
-// EventDetailEvent0 defines model for EventDetail.Event.0.
-type EventDetailEvent0 string
-
-// EventDetailEvent1 Lower-case words joined by dots (call.ended). The built-in names and the prefixes webhook. and delivery. are reserved (422); a name the account has already: 409.
-type EventDetailEvent1 = string
-
-// EventDetail_Event defines model for EventDetail.Event.
-type EventDetail_Event struct {
-	union json.RawMessage
 }
 
 // EventEnvelope A delivery's body: the exact bytes that are signed.
@@ -3181,7 +2970,7 @@ type Webhook struct {
 	Endpoint string `json:"endpoint"`
 
 	// Events The event types it receives (every type when it was created without a list).
-	Events []Webhook_Events_Item `json:"events"`
+	Events []string `json:"events"`
 
 	// EventsFiltered How many events the filter dropped.
 	EventsFiltered int `json:"events_filtered"`
@@ -3209,17 +2998,6 @@ type Webhook struct {
 
 // WebhookDisabledReason null, or why the webhook was disabled: gone (the endpoint answered 410), failing (every delivery failed for AGENTHOOKS_DISABLE_AFTER), manual.
 type WebhookDisabledReason string
-
-// WebhookEvents0 defines model for Webhook.Events.0.
-type WebhookEvents0 string
-
-// WebhookEvents1 Lower-case words joined by dots (call.ended). The built-in names and the prefixes webhook. and delivery. are reserved (422); a name the account has already: 409.
-type WebhookEvents1 = string
-
-// Webhook_Events_Item defines model for Webhook.events.Item.
-type Webhook_Events_Item struct {
-	union json.RawMessage
-}
 
 // WebhookOrdering conversation delivers one conversation's events to this webhook strictly in creation order.
 type WebhookOrdering string
@@ -3255,7 +3033,7 @@ type WebhookCreate struct {
 	Endpoint *string `json:"endpoint,omitempty"`
 
 	// Events Event types to receive; absent means all. An empty list or an unknown type is 422.
-	Events *[]WebhookCreate_Events_Item `json:"events,omitempty"`
+	Events *[]string `json:"events,omitempty"`
 
 	// Filter A JSON object in Convoy's filter syntax, matched against the envelope: keys are paths (nested objects or dotted keys, $ for any element of a list, a number for one), a plain value matches an equal value or an element of a list; operators $eq, $neq, $gt, $gte, $lt, $lte, $in, $nin, $exist, $regex (RE2), and $or/$and over lists of filters. An event it does not match creates no delivery for this webhook (counted in events_filtered). An unknown operator, a bad regex or an operand of the wrong type is 422 on body.filter, naming the path. At most 4096 bytes of JSON. Null: every event (on PATCH, null removes it).
 	Filter *map[string]interface{} `json:"filter,omitempty"`
@@ -3294,25 +3072,6 @@ type WebhookCreate struct {
 
 // WebhookCreateDestinationType Where the deliveries go: http (the endpoint), rabbitmq, nats (JetStream) or redis (a stream).
 type WebhookCreateDestinationType string
-
-// WebhookCreateEvents0 defines model for WebhookCreate.Events.0.
-type WebhookCreateEvents0 struct {
-	union json.RawMessage
-}
-
-// WebhookCreateEvents00 defines model for WebhookCreate.Events.0.0.
-type WebhookCreateEvents00 string
-
-// WebhookCreateEvents01 Lower-case words joined by dots (call.ended). The built-in names and the prefixes webhook. and delivery. are reserved (422); a name the account has already: 409.
-type WebhookCreateEvents01 = string
-
-// WebhookCreateEvents1 Lower-case words joined by dots (call.ended). The built-in names and the prefixes webhook. and delivery. are reserved (422); a name the account has already: 409.
-type WebhookCreateEvents1 = string
-
-// WebhookCreate_Events_Item defines model for WebhookCreate.events.Item.
-type WebhookCreate_Events_Item struct {
-	union json.RawMessage
-}
 
 // WebhookCreateOrdering "conversation" delivers one conversation's events to this webhook strictly in creation order (a failing event holds back only later events of the same conversation).
 type WebhookCreateOrdering string
@@ -3449,7 +3208,7 @@ type WebhookUpdate struct {
 	Endpoint *string `json:"endpoint,omitempty"`
 
 	// Events Event types to receive; absent means all. An empty list or an unknown type is 422.
-	Events *[]WebhookUpdate_Events_Item `json:"events,omitempty"`
+	Events *[]string `json:"events,omitempty"`
 
 	// Filter A JSON object in Convoy's filter syntax, matched against the envelope: keys are paths (nested objects or dotted keys, $ for any element of a list, a number for one), a plain value matches an equal value or an element of a list; operators $eq, $neq, $gt, $gte, $lt, $lte, $in, $nin, $exist, $regex (RE2), and $or/$and over lists of filters. An event it does not match creates no delivery for this webhook (counted in events_filtered). An unknown operator, a bad regex or an operand of the wrong type is 422 on body.filter, naming the path. At most 4096 bytes of JSON. Null: every event (on PATCH, null removes it).
 	Filter *map[string]interface{} `json:"filter,omitempty"`
@@ -3489,25 +3248,6 @@ type WebhookUpdate struct {
 // WebhookUpdateDestinationType Where the deliveries go: http (the endpoint), rabbitmq, nats (JetStream) or redis (a stream).
 type WebhookUpdateDestinationType string
 
-// WebhookUpdateEvents0 defines model for WebhookUpdate.Events.0.
-type WebhookUpdateEvents0 struct {
-	union json.RawMessage
-}
-
-// WebhookUpdateEvents00 defines model for WebhookUpdate.Events.0.0.
-type WebhookUpdateEvents00 string
-
-// WebhookUpdateEvents01 Lower-case words joined by dots (call.ended). The built-in names and the prefixes webhook. and delivery. are reserved (422); a name the account has already: 409.
-type WebhookUpdateEvents01 = string
-
-// WebhookUpdateEvents1 Lower-case words joined by dots (call.ended). The built-in names and the prefixes webhook. and delivery. are reserved (422); a name the account has already: 409.
-type WebhookUpdateEvents1 = string
-
-// WebhookUpdate_Events_Item defines model for WebhookUpdate.events.Item.
-type WebhookUpdate_Events_Item struct {
-	union json.RawMessage
-}
-
 // WebhookUpdateOrdering "conversation" delivers one conversation's events to this webhook strictly in creation order (a failing event holds back only later events of the same conversation).
 type WebhookUpdateOrdering string
 
@@ -3527,7 +3267,7 @@ type WebhookWithSecret struct {
 	Endpoint string `json:"endpoint"`
 
 	// Events The event types it receives (every type when it was created without a list).
-	Events []WebhookWithSecret_Events_Item `json:"events"`
+	Events []string `json:"events"`
 
 	// EventsFiltered How many events the filter dropped.
 	EventsFiltered int `json:"events_filtered"`
@@ -3557,17 +3297,6 @@ type WebhookWithSecret struct {
 
 // WebhookWithSecretDisabledReason null, or why the webhook was disabled: gone (the endpoint answered 410), failing (every delivery failed for AGENTHOOKS_DISABLE_AFTER), manual.
 type WebhookWithSecretDisabledReason string
-
-// WebhookWithSecretEvents0 defines model for WebhookWithSecret.Events.0.
-type WebhookWithSecretEvents0 string
-
-// WebhookWithSecretEvents1 Lower-case words joined by dots (call.ended). The built-in names and the prefixes webhook. and delivery. are reserved (422); a name the account has already: 409.
-type WebhookWithSecretEvents1 = string
-
-// WebhookWithSecret_Events_Item defines model for WebhookWithSecret.events.Item.
-type WebhookWithSecret_Events_Item struct {
-	union json.RawMessage
-}
 
 // WebhookWithSecretOrdering conversation delivers one conversation's events to this webhook strictly in creation order.
 type WebhookWithSecretOrdering string
@@ -4054,9 +3783,7 @@ type RetryDeliveryParams struct {
 // ListEventsParams defines parameters for ListEvents.
 type ListEventsParams struct {
 	// Event Only events of this type.
-	Event *struct {
-		union json.RawMessage
-	} `form:"event,omitempty" json:"event,omitempty"`
+	Event *string `form:"event,omitempty" json:"event,omitempty"`
 
 	// Page The page, from 1.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
@@ -4064,12 +3791,6 @@ type ListEventsParams struct {
 	// Size Items per page.
 	Size *Size `form:"size,omitempty" json:"size,omitempty"`
 }
-
-// ListEventsParamsEvent0 defines parameters for ListEvents.
-type ListEventsParamsEvent0 string
-
-// ListEventsParamsEvent1 defines parameters for ListEvents.
-type ListEventsParamsEvent1 = string
 
 // PublishEventParams defines parameters for PublishEvent.
 type PublishEventParams struct {
@@ -4549,68 +4270,6 @@ func (a OpenAPIDocument) MarshalJSON() ([]byte, error) {
 		}
 	}
 	return json.Marshal(object)
-}
-
-// AsEventDetailEvent0 returns the union data inside the EventDetail_Event as a EventDetailEvent0
-func (t EventDetail_Event) AsEventDetailEvent0() (EventDetailEvent0, error) {
-	var body EventDetailEvent0
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromEventDetailEvent0 overwrites any union data inside the EventDetail_Event as the provided EventDetailEvent0
-func (t *EventDetail_Event) FromEventDetailEvent0(v EventDetailEvent0) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeEventDetailEvent0 performs a merge with any union data inside the EventDetail_Event, using the provided EventDetailEvent0
-func (t *EventDetail_Event) MergeEventDetailEvent0(v EventDetailEvent0) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsEventDetailEvent1 returns the union data inside the EventDetail_Event as a EventDetailEvent1
-func (t EventDetail_Event) AsEventDetailEvent1() (EventDetailEvent1, error) {
-	var body EventDetailEvent1
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromEventDetailEvent1 overwrites any union data inside the EventDetail_Event as the provided EventDetailEvent1
-func (t *EventDetail_Event) FromEventDetailEvent1(v EventDetailEvent1) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeEventDetailEvent1 performs a merge with any union data inside the EventDetail_Event, using the provided EventDetailEvent1
-func (t *EventDetail_Event) MergeEventDetailEvent1(v EventDetailEvent1) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t EventDetail_Event) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	return b, err
-}
-
-func (t *EventDetail_Event) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	return err
 }
 
 // AsCapturedFormCreatedEvent returns the union data inside the EventEnvelope as a CapturedFormCreatedEvent
@@ -5381,378 +5040,6 @@ func (t TransformationTest_Payload) MarshalJSON() ([]byte, error) {
 }
 
 func (t *TransformationTest_Payload) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	return err
-}
-
-// AsWebhookEvents0 returns the union data inside the Webhook_Events_Item as a WebhookEvents0
-func (t Webhook_Events_Item) AsWebhookEvents0() (WebhookEvents0, error) {
-	var body WebhookEvents0
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromWebhookEvents0 overwrites any union data inside the Webhook_Events_Item as the provided WebhookEvents0
-func (t *Webhook_Events_Item) FromWebhookEvents0(v WebhookEvents0) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeWebhookEvents0 performs a merge with any union data inside the Webhook_Events_Item, using the provided WebhookEvents0
-func (t *Webhook_Events_Item) MergeWebhookEvents0(v WebhookEvents0) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsWebhookEvents1 returns the union data inside the Webhook_Events_Item as a WebhookEvents1
-func (t Webhook_Events_Item) AsWebhookEvents1() (WebhookEvents1, error) {
-	var body WebhookEvents1
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromWebhookEvents1 overwrites any union data inside the Webhook_Events_Item as the provided WebhookEvents1
-func (t *Webhook_Events_Item) FromWebhookEvents1(v WebhookEvents1) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeWebhookEvents1 performs a merge with any union data inside the Webhook_Events_Item, using the provided WebhookEvents1
-func (t *Webhook_Events_Item) MergeWebhookEvents1(v WebhookEvents1) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t Webhook_Events_Item) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	return b, err
-}
-
-func (t *Webhook_Events_Item) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	return err
-}
-
-// AsWebhookCreateEvents00 returns the union data inside the WebhookCreateEvents0 as a WebhookCreateEvents00
-func (t WebhookCreateEvents0) AsWebhookCreateEvents00() (WebhookCreateEvents00, error) {
-	var body WebhookCreateEvents00
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromWebhookCreateEvents00 overwrites any union data inside the WebhookCreateEvents0 as the provided WebhookCreateEvents00
-func (t *WebhookCreateEvents0) FromWebhookCreateEvents00(v WebhookCreateEvents00) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeWebhookCreateEvents00 performs a merge with any union data inside the WebhookCreateEvents0, using the provided WebhookCreateEvents00
-func (t *WebhookCreateEvents0) MergeWebhookCreateEvents00(v WebhookCreateEvents00) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsWebhookCreateEvents01 returns the union data inside the WebhookCreateEvents0 as a WebhookCreateEvents01
-func (t WebhookCreateEvents0) AsWebhookCreateEvents01() (WebhookCreateEvents01, error) {
-	var body WebhookCreateEvents01
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromWebhookCreateEvents01 overwrites any union data inside the WebhookCreateEvents0 as the provided WebhookCreateEvents01
-func (t *WebhookCreateEvents0) FromWebhookCreateEvents01(v WebhookCreateEvents01) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeWebhookCreateEvents01 performs a merge with any union data inside the WebhookCreateEvents0, using the provided WebhookCreateEvents01
-func (t *WebhookCreateEvents0) MergeWebhookCreateEvents01(v WebhookCreateEvents01) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t WebhookCreateEvents0) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	return b, err
-}
-
-func (t *WebhookCreateEvents0) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	return err
-}
-
-// AsWebhookCreateEvents0 returns the union data inside the WebhookCreate_Events_Item as a WebhookCreateEvents0
-func (t WebhookCreate_Events_Item) AsWebhookCreateEvents0() (WebhookCreateEvents0, error) {
-	var body WebhookCreateEvents0
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromWebhookCreateEvents0 overwrites any union data inside the WebhookCreate_Events_Item as the provided WebhookCreateEvents0
-func (t *WebhookCreate_Events_Item) FromWebhookCreateEvents0(v WebhookCreateEvents0) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeWebhookCreateEvents0 performs a merge with any union data inside the WebhookCreate_Events_Item, using the provided WebhookCreateEvents0
-func (t *WebhookCreate_Events_Item) MergeWebhookCreateEvents0(v WebhookCreateEvents0) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsWebhookCreateEvents1 returns the union data inside the WebhookCreate_Events_Item as a WebhookCreateEvents1
-func (t WebhookCreate_Events_Item) AsWebhookCreateEvents1() (WebhookCreateEvents1, error) {
-	var body WebhookCreateEvents1
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromWebhookCreateEvents1 overwrites any union data inside the WebhookCreate_Events_Item as the provided WebhookCreateEvents1
-func (t *WebhookCreate_Events_Item) FromWebhookCreateEvents1(v WebhookCreateEvents1) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeWebhookCreateEvents1 performs a merge with any union data inside the WebhookCreate_Events_Item, using the provided WebhookCreateEvents1
-func (t *WebhookCreate_Events_Item) MergeWebhookCreateEvents1(v WebhookCreateEvents1) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t WebhookCreate_Events_Item) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	return b, err
-}
-
-func (t *WebhookCreate_Events_Item) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	return err
-}
-
-// AsWebhookUpdateEvents00 returns the union data inside the WebhookUpdateEvents0 as a WebhookUpdateEvents00
-func (t WebhookUpdateEvents0) AsWebhookUpdateEvents00() (WebhookUpdateEvents00, error) {
-	var body WebhookUpdateEvents00
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromWebhookUpdateEvents00 overwrites any union data inside the WebhookUpdateEvents0 as the provided WebhookUpdateEvents00
-func (t *WebhookUpdateEvents0) FromWebhookUpdateEvents00(v WebhookUpdateEvents00) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeWebhookUpdateEvents00 performs a merge with any union data inside the WebhookUpdateEvents0, using the provided WebhookUpdateEvents00
-func (t *WebhookUpdateEvents0) MergeWebhookUpdateEvents00(v WebhookUpdateEvents00) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsWebhookUpdateEvents01 returns the union data inside the WebhookUpdateEvents0 as a WebhookUpdateEvents01
-func (t WebhookUpdateEvents0) AsWebhookUpdateEvents01() (WebhookUpdateEvents01, error) {
-	var body WebhookUpdateEvents01
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromWebhookUpdateEvents01 overwrites any union data inside the WebhookUpdateEvents0 as the provided WebhookUpdateEvents01
-func (t *WebhookUpdateEvents0) FromWebhookUpdateEvents01(v WebhookUpdateEvents01) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeWebhookUpdateEvents01 performs a merge with any union data inside the WebhookUpdateEvents0, using the provided WebhookUpdateEvents01
-func (t *WebhookUpdateEvents0) MergeWebhookUpdateEvents01(v WebhookUpdateEvents01) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t WebhookUpdateEvents0) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	return b, err
-}
-
-func (t *WebhookUpdateEvents0) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	return err
-}
-
-// AsWebhookUpdateEvents0 returns the union data inside the WebhookUpdate_Events_Item as a WebhookUpdateEvents0
-func (t WebhookUpdate_Events_Item) AsWebhookUpdateEvents0() (WebhookUpdateEvents0, error) {
-	var body WebhookUpdateEvents0
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromWebhookUpdateEvents0 overwrites any union data inside the WebhookUpdate_Events_Item as the provided WebhookUpdateEvents0
-func (t *WebhookUpdate_Events_Item) FromWebhookUpdateEvents0(v WebhookUpdateEvents0) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeWebhookUpdateEvents0 performs a merge with any union data inside the WebhookUpdate_Events_Item, using the provided WebhookUpdateEvents0
-func (t *WebhookUpdate_Events_Item) MergeWebhookUpdateEvents0(v WebhookUpdateEvents0) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsWebhookUpdateEvents1 returns the union data inside the WebhookUpdate_Events_Item as a WebhookUpdateEvents1
-func (t WebhookUpdate_Events_Item) AsWebhookUpdateEvents1() (WebhookUpdateEvents1, error) {
-	var body WebhookUpdateEvents1
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromWebhookUpdateEvents1 overwrites any union data inside the WebhookUpdate_Events_Item as the provided WebhookUpdateEvents1
-func (t *WebhookUpdate_Events_Item) FromWebhookUpdateEvents1(v WebhookUpdateEvents1) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeWebhookUpdateEvents1 performs a merge with any union data inside the WebhookUpdate_Events_Item, using the provided WebhookUpdateEvents1
-func (t *WebhookUpdate_Events_Item) MergeWebhookUpdateEvents1(v WebhookUpdateEvents1) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t WebhookUpdate_Events_Item) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	return b, err
-}
-
-func (t *WebhookUpdate_Events_Item) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	return err
-}
-
-// AsWebhookWithSecretEvents0 returns the union data inside the WebhookWithSecret_Events_Item as a WebhookWithSecretEvents0
-func (t WebhookWithSecret_Events_Item) AsWebhookWithSecretEvents0() (WebhookWithSecretEvents0, error) {
-	var body WebhookWithSecretEvents0
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromWebhookWithSecretEvents0 overwrites any union data inside the WebhookWithSecret_Events_Item as the provided WebhookWithSecretEvents0
-func (t *WebhookWithSecret_Events_Item) FromWebhookWithSecretEvents0(v WebhookWithSecretEvents0) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeWebhookWithSecretEvents0 performs a merge with any union data inside the WebhookWithSecret_Events_Item, using the provided WebhookWithSecretEvents0
-func (t *WebhookWithSecret_Events_Item) MergeWebhookWithSecretEvents0(v WebhookWithSecretEvents0) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsWebhookWithSecretEvents1 returns the union data inside the WebhookWithSecret_Events_Item as a WebhookWithSecretEvents1
-func (t WebhookWithSecret_Events_Item) AsWebhookWithSecretEvents1() (WebhookWithSecretEvents1, error) {
-	var body WebhookWithSecretEvents1
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromWebhookWithSecretEvents1 overwrites any union data inside the WebhookWithSecret_Events_Item as the provided WebhookWithSecretEvents1
-func (t *WebhookWithSecret_Events_Item) FromWebhookWithSecretEvents1(v WebhookWithSecretEvents1) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeWebhookWithSecretEvents1 performs a merge with any union data inside the WebhookWithSecret_Events_Item, using the provided WebhookWithSecretEvents1
-func (t *WebhookWithSecret_Events_Item) MergeWebhookWithSecretEvents1(v WebhookWithSecretEvents1) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t WebhookWithSecret_Events_Item) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	return b, err
-}
-
-func (t *WebhookWithSecret_Events_Item) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -10621,7 +9908,7 @@ func NewListEventsRequest(server string, params *ListEventsParams) (*http.Reques
 
 		if params.Event != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "event", *params.Event, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "event", *params.Event, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -17594,6 +16881,8 @@ type DeleteEventTypeResponse struct {
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationError
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
 }
@@ -17616,6 +16905,11 @@ func (r DeleteEventTypeResponse) GetJSON401() *Unauthorized {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r DeleteEventTypeResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteEventTypeResponse) GetJSON422() *ValidationError {
+	return r.JSON422
 }
 
 // GetJSONDefault returns the response for an HTTP default `application/json` response
@@ -25317,6 +24611,13 @@ func ParseDeleteEventTypeResponse(rsp *http.Response) (*DeleteEventTypeResponse,
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Error

@@ -107,7 +107,7 @@ func seedStory(t *testing.T, c *client.ClientWithResponses, url string) {
 
 	wh, err := c.CreateWebhookWithResponse(ctx, nil, client.WebhookCreate{
 		Name: "crm", Endpoint: ptr(url + "/hook"),
-		Events: &[]client.WebhookCreateEvents{client.WebhookCreateEventsCapturedFormCreated, client.WebhookCreateEventsConversationClosed},
+		Events: &[]string{"captured_form.created", "conversation.closed"},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -2169,7 +2169,18 @@ export interface components {
              * @description RFC 3339, UTC.
              */
             created_at: string;
-            event: ("captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.test" | "webhook.disabled" | "delivery.failed") | string;
+            /**
+             * @description A built-in type (captured_form.created, captured_form.updated, captured_intent.created, conversation.closed, conversation.updated, webhook.test, webhook.disabled, delivery.failed) or one of the account's own.
+             * @example captured_form.created
+             * @example captured_form.updated
+             * @example captured_intent.created
+             * @example conversation.closed
+             * @example conversation.updated
+             * @example webhook.test
+             * @example webhook.disabled
+             * @example delivery.failed
+             */
+            event: string;
             /**
              * Format: uuid
              * @description UUIDv7: sorting by id gives creation order.
@@ -2189,7 +2200,18 @@ export interface components {
              */
             created_at: string;
             deliveries: components["schemas"]["Delivery"][];
-            event: ("captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.test" | "webhook.disabled" | "delivery.failed") | string;
+            /**
+             * @description A built-in type (captured_form.created, captured_form.updated, captured_intent.created, conversation.closed, conversation.updated, webhook.test, webhook.disabled, delivery.failed) or one of the account's own.
+             * @example captured_form.created
+             * @example captured_form.updated
+             * @example captured_intent.created
+             * @example conversation.closed
+             * @example conversation.updated
+             * @example webhook.test
+             * @example webhook.disabled
+             * @example delivery.failed
+             */
+            event: string;
             /**
              * Format: uuid
              * @description UUIDv7: sorting by id gives creation order.
@@ -2564,7 +2586,7 @@ export interface components {
              */
             endpoint: string;
             /** @description The event types it receives (every type when it was created without a list). */
-            events: (("captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.disabled" | "delivery.failed") | string)[];
+            events: string[];
             /** @description How many events the filter dropped. */
             events_filtered: number;
             /** @description The filter in Convoy's syntax (docs/events.md, Filters): events it does not match get no delivery. Null: every event. */
@@ -2623,7 +2645,7 @@ export interface components {
              */
             endpoint?: string;
             /** @description Event types to receive; absent means all. An empty list or an unknown type is 422. */
-            events?: ((("captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.disabled" | "delivery.failed") | string) | string)[];
+            events?: string[];
             /** @description A JSON object in Convoy's filter syntax, matched against the envelope: keys are paths (nested objects or dotted keys, $ for any element of a list, a number for one), a plain value matches an equal value or an element of a list; operators $eq, $neq, $gt, $gte, $lt, $lte, $in, $nin, $exist, $regex (RE2), and $or/$and over lists of filters. An event it does not match creates no delivery for this webhook (counted in events_filtered). An unknown operator, a bad regex or an operand of the wrong type is 422 on body.filter, naming the path. At most 4096 bytes of JSON. Null: every event (on PATCH, null removes it). */
             filter?: {
                 [key: string]: unknown;
@@ -2767,7 +2789,7 @@ export interface components {
              */
             endpoint?: string;
             /** @description Event types to receive; absent means all. An empty list or an unknown type is 422. */
-            events?: ((("captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.disabled" | "delivery.failed") | string) | string)[];
+            events?: string[];
             /** @description A JSON object in Convoy's filter syntax, matched against the envelope: keys are paths (nested objects or dotted keys, $ for any element of a list, a number for one), a plain value matches an equal value or an element of a list; operators $eq, $neq, $gt, $gte, $lt, $lte, $in, $nin, $exist, $regex (RE2), and $or/$and over lists of filters. An event it does not match creates no delivery for this webhook (counted in events_filtered). An unknown operator, a bad regex or an operand of the wrong type is 422 on body.filter, naming the path. At most 4096 bytes of JSON. Null: every event (on PATCH, null removes it). */
             filter?: {
                 [key: string]: unknown;
@@ -2823,7 +2845,7 @@ export interface components {
              */
             endpoint: string;
             /** @description The event types it receives (every type when it was created without a list). */
-            events: (("captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.disabled" | "delivery.failed") | string)[];
+            events: string[];
             /** @description How many events the filter dropped. */
             events_filtered: number;
             /** @description The filter in Convoy's syntax (docs/events.md, Filters): events it does not match get no delivery. Null: every event. */
@@ -4586,7 +4608,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only events of this type. */
-                event?: ("captured_form.created" | "captured_form.updated" | "captured_intent.created" | "conversation.closed" | "conversation.updated" | "webhook.test" | "webhook.disabled" | "delivery.failed") | string;
+                event?: string;
                 /** @description The page, from 1. */
                 page?: components["parameters"]["page"];
                 /** @description Items per page. */
@@ -4871,6 +4893,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
             default: components["responses"]["Error"];
         };
     };
