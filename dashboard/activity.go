@@ -156,7 +156,7 @@ func (d *Dashboard) listEvents(w http.ResponseWriter, r *http.Request, s *sessio
 	if err != nil {
 		return err
 	}
-	data := eventsData{Types: eventTypes(), Assistants: as, Type: q.Get("type"), Assistant: q.Get("assistant_id"),
+	data := eventsData{Types: append(eventTypes(), d.ownEventTypes(ctx, s)...), Assistants: as, Type: q.Get("type"), Assistant: q.Get("assistant_id"),
 		Conversation: q.Get("conversation_id"), From: q.Get("from"), To: q.Get("to"), Errors: map[string]string{}}
 	eq := agenthooks.EventQuery{Type: data.Type, AssistantID: data.Assistant, ConversationID: data.Conversation,
 		From: timeFilter(r, "from", data.Errors), To: timeFilter(r, "to", data.Errors), Summary: true}

@@ -203,13 +203,19 @@ func (d *Dashboard) deleteEventType(w http.ResponseWriter, r *http.Request, s *s
 // eventList is what the webhook form's event checkboxes list: the
 // subscribable built-in types, then the account's own.
 func (d *Dashboard) eventList(ctx context.Context, s *session) []string {
-	list := append([]string{}, agenthooks.EventTypes...)
+	return append(append([]string{}, agenthooks.EventTypes...), d.ownEventTypes(ctx, s)...)
+}
+
+// ownEventTypes are the names of the account's own types (none when they
+// cannot be read: the forms still work with the built-in types).
+func (d *Dashboard) ownEventTypes(ctx context.Context, s *session) []string {
 	own, err := d.svc.ListEventTypes(ctx, s.account.ID)
 	if err != nil {
-		return list // the form still works with the built-in types
+		return nil
 	}
-	for _, t := range own {
-		list = append(list, t.Name)
+	names := make([]string, len(own))
+	for i, t := range own {
+		names[i] = t.Name
 	}
-	return list
+	return names
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/agenthooks/agenthooks"
+	"github.com/agenthooks/agenthooks/service"
 )
 
 // The Event types page, without JavaScript: the catalogue with schemas and
@@ -62,6 +63,12 @@ func TestEventTypesPage(t *testing.T) {
 	contains(t, p, `value="call.ended"`)
 	p = br.follow(br.post("/webhooks", url.Values{"name": {"Calls"}, "endpoint": {"https://hooks.example.com/calls"}, "events_mode": {"some"}, "events": {"call.ended"}}))
 	contains(t, p, "Webhook created.")
+	// The Events page filters by it.
+	_, err = b.svc.PublishEvent(context.Background(), b.acctA, service.PublishInput{EventType: "call.ended", Data: []byte(`{"duration_s": 7}`)})
+	must(t, err)
+	p = br.get("/events?type=call.ended")
+	expectStatus(t, p, http.StatusOK)
+	contains(t, p, `<option value="call.ended" selected`)
 	// B sees neither the type nor its page.
 	brB := b.signedIn(b.keyB)
 	lacks(t, brB.get("/event-types"), `href="/event-types/call.ended"`)

@@ -69,6 +69,10 @@ func compileSchema(raw []byte, loc ...any) (*jsonschema.Schema, error) {
 // means nothing to the user.
 func schemaError(err error) string {
 	msg := err.Error()
+	var sve *jsonschema.SchemaValidationError
+	if errors.As(err, &sve) {
+		err = sve.Err // it has no Unwrap
+	}
 	var ve *jsonschema.ValidationError
 	if errors.As(err, &ve) {
 		// The schema is invalid against its metaschema: say where and why.
