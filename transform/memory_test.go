@@ -33,6 +33,9 @@ func TestMemoryThousandTransformations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds 1,000 programs")
 	}
+	if raceEnabled {
+		t.Skip("the race detector's shadow memory is in the RSS: run without -race")
+	}
 	env := golden(t)["conversation.closed"]
 	before := rssMB(t)
 	c := NewCache(0)
