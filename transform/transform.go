@@ -305,7 +305,7 @@ func (v *vm) run(in Input) (out *Output, reuse bool, err error) {
 		if err != nil {
 			return err
 		}
-		out, err = v.decode(ret)
+		out, err = v.decode(ret, in.URL)
 		return err
 	})
 	var e *Error
@@ -320,7 +320,11 @@ func (v *vm) run(in Input) (out *Output, reuse bool, err error) {
 
 // decode checks the handler's return value (stringify runs under the
 // guard too: a getter or toJSON is the transformation's code).
-func (v *vm) decode(ret goja.Value) (*Output, error) {
+//
+// A url left as it came (in) is the webhook's own endpoint, held to the
+// endpoint rules when saved: a broker destination's (amqp://, nats://,
+// redis://) passes as it is; a url the code changed must be http or https.
+func (v *vm) decode(ret goja.Value, in string) (*Output, error) {
 	o, ok := ret.(*goja.Object)
 	if !ok || goja.IsNull(ret) {
 		return nil, &Error{Message: "handler must return the webhook object, got " + typeName(ret)}
@@ -339,7 +343,7 @@ func (v *vm) decode(ret goja.Value) (*Output, error) {
 		return nil, &Error{Message: "method must be POST, PUT or PATCH"}
 	}
 	u, _ := exportString(o.Get("url"))
-	if err := checkURL(u); err != nil {
+	if err := checkURL(u); err != nil && (u != in || u == "") {
 		return nil, err
 	}
 	out.URL = u
