@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dop251/goja"
@@ -194,8 +195,26 @@ var timeout = MaxDuration
 // guard runs f under MaxDuration and turns what the runtime raised into an
 // *Error with its position.
 func guard(rt *goja.Runtime, f func() error) (err error) {
-	t := time.AfterFunc(timeout, func() { rt.Interrupt(errTimeout) })
-	defer t.Stop()
+	// A timer that fires as f returns must not leave the interrupt set on a
+	// runtime that goes back to the pool: the next run, another delivery's,
+	// would fail at once as "timed out". Once f has returned, the timer
+	// interrupts no more, and whatever it set is cleared.
+	var mu sync.Mutex
+	finished := false
+	t := time.AfterFunc(timeout, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !finished {
+			rt.Interrupt(errTimeout)
+		}
+	})
+	defer func() {
+		mu.Lock()
+		finished = true
+		mu.Unlock()
+		t.Stop()
+		rt.ClearInterrupt()
+	}()
 	defer func() {
 		// goja panics only on its own bugs; a transformation must not take
 		// the process with it.
