@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dop251/goja"
@@ -194,8 +195,26 @@ var timeout = MaxDuration
 // guard runs f under MaxDuration and turns what the runtime raised into an
 // *Error with its position.
 func guard(rt *goja.Runtime, f func() error) (err error) {
-	t := time.AfterFunc(timeout, func() { rt.Interrupt(errTimeout) })
-	defer t.Stop()
+	// A timer that fires as f returns must not leave the interrupt set on a
+	// runtime that goes back to the pool: the next run, another delivery's,
+	// would fail at once as "timed out". Once f has returned, the timer
+	// interrupts no more, and whatever it set is cleared.
+	var mu sync.Mutex
+	finished := false
+	t := time.AfterFunc(timeout, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !finished {
+			rt.Interrupt(errTimeout)
+		}
+	})
+	defer func() {
+		mu.Lock()
+		finished = true
+		mu.Unlock()
+		t.Stop()
+		rt.ClearInterrupt()
+	}()
 	defer func() {
 		// goja panics only on its own bugs; a transformation must not take
 		// the process with it.
@@ -305,7 +324,7 @@ func (v *vm) run(in Input) (out *Output, reuse bool, err error) {
 		if err != nil {
 			return err
 		}
-		out, err = v.decode(ret)
+		out, err = v.decode(ret, in.URL)
 		return err
 	})
 	var e *Error
@@ -320,7 +339,11 @@ func (v *vm) run(in Input) (out *Output, reuse bool, err error) {
 
 // decode checks the handler's return value (stringify runs under the
 // guard too: a getter or toJSON is the transformation's code).
-func (v *vm) decode(ret goja.Value) (*Output, error) {
+//
+// A url left as it came (in) is the webhook's own endpoint, held to the
+// endpoint rules when saved: a broker destination's (amqp://, nats://,
+// redis://) passes as it is; a url the code changed must be http or https.
+func (v *vm) decode(ret goja.Value, in string) (*Output, error) {
 	o, ok := ret.(*goja.Object)
 	if !ok || goja.IsNull(ret) {
 		return nil, &Error{Message: "handler must return the webhook object, got " + typeName(ret)}
@@ -339,7 +362,7 @@ func (v *vm) decode(ret goja.Value) (*Output, error) {
 		return nil, &Error{Message: "method must be POST, PUT or PATCH"}
 	}
 	u, _ := exportString(o.Get("url"))
-	if err := checkURL(u); err != nil {
+	if err := checkURL(u); err != nil && (u != in || u == "") {
 		return nil, err
 	}
 	out.URL = u

@@ -293,3 +293,30 @@ func BenchmarkRun(b *testing.B) {
 		})
 	}
 }
+
+// A broker destination's endpoint (redis://, nats://, amqp://) is the url a
+// transformation gets; left as it is, it passes; changed, the url must be
+// http or https.
+func TestBrokerURL(t *testing.T) {
+	for _, c := range []struct {
+		code, err string
+	}{
+		{`function handler(w) { w.payload = {a: 1}; return w }`, ""},
+		{`function handler(w) { w.url = "redis://other:6379/0"; return w }`, "url must be"},
+		{`function handler(w) { w.url = "https://example.com/x"; return w }`, ""},
+	} {
+		p, err := Compile(c.code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := p.Run(Input{Method: "POST", URL: "redis://127.0.0.1:6379/0", Payload: envelope})
+		switch {
+		case c.err == "" && err != nil:
+			t.Errorf("%s: %v", c.code, err)
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("%s: err %v, want %q", c.code, err, c.err)
+		case c.err == "" && out.URL == "":
+			t.Errorf("%s: no url", c.code)
+		}
+	}
+}
