@@ -103,8 +103,8 @@ var funcs = template.FuncMap{
 		}
 		return "bad"
 	},
-	"add":      func(a, b int) int { return a + b },
-	"duration": fmtDuration,
+	"add":         func(a, b int) int { return a + b },
+	"duration":    fmtDuration,
 	"accentParam": func(c string) string { return strings.TrimPrefix(c, "#") },
 }
 
