@@ -28,6 +28,10 @@ type view struct {
 	SignedIn  bool
 	D         any
 	StatusMsg string
+	// Embed: drawn for a platform's iframe (a portal link made with embed:
+	// true), with its Theme.
+	Embed bool
+	Theme agenthooks.Theme
 }
 
 // nextSteps follow a flash with the next step of the seed's article
@@ -103,8 +107,9 @@ var funcs = template.FuncMap{
 		}
 		return "bad"
 	},
-	"add":      func(a, b int) int { return a + b },
-	"duration": fmtDuration,
+	"add":         func(a, b int) int { return a + b },
+	"duration":    fmtDuration,
+	"accentParam": func(c string) string { return strings.TrimPrefix(c, "#") },
 }
 
 func (d *Dashboard) parseTemplates() error {
@@ -139,6 +144,13 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, n
 	v.Asset = d.assetHash
 	if s != nil {
 		v.SignedIn, v.Account, v.ReadOnly, v.CSRF = true, s.account, s.readOnly, s.csrf
+		if s.sess != nil && s.sess.Embed {
+			v.Embed, v.Theme = true, s.sess.Theme
+			if origin := logoOrigin(v.Theme.LogoURL); origin != "" {
+				// The platform's logo is the one image from elsewhere.
+				w.Header().Set("Content-Security-Policy", strings.Replace(d.csp, "img-src 'self' data:", "img-src 'self' data: "+origin, 1))
+			}
+		}
 	}
 	if v.Flash == "" {
 		key := r.URL.Query().Get("flash")

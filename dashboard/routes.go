@@ -3,6 +3,7 @@ package dashboard
 import "net/http"
 
 func (d *Dashboard) routes() {
+	d.handle("GET /theme.css", http.HandlerFunc(d.themeCSS))
 	d.handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		d.static.ServeHTTP(w, r)

@@ -260,7 +260,8 @@ func TestBrowserPortalIframe(t *testing.T) {
 				t.Fatal("the platform and agenthooks share a port")
 			}
 			plat.mu.Lock()
-			plat.link = apiCall(t, base, key, "POST", "/portal_session", map[string]any{"expires_in": 600})["url"].(string)
+			plat.link = apiCall(t, base, key, "POST", "/portal_session", map[string]any{"expires_in": 600, "embed": true,
+				"theme": map[string]any{"accent_color": "#0a7d52"}})["url"].(string)
 			plat.mu.Unlock()
 
 			u := newBrowser(t, plat.srv.URL)
@@ -307,6 +308,11 @@ func TestBrowserPortalIframe(t *testing.T) {
 			// one site.
 			if !strings.Contains(text, "Overview") || strings.Contains(text, "Sign in") {
 				t.Fatalf("the iframe shows:\n%s", text)
+			}
+			// Drawn for the iframe (embed: true): no brand bar or Sign out
+			// of its own inside the platform's header.
+			if strings.Contains(text, "Sign out") || strings.Contains(text, "◆ agenthooks") {
+				t.Errorf("the embedded dashboard draws its own chrome:\n%s", text)
 			}
 			cookies, err := chromedp.Run(u.ctx, chromedp.Action[network.GetCookiesResult](func(ctx context.Context, t *chromedp.Target) (network.GetCookiesResult, error) {
 				return cdp.Call(ctx, t, network.GetCookies, network.GetCookiesParams{URLs: []string{base + "/"}})

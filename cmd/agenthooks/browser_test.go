@@ -465,10 +465,23 @@ func TestBrowser(t *testing.T) {
 	u.screenshot("delivery")
 	u.click("//header", "conversation.closed")
 	u.see("Body as sent")
+	// The copy button shows where the Clipboard API is (127.0.0.1 is a
+	// secure context); the id is text to select either way.
+	if shown, err := chromedp.Run(u.ctx, chromedp.Evaluate[bool](`!document.querySelector('button[data-copy="event-id"]').hidden`)); err != nil || !shown {
+		t.Errorf("the event id's Copy button is hidden (%v)", err)
+	}
 	u.screenshot("event")
 	u.click("//nav", "Events")
 	u.see("conversation.updated")
 	u.screenshot("events")
+	// Search by text in the payload: the conversation's events, not the others.
+	u.open("/events?q=flu+jab")
+	u.see("Search by an event's or delivery's id")
+	if txt, err := chromedp.Run(u.ctx, chromedp.Evaluate[string](`document.querySelector('table').innerText`)); err != nil ||
+		!strings.Contains(txt, "conversation.updated") || strings.Contains(txt, "webhook.test") {
+		t.Errorf("searching the events for \"flu jab\" shows:\n%s", txt)
+	}
+	u.screenshot("events-search")
 	u.click("//nav", "Conversations")
 	u.see("Hi, how much is a flu jab?")
 	u.screenshot("conversations")

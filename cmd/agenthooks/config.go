@@ -249,6 +249,7 @@ func flagName(env string) string {
 // The --role flag is serve's, registered when only is empty.
 func configFlags(fs *flag.FlagSet, getenv func(string) string, only ...string) func() (*Config, error) {
 	values := make([]*settingValue, len(settings))
+	files := map[string]*string{} // the _FILE flags, by variable
 	for i, s := range settings {
 		values[i] = &settingValue{kind: settingKinds[s.env]}
 		if len(only) > 0 && !slices.Contains(only, s.env) {
@@ -256,6 +257,10 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string, only ...string) f
 		}
 		def := settingDefault(s)
 		fs.Var(values[i], flagName(s.env), fmt.Sprintf("%s (env %s; default %s)", s.usage, s.env, def))
+		if fileSettings[s.env] {
+			// Every variable has its flag, the _FILE ones too: --admin-key-file.
+			files[s.env] = fs.String(flagName(s.env)+"-file", "", fmt.Sprintf("a file holding --%s (env %s_FILE)", flagName(s.env), s.env))
+		}
 	}
 	roleValue := "all"
 	role := &roleValue
@@ -279,6 +284,14 @@ func configFlags(fs *flag.FlagSet, getenv func(string) string, only ...string) f
 					continue
 				}
 				v, source = strings.TrimSpace(string(b)), s.env+"_FILE"
+			}
+			if f := files[s.env]; f != nil && set[name+"-file"] && !set[name] {
+				b, err := os.ReadFile(*f)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("--%s-file: %w", name, err))
+					continue
+				}
+				v, source = strings.TrimSpace(string(b)), "--"+name+"-file"
 			}
 			if set[name] {
 				v, source = values[i].value, "--"+name

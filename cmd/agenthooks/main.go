@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,10 +15,35 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyContext(context.Background())
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
+}
+
+// errInterrupted is the cause of run's context on Ctrl-C (SIGINT): a person
+// at a terminal, not an orchestrator, so serve stops without the readiness
+// grace that SIGTERM gets (load balancers are not watching a terminal).
+var errInterrupted = errors.New("interrupted (Ctrl-C)")
+
+// notifyContext is signal.NotifyContext for SIGINT and SIGTERM, with
+// errInterrupted as the cause on SIGINT.
+func notifyContext(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-ch:
+			if s == os.Interrupt {
+				cancel(errInterrupted)
+			} else {
+				cancel(fmt.Errorf("%s signal received", s))
+			}
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); cancel(context.Canceled) }
 }
 
 const usage = `agenthooks: webhooks for AI chat and voice agents

@@ -71,6 +71,13 @@ func (a *app) run(ctx context.Context) int {
 	code := 0
 	select {
 	case <-ctx.Done():
+		if errors.Is(context.Cause(ctx), errInterrupted) {
+			// Ctrl-C: no load balancer to wait for; deliveries in flight
+			// still finish in stop, so an idle serve exits at once.
+			a.draining.Store(true)
+			a.log.Info("shutting down (Ctrl-C): no readiness grace")
+			break
+		}
 		// Readiness says no first, so that load balancers stop sending
 		// traffic while the API still serves what they already send.
 		if a.drains() {

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -52,5 +55,51 @@ func TestShutdownDrains(t *testing.T) {
 	}
 	if s := status(t, base+"/healthz"); s != 0 {
 		t.Errorf("the listener still answers after serve returned: %d", s)
+	}
+}
+
+// TestCtrlCSkipsTheGrace: Ctrl-C (SIGINT; the context ends with
+// errInterrupted) stops an idle serve at once, not after
+// AGENTHOOKS_SHUTDOWN_GRACE, which is for load balancers on SIGTERM.
+func TestCtrlCSkipsTheGrace(t *testing.T) {
+	t.Parallel()
+	addr := freeAddr(t)
+	e := env{
+		"AGENTHOOKS_DATABASE_URL":   "sqlite:" + t.TempDir() + "/c.db",
+		"AGENTHOOKS_ADDR":           addr,
+		"AGENTHOOKS_LOG_LEVEL":      "warn",
+		"AGENTHOOKS_SHUTDOWN_GRACE": "10m", // a wait that the test's deadline would catch
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve"}, &lockedBuffer{}, testWriter{t}, e.get) }()
+	base := "http://" + addr
+	waitFor(t, 60*time.Second, "serve ready", func() bool { return status(t, base+"/readyz") == http.StatusOK })
+	cancel(errInterrupted)
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("serve exited %d after Ctrl-C, want 0", code)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve waited for its grace after Ctrl-C")
+	}
+}
+
+// TestNotifyContextCause: SIGINT ends the context with errInterrupted.
+func TestNotifyContextCause(t *testing.T) {
+	ctx, stop := notifyContext(context.Background())
+	defer stop()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("SIGINT did not end the context")
+	}
+	if !errors.Is(context.Cause(ctx), errInterrupted) {
+		t.Errorf("cause %v, want errInterrupted", context.Cause(ctx))
 	}
 }

@@ -233,7 +233,10 @@ func (s *server) portalLink(ctx context.Context, name string) (string, time.Time
 		URL       string    `json:"url"`
 		ExpiresAt time.Time `json:"expires_at"`
 	}
-	body := map[string]any{"expires_in": 3600, "read_only": s.cfg.ReadOnly}
+	// embed: the dashboard is drawn for this page's iframe (no brand bar,
+	// account name or sign-out of its own: the platform's header has them),
+	// in the platform's accent colour.
+	body := map[string]any{"expires_in": 3600, "read_only": s.cfg.ReadOnly, "embed": true, "theme": map[string]any{"accent_color": "#0a7d52"}}
 	if err := s.call(ctx, "POST", "/api/v1/admin/account/"+url.PathEscape(id)+"/portal_session", body, http.StatusCreated, &out); err != nil {
 		return "", time.Time{}, err
 	}

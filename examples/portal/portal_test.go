@@ -169,8 +169,15 @@ func TestPortalEmbedsTheCustomersDashboard(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/" {
 		t.Fatalf("the portal link: status %d, Location %q", res.StatusCode, res.Header.Get("Location"))
 	}
+	// Drawn for the iframe: the customer's account (named in the Overview),
+	// no brand bar or Sign out of its own, the platform's accent colour.
+	res, body = get(t, frame, w.hooks.URL+"/")
+	if res.StatusCode != http.StatusOK || !strings.Contains(html.UnescapeString(body), "Zoe's Bakery") || !strings.Contains(body, `<body class="embedded">`) ||
+		strings.Contains(body, ">Sign out</button>") || !strings.Contains(body, "/theme.css?accent=0a7d52") {
+		t.Fatalf("the dashboard in the iframe: status %d:\n%s", res.StatusCode, body)
+	}
 	res, body = get(t, frame, w.hooks.URL+"/webhooks")
-	if res.StatusCode != http.StatusOK || !strings.Contains(html.UnescapeString(body), "Zoe's Bakery") || !strings.Contains(body, "Add a Webhook") {
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "Add a Webhook") {
 		t.Fatalf("the dashboard in the iframe: status %d:\n%s", res.StatusCode, body)
 	}
 	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors "+w.platform.URL) {
