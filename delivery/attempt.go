@@ -157,14 +157,12 @@ func (p *Pool) logFailed(j *agenthooks.Job, o *agenthooks.Outcome) {
 		level, msg = slog.LevelInfo, "delivery attempt failed"
 		next = slog.Time("next_attempt_at", o.NextAttemptAt)
 	}
+	// status_code is on every line (CONTRACT section 8): 0 when the request
+	// got no answer, a number in both log formats (nil printed as
+	// status_code=<nil> in text logs).
 	attrs := []slog.Attr{slog.String("delivery_id", j.Delivery.ID), slog.String("event_id", j.Delivery.EventID),
-		slog.String("webhook_id", j.Delivery.WebhookID), slog.Int("attempt", j.Delivery.AttemptCount+1)}
-	// No status code (the request got no answer): the attribute is left
-	// out rather than printed as status_code=<nil> by text logs.
-	if a.StatusCode != 0 {
-		attrs = append(attrs, slog.Int("status_code", a.StatusCode))
-	}
-	attrs = append(attrs, slog.String("error", lastError(a)), next)
+		slog.String("webhook_id", j.Delivery.WebhookID), slog.Int("attempt", j.Delivery.AttemptCount+1),
+		slog.Int("status_code", a.StatusCode), slog.String("error", lastError(a)), next}
 	p.log.LogAttrs(context.Background(), level, msg, attrs...)
 }
 
