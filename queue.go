@@ -69,10 +69,6 @@ type queueTx interface {
 	// webhooks until leaseUntil, the oldest due first, and returns them as
 	// jobs, in no particular order.
 	ClaimDeliveries(limit int, leaseUntil time.Time) ([]*Job, error)
-	// ClaimDeliveriesExcept claims as ClaimDeliveries does, leaving out the
-	// deliveries of the webhooks in except (the delivery pool's lanes that
-	// are full or whose circuit is open: their deliveries wait in the store).
-	ClaimDeliveriesExcept(limit int, leaseUntil time.Time, except []string) ([]*Job, error)
 	// CompleteDelivery records an outcome; it is a no-op if the lease is stale.
 	CompleteDelivery(o *Outcome) error
 	// ReleaseClaims makes every leased delivery due now (a single-process

@@ -31,13 +31,33 @@ type result struct {
 	ended *agenthooks.Job
 }
 
-// handBack returns a job whose webhook's circuit opened while it waited
-// in its lane to the queue, due at until (the pause's end), with no
-// attempt counted: it keeps the time it first fell due (the queue's age).
-func (p *Pool) handBack(j *agenthooks.Job, until time.Time) result {
+// work owns one claimed job from its claim to its outcome: it is admitted
+// by the gate, or parked there until an attempt to the same webhook ends
+// and gives it a turn, or held back; then it makes the attempt or hands the
+// job back, frees its slot and hands the outcome to the writers.
+func (p *Pool) work(j *agenthooks.Job) {
+	defer p.slots.exited()
+	wait, turn := p.gate.admit(j, p.o.Now())
+	if turn != nil {
+		wait = <-turn
+	}
+	var r result
+	if wait > 0 {
+		r = p.handBack(j, wait)
+	} else {
+		r = p.attempt(j)
+		p.gate.done(j.Webhook.ID, r.attempted, r.ok, p.o.Now())
+	}
+	p.slots.free()
+	p.results <- r
+}
+
+// handBack returns a job held back by its webhook's circuit, rate limit or
+// full in-flight cap to the queue, due after wait, with no attempt counted.
+func (p *Pool) handBack(j *agenthooks.Job, wait time.Duration) result {
 	p.heldBack.Add(1)
 	return result{accountID: j.Delivery.AccountID, webhookID: j.Webhook.ID, outcome: agenthooks.Outcome{
-		DeliveryID: j.Delivery.ID, Lease: j.Lease, Status: agenthooks.DeliveryPending, NextAttemptAt: until}}
+		DeliveryID: j.Delivery.ID, Lease: j.Lease, Status: agenthooks.DeliveryPending, NextAttemptAt: p.o.Now().Add(wait)}}
 }
 
 // keys returns the signing keys: the current secret, and the previous one

@@ -201,13 +201,9 @@ func (p *Pool) complete(batch []result, claim bool) error {
 		return nil
 	}
 	var c claimSize
-	var except []string
 	maybe, gen := p.dueMaybe()
 	if claim && maybe && !p.paused.Load() && !p.unsure.Load() {
 		c = p.slots.reserve(p.o.Now())
-		if c.n > 0 {
-			except = p.blocked()
-		}
 	}
 	var jobs []*agenthooks.Job
 	err := p.o.Store.WriteRelaxed(context.Background(), func(tx agenthooks.Tx) error {
@@ -217,7 +213,7 @@ func (p *Pool) complete(batch []result, claim bool) error {
 		}
 		if c.n > 0 {
 			var err error
-			jobs, err = tx.ClaimDeliveriesExcept(c.n, tx.Now().Add(p.o.Lease), except)
+			jobs, err = tx.ClaimDeliveries(c.n, tx.Now().Add(p.o.Lease))
 			return err
 		}
 		return nil

@@ -9,22 +9,21 @@ import (
 // The hand-off (service.Handoff): a delivery stored by a transaction of
 // this process goes straight to one of its workers when one is free for it,
 // stored already leased (agenthooks.Tx.CreateLeasedDelivery), instead of
-// being stored due and then claimed. Lease reserves room in slots as a
-// claim of one would; Handed, called once the transaction committed,
-// settles it and pushes the job into its webhook's lane, as a claim's
-// jobs are; Unlease gives it back.
+// being stored due and then claimed. Lease reserves the worker in slots as
+// a claim of one would; Handed, called once the transaction committed,
+// settles it and starts the job's goroutine; Unlease gives it back.
 
-// Lease reserves room for a delivery to w about to be stored, unless
-// the pool is not running or is paused, its room is taken or reserved,
+// Lease reserves a worker for a delivery to w about to be stored, unless
+// the pool is not running or is paused, every worker is taken or reserved,
 // the pool is recovering from a failed write (Pool.unsure),
-// w's lane is full or its circuit open (a claim would leave it out too),
-// or w orders its deliveries per conversation (the claim's rule decides
-// which of a conversation's deliveries may go).
+// w's circuit is open or its in-flight cap and park are full (the job would
+// only be handed back), or w orders its deliveries per conversation (the
+// claim's rule decides which of a conversation's deliveries may go).
 func (p *Pool) Lease(w *agenthooks.Webhook, now time.Time) (time.Time, bool) {
 	if !p.live.Load() || p.paused.Load() || p.unsure.Load() || w.Ordering == agenthooks.OrderingConversation {
 		return time.Time{}, false
 	}
-	if !p.slots.reserveOne(p.laneRoom(w.ID, now), now) {
+	if !p.slots.reserveOne(w.ID, now) {
 		return time.Time{}, false
 	}
 	return now.Add(p.o.Lease), true
@@ -36,13 +35,13 @@ func (p *Pool) Lease(w *agenthooks.Webhook, now time.Time) (time.Time, bool) {
 func (p *Pool) Handed(j *agenthooks.Job) {
 	jobs := []*agenthooks.Job{j}
 	c := claimSize{n: 1}
-	if !p.slots.settle(c, jobs) {
+	if !p.slots.settle(c, jobs, p.o.Now()) {
 		go p.release(jobs)
 		return
 	}
 	p.handed.Add(1)
 	p.leases.add(jobs)
-	p.enqueue(jobs)
+	go p.work(j)
 }
 
 // Unlease gives back a reservation whose transaction did not commit.

@@ -4,13 +4,11 @@
 // the next one by the retry policy. Completions are written in batches, so on
 // SQLite they share group commits with the API's writes.
 //
-// The files follow the jobs: pool.go the lifecycle, the dispatcher and
-// the workers, slots.go the claim accounting, lane.go the claimed jobs in
-// one lane per webhook (its in-flight cap, circuit and rate limit),
-// attempt.go the HTTP attempt, complete.go the batched completion (and the
-// outcomes held while the store is down), lease.go the renewal of the
-// leases this process holds, handoff.go the deliveries handed over by the
-// transaction that stores them. docs/delivery.md describes the behaviour.
+// The files follow the jobs: pool.go the lifecycle and the dispatcher,
+// slots.go the claim accounting, gate.go the per-webhook limits and
+// circuit, attempt.go the HTTP attempt, complete.go the batched completion
+// (and the outcomes held while the store is down), lease.go the renewal of
+// the leases this process holds. docs/delivery.md describes the behaviour.
 package delivery
 
 import (
@@ -33,12 +31,9 @@ type Options struct {
 	// nil fails a broker webhook's attempts.
 	Senders Sender
 	Policy  *Policy
-	// Workers is the most attempts in flight in this process, and the most
-	// claimed deliveries it holds, waiting in their lanes or in flight
-	// (default 512).
+	// Workers is the most attempts in flight in this process (default 512).
 	Workers int
-	// MaxInFlightPerWebhook caps attempts in flight to one webhook, and
-	// the claimed deliveries waiting in its lane (default 32).
+	// MaxInFlightPerWebhook caps attempts in flight to one webhook (default 32).
 	MaxInFlightPerWebhook int
 	// Timeout is the per-attempt timeout (default 15s).
 	Timeout time.Duration
@@ -122,17 +117,8 @@ type Pool struct {
 	due chan struct{}
 
 	slots  *slots
+	gate   *gate
 	leases *leases
-
-	// laneMu guards lanes, closing and the eligibility timer; ready is
-	// signalled when a lane may have a job for a waiting worker.
-	laneMu  sync.Mutex
-	ready   *sync.Cond
-	lanes   *lanes
-	closing bool // the workers end (Stop, once every job is over)
-	timer   *time.Timer
-	timerAt time.Time // when timer fires; zero when it is not set
-	workers sync.WaitGroup
 
 	attemptCtx    context.Context
 	cancelAttempt context.CancelFunc
@@ -214,12 +200,13 @@ func New(o Options) *Pool {
 		obs = o.Observer
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &Pool{
+	g := newGate(o.MaxInFlightPerWebhook, o.CircuitThreshold, o.CircuitCooldown, o.CircuitMaxPause, obs.CircuitChanged)
+	return &Pool{
 		o: o, log: o.Logger, obs: obs,
 		stopped: make(chan struct{}),
 		stop:    make(chan struct{}), resume: make(chan struct{}, 1), due: make(chan struct{}, 1),
-		slots:      &slots{workers: o.Workers, batch: o.Batch},
-		lanes:      newLanes(o.MaxInFlightPerWebhook, o.MaxInFlightPerWebhook, o.CircuitThreshold, o.CircuitCooldown, o.CircuitMaxPause, obs.CircuitChanged),
+		slots:      &slots{workers: o.Workers, batch: o.Batch, gate: g},
+		gate:       g,
 		leases:     newLeases(),
 		attemptCtx: ctx, cancelAttempt: cancel,
 		results:   make(chan result, o.Workers),
@@ -228,8 +215,6 @@ func New(o Options) *Pool {
 		renewStop: make(chan struct{}),
 		renewDone: make(chan struct{}),
 	}
-	p.ready = sync.NewCond(&p.laneMu)
-	return p
 }
 
 // ErrStarted is returned by Start on a pool that was started before.
@@ -239,7 +224,7 @@ var ErrStarted = errors.New("delivery: pool already started")
 // once; make a new one to run again.
 var ErrStopped = errors.New("delivery: pool stopped")
 
-// Start runs the dispatcher, the workers, the completion writers and the lease renewer,
+// Start runs the dispatcher, the completion writers and the lease renewer,
 // and returns at once. The pool runs until Stop, whatever becomes of ctx:
 // ending the work is Stop's (it lets attempts in flight finish), and a
 // cancelled signal context must not cut them short. Start returns ctx's
@@ -269,17 +254,12 @@ func (p *Pool) Start(ctx context.Context) error {
 		close(p.writeDone)
 	}()
 	go p.renewer(p.renewStop)
-	for range p.o.Workers {
-		p.workers.Go(p.worker)
-	}
 	go p.loop()
 	return nil
 }
 
-// Stop stops claiming, hands the claimed deliveries that wait in their
-// lanes back to the queue (due now), waits for attempts in flight until ctx
-// is done, then cancels the rest (they are released for retry, with no
-// attempt counted),
+// Stop stops claiming, waits for attempts in flight until ctx is done, then
+// cancels the rest (they are released for retry, with no attempt counted),
 // writes every outcome it can (retrying until ctx is done if the store is
 // down) and returns: ctx's error if attempts had to be cancelled, else nil.
 // Stop on a pool never started returns nil at once; a second Stop waits for
@@ -304,7 +284,6 @@ func (p *Pool) Stop(ctx context.Context) error {
 	p.slots.stop()
 	close(p.stop)
 	<-p.loopDone
-	p.drainLanes()
 	var err error
 	waited := p.slots.wait()
 	select {
@@ -315,7 +294,6 @@ func (p *Pool) Stop(ctx context.Context) error {
 		<-waited
 	}
 	p.cancelAttempt()
-	p.endWorkers()
 	p.flushCtx = ctx
 	close(p.results)
 	<-p.writeDone
@@ -343,11 +321,11 @@ type Stats struct {
 	Attempts  int64 // HTTP attempts made
 	Delivered int64 // deliveries that succeeded
 	Failed    int64 // deliveries that ended failed
-	HeldBack  int64 // claimed deliveries handed back unattempted (their webhook's circuit opened while they waited in its lane)
+	HeldBack  int64 // claimed deliveries handed back unattempted (circuit, rate limit, in-flight cap)
 	Claims    int64 // claim transactions that committed (those of the dispatcher and of the writers)
 	Handed    int64 // deliveries handed to a worker by the transaction that stored them (no claim)
 	Renewals  int64 // lease renewals tried
-	Busy      int64 // gauge: claimed jobs held now (waiting in their lanes or in flight)
+	Busy      int64 // gauge: workers holding a job now
 	Held      int64 // gauge: outcomes held because the store could not record them
 }
 
@@ -437,10 +415,6 @@ func (p *Pool) claim() (bool, error) {
 	if c.n == 0 && !unsure {
 		return false, nil
 	}
-	var except []string
-	if c.n > 0 {
-		except = p.blocked()
-	}
 	var jobs []*agenthooks.Job
 	err := p.o.Store.WriteRelaxed(context.Background(), func(tx agenthooks.Tx) error {
 		jobs = nil
@@ -455,7 +429,7 @@ func (p *Pool) claim() (bool, error) {
 			return nil
 		}
 		var err error
-		jobs, err = tx.ClaimDeliveriesExcept(c.n, tx.Now().Add(p.o.Lease), except)
+		jobs, err = tx.ClaimDeliveries(c.n, tx.Now().Add(p.o.Lease))
 		return err
 	})
 	if err != nil {
@@ -474,145 +448,24 @@ func (p *Pool) claim() (bool, error) {
 	return len(jobs) == c.n, nil
 }
 
-// dispatchClaimed ends a claim that committed: its jobs pushed into their
-// lanes, or, if the pool began stopping meanwhile, handed back to the
-// queue, due now.
+// dispatchClaimed ends a claim that committed: one goroutine per job, or,
+// if the pool began stopping meanwhile, the jobs handed back to the queue,
+// due now.
 func (p *Pool) dispatchClaimed(c claimSize, jobs []*agenthooks.Job, gen int64) {
 	p.claims.Add(1)
 	if len(jobs) < c.n {
 		p.claimedAll(gen)
 	}
-	if !p.slots.settle(c, jobs) {
+	if !p.slots.settle(c, jobs, p.o.Now()) {
 		if len(jobs) > 0 {
 			p.release(jobs)
 		}
 		return
 	}
 	p.leases.add(jobs)
-	p.enqueue(jobs)
-}
-
-// enqueue pushes settled jobs into their lanes and wakes a worker for each.
-func (p *Pool) enqueue(jobs []*agenthooks.Job) {
-	now := p.o.Now()
-	p.laneMu.Lock()
 	for _, j := range jobs {
-		p.lanes.push(j, now)
-		p.ready.Signal()
+		go p.work(j)
 	}
-	p.laneMu.Unlock()
-}
-
-// blocked returns the webhooks a claim leaves out (lanes.blocked).
-func (p *Pool) blocked() []string {
-	p.laneMu.Lock()
-	defer p.laneMu.Unlock()
-	return p.lanes.blocked(p.o.Now())
-}
-
-// laneRoom reports whether webhook id's lane takes one more job now.
-func (p *Pool) laneRoom(id string, now time.Time) bool {
-	p.laneMu.Lock()
-	defer p.laneMu.Unlock()
-	return p.lanes.room(id, now)
-}
-
-// worker is one of Options.Workers goroutines: it takes the next job of
-// the first eligible lane, makes its attempt, ends it in its lane and hands
-// the outcome to the writers, until the pool ends its workers.
-func (p *Pool) worker() {
-	for {
-		j := p.take()
-		if j == nil {
-			return
-		}
-		r := p.attempt(j)
-		p.laneMu.Lock()
-		back, until := p.lanes.done(j.Webhook.ID, r.attempted, r.ok, p.o.Now())
-		p.laneMu.Unlock()
-		p.send(r)
-		for _, b := range back {
-			p.send(p.handBack(b, until))
-		}
-	}
-}
-
-// send hands a job's decided outcome to the writers and ends its count.
-func (p *Pool) send(r result) {
-	p.slots.free()
-	p.results <- r
-	p.slots.exited()
-}
-
-// take waits for a job a lane may give now and takes it; it returns nil
-// once the pool ends its workers. A worker that takes a job while another
-// lane is eligible too wakes one more worker, so that a burst of jobs
-// reaches as many workers as it has jobs.
-func (p *Pool) take() *agenthooks.Job {
-	p.laneMu.Lock()
-	defer p.laneMu.Unlock()
-	for !p.closing {
-		now := p.o.Now()
-		j, at := p.lanes.next(now)
-		if j != nil {
-			if at := p.lanes.peek(); !at.IsZero() && !at.After(now) {
-				p.ready.Signal()
-			}
-			return j
-		}
-		if !at.IsZero() {
-			p.wakeAt(at, now)
-		}
-		p.ready.Wait()
-	}
-	return nil
-}
-
-// wakeAt makes sure a worker is woken at at, when a lane becomes eligible.
-// p.laneMu is held.
-func (p *Pool) wakeAt(at, now time.Time) {
-	if !p.timerAt.IsZero() && !p.timerAt.After(at) {
-		return
-	}
-	p.timerAt = at
-	d := max(at.Sub(now), 0)
-	if p.timer == nil {
-		p.timer = time.AfterFunc(d, p.timerFired)
-		return
-	}
-	p.timer.Reset(d)
-}
-
-func (p *Pool) timerFired() {
-	p.laneMu.Lock()
-	p.timerAt = time.Time{}
-	p.ready.Signal()
-	p.laneMu.Unlock()
-}
-
-// drainLanes hands the jobs waiting in lanes back to the queue, due now,
-// with no attempt counted (Stop).
-func (p *Pool) drainLanes() {
-	p.laneMu.Lock()
-	jobs := p.lanes.drain(p.o.Now())
-	p.laneMu.Unlock()
-	now := p.o.Now()
-	for _, j := range jobs {
-		p.send(result{accountID: j.Delivery.AccountID, webhookID: j.Webhook.ID, outcome: agenthooks.Outcome{
-			DeliveryID: j.Delivery.ID, Lease: j.Lease, Status: agenthooks.DeliveryPending, NextAttemptAt: now}})
-	}
-}
-
-// endWorkers ends the workers, once no job is left to them.
-func (p *Pool) endWorkers() {
-	p.laneMu.Lock()
-	p.closing = true
-	if p.timer != nil {
-		p.timer.Stop()
-	}
-	p.ready.Broadcast()
-	p.laneMu.Unlock()
-	p.workers.Wait()
 }
 
 // release hands claimed jobs back to the queue, due now, with no attempt

@@ -11,22 +11,19 @@ import (
 func TestSlotsLeaveWorkersToTheHandoff(t *testing.T) {
 	now := time.Now()
 	newSlots := func() *slots {
-		return &slots{workers: 64, batch: 256}
+		return &slots{workers: 64, batch: 256, gate: newGate(1000, 5, time.Second, time.Second, nil)}
 	}
 
 	s := newSlots()
 	if c := s.reserve(now); c.n != 64 {
 		t.Errorf("a claim with no hand-off under way reserved %d of 64 free workers, want 64", c.n)
 	}
-	if s.reserveOne(true, now) {
+	if s.reserveOne("w", now) {
 		t.Error("reserveOne took a worker a claim under way had reserved")
-	}
-	if s := newSlots(); s.reserveOne(false, now) {
-		t.Error("reserveOne took a worker for a webhook whose lane has no room")
 	}
 
 	s = newSlots()
-	if !s.reserveOne(true, now) {
+	if !s.reserveOne("w", now) {
 		t.Fatal("reserveOne on idle slots failed")
 	}
 	c := s.reserve(now.Add(10 * time.Millisecond))
@@ -34,7 +31,7 @@ func TestSlotsLeaveWorkersToTheHandoff(t *testing.T) {
 		t.Errorf("a claim while hand-offs go on reserved %d workers, want %d (leaving %d)", c.n, want, 64/handoffShare)
 	}
 	for i := range 64 / handoffShare {
-		if !s.reserveOne(true, now.Add(10*time.Millisecond)) {
+		if !s.reserveOne("w", now.Add(10*time.Millisecond)) {
 			t.Fatalf("hand-off %d found no worker beside the claim", i+1)
 		}
 	}

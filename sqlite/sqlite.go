@@ -13,7 +13,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -40,28 +39,17 @@ func Migrations() []sqlstore.Migration {
 // dialect: one writer, so no row locks are needed, and statements run in
 // process, so outcomes are completed one by one.
 var dialect = &sqlstore.Dialect{
-	ClaimSQL:       claimSQL(""),
-	ClaimExceptSQL: claimSQL(" AND d.webhook_id NOT IN (SELECT value FROM json_each(?))"),
-	ExceptArg: func(ids []string) any {
-		b, _ := json.Marshal(ids) // strings always encode
-		return string(b)
-	},
+	ClaimSQL: `UPDATE deliveries SET claimed = 1, lease = lease + 1,
+		first_due_at = CASE WHEN first_due_at = 0 THEN next_attempt_at ELSE first_due_at END, next_attempt_at = ?, updated_at = ?
+		WHERE id IN (SELECT d.id FROM deliveries d
+		WHERE ` + sqlstore.ClaimWhere + ` ORDER BY d.next_attempt_at LIMIT ?)
+		RETURNING ` + sqlstore.ClaimCols,
 	SecureDelete: "PRAGMA secure_delete = ON",
 	Catalogue: sqlstore.Catalogue{
 		Tables:        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
 		AccountTables: "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c WHERE m.type = 'table' AND c.name = 'account_id'",
 		ForeignKeys:   `SELECT m.name, f."table" FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table'`,
 	},
-}
-
-// claimSQL is the claim statement, with more conditions on the chosen
-// deliveries (d).
-func claimSQL(and string) string {
-	return `UPDATE deliveries SET claimed = 1, lease = lease + 1,
-		first_due_at = CASE WHEN first_due_at = 0 THEN next_attempt_at ELSE first_due_at END, next_attempt_at = ?, updated_at = ?
-		WHERE id IN (SELECT d.id FROM deliveries d
-		WHERE ` + sqlstore.ClaimWhere + and + ` ORDER BY d.next_attempt_at LIMIT ?)
-		RETURNING ` + sqlstore.ClaimCols
 }
 
 // Options tune the store. Zero values take the defaults.

@@ -191,24 +191,12 @@ const ClaimWhere = `d.status = 'pending' AND d.next_attempt_at <= ? AND (SELECT 
 // one statement of the dialect, then reads their webhooks (one statement: a
 // batch holds many deliveries of few webhooks).
 func (tx *Tx) ClaimDeliveries(limit int, leaseUntil time.Time) ([]*agenthooks.Job, error) {
-	return tx.ClaimDeliveriesExcept(limit, leaseUntil, nil)
-}
-
-// ClaimDeliveriesExcept claims as ClaimDeliveries does, leaving out the
-// deliveries of the webhooks in except (Dialect.ClaimExceptSQL).
-func (tx *Tx) ClaimDeliveriesExcept(limit int, leaseUntil time.Time, except []string) ([]*agenthooks.Job, error) {
 	if tx.d.ClaimPlan != "" {
 		if _, err := tx.exec(tx.d.ClaimPlan); err != nil {
 			return nil, fmt.Errorf("claim deliveries: %w", err)
 		}
 	}
-	var rows *sql.Rows
-	var err error
-	if len(except) > 0 {
-		rows, err = tx.query(tx.d.ClaimExceptSQL, Micros(leaseUntil), Micros(tx.now), Micros(tx.now), tx.d.ExceptArg(except), limit)
-	} else {
-		rows, err = tx.query(tx.d.ClaimSQL, Micros(leaseUntil), Micros(tx.now), Micros(tx.now), limit)
-	}
+	rows, err := tx.query(tx.d.ClaimSQL, Micros(leaseUntil), Micros(tx.now), Micros(tx.now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}

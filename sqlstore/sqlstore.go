@@ -39,12 +39,6 @@ type Dialect struct {
 	// limit). PostgreSQL chooses them FOR UPDATE SKIP LOCKED, so that
 	// workers of several processes never take the same delivery.
 	ClaimSQL string
-	// ClaimExceptSQL is ClaimSQL leaving out the deliveries of a list of
-	// webhooks, ExceptArg's encoding of the list (a PostgreSQL array, a
-	// JSON array for SQLite's json_each). Args: (leaseUntil, now, now,
-	// list, limit).
-	ClaimExceptSQL string
-	ExceptArg      func(webhookIDs []string) any
 	// ClaimPlan, if set, runs in the claim's transaction before ClaimSQL
 	// (PostgreSQL: sorts off for the rest of the transaction, so that the
 	// only plan left reads the due index in order and stops at the limit,

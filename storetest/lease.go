@@ -75,36 +75,6 @@ func exerciseLeases(t *testing.T, setup setupFunc) {
 		}
 	})
 
-	t.Run("ClaimDeliveriesExcept", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		w1, w2, w3 := b.webhook(t, b.acct), b.webhook(t, b.acct), b.webhook(t, b.acct)
-		now := b.clock.Now()
-		d1, d2, d3 := b.pending(t, w1, now), b.pending(t, w2, now), b.pending(t, w3, now)
-		claimExcept := func(except []string) []string {
-			var jobs []*agenthooks.Job
-			b.write(t, func(tx agenthooks.Tx) error {
-				var err error
-				jobs, err = tx.ClaimDeliveriesExcept(10, b.clock.Now().Add(time.Minute), except)
-				return err
-			})
-			return jobIDs(jobs)
-		}
-		for _, tt := range []struct {
-			what   string
-			except []string
-			want   []string
-		}{
-			{"every webhook left out", []string{w1.ID, w2.ID, w3.ID}, nil},
-			{"two webhooks and an unknown one left out", []string{w1.ID, "no-such-webhook", w3.ID}, []string{d2.ID}},
-			{"none left out (an empty list)", []string{}, []string{d1.ID, d3.ID}},
-		} {
-			if got := claimExcept(tt.except); !sameIDs(sortedIDs(got), sortedIDs(tt.want)) {
-				t.Errorf("%s: claimed %v, want %v", tt.what, got, tt.want)
-			}
-		}
-	})
-
 	t.Run("RenewManyLeases", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
