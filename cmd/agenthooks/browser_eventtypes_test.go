@@ -18,7 +18,7 @@ func TestBrowserEventTypes(t *testing.T) {
 	u.open("/")
 	u.fill("API key", key)
 	u.click("", "Sign in")
-	u.see("Deliveries per minute")
+	u.see("Delivery attempts per")
 
 	u.click("//nav", "Event types")
 	u.see("Built-in event types")

@@ -23,7 +23,7 @@ func TestBrowserFilter(t *testing.T) {
 	u.open("/")
 	u.fill("API key", key)
 	u.click("", "Sign in")
-	u.see("Deliveries per minute")
+	u.see("Delivery attempts per")
 	u.open("/webhooks/" + id)
 	u.see("Events dropped by the filter: 0")
 
