@@ -6,14 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"runtime"
-	"runtime/debug"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/agenthooks/agenthooks"
+	"github.com/agenthooks/agenthooks/internal/heapmeter"
 	"github.com/agenthooks/agenthooks/payload"
 	"github.com/agenthooks/agenthooks/service"
 )
@@ -58,64 +55,37 @@ func TestLargestPageHeap(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A low GC target makes HeapAlloc follow what is live rather than
-	// garbage not yet collected.
-	defer debug.SetGCPercent(debug.SetGCPercent(10))
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	baseline := ms.HeapAlloc
-	var mu sync.Mutex
-	peak := baseline
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			mu.Lock()
-			peak = max(peak, ms.HeapAlloc)
-			mu.Unlock()
-			select {
-			case <-stop:
-				return
-			case <-time.After(200 * time.Microsecond):
-			}
+	var resp *http.Response
+	var items, total int
+	var bytes int64
+	used := heapmeter.Peak(func() {
+		req, err := http.NewRequest("GET", b.srv.URL+"/api/v1/event?size=100", nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}()
-
-	req, err := http.NewRequest("GET", b.srv.URL+"/api/v1/event?size=100", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+b.keyA)
-	resp, err := b.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Decode as it arrives, keeping nothing: the body must be one
-	// well-formed list of all 100 items.
-	items, total := 0, 0
-	counting := &countingReader{r: resp.Body}
-	dec := json.NewDecoder(counting)
-	if err := walkList(dec, func() { items++ }, &total); err != nil {
-		t.Fatalf("body: %v", err)
-	}
-	_, _ = io.Copy(io.Discard, counting)
-	resp.Body.Close()
-	bytes := counting.n
-	close(stop)
-	<-done
+		req.Header.Set("Authorization", "Bearer "+b.keyA)
+		if resp, err = b.srv.Client().Do(req); err != nil {
+			t.Fatal(err)
+		}
+		// Decode as it arrives, keeping nothing: the body must be one
+		// well-formed list of all 100 items.
+		counting := &countingReader{r: resp.Body}
+		dec := json.NewDecoder(counting)
+		if err := walkList(dec, func() { items++ }, &total); err != nil {
+			t.Fatalf("body: %v", err)
+		}
+		_, _ = io.Copy(io.Discard, counting)
+		resp.Body.Close()
+		bytes = counting.n
+	})
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
 	if items != n || total != n {
 		t.Fatalf("%d items, total %d, want %d", items, total, n)
 	}
-	used := peak - baseline
-	t.Logf("GET /event?size=100: %d items, %.1f MiB of body, peak heap %.1f MiB above the %.1f MiB before it",
-		items, float64(bytes)/(1<<20), float64(used)/(1<<20), float64(baseline)/(1<<20))
+	t.Logf("GET /event?size=100: %d items, %.1f MiB of body, peak heap %.1f MiB above what was in use before it",
+		items, float64(bytes)/(1<<20), float64(used)/(1<<20))
 	if used > maxListHeap {
 		t.Fatalf("peak heap %.1f MiB, over %d MiB", float64(used)/(1<<20), maxListHeap>>20)
 	}

@@ -6,12 +6,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/agenthooks/agenthooks/egress"
 	"github.com/agenthooks/agenthooks/httpapi"
+	"github.com/agenthooks/agenthooks/internal/testdb"
 	"github.com/agenthooks/agenthooks/service"
 	"github.com/agenthooks/agenthooks/sqlite"
 	"github.com/agenthooks/agenthooks/sqlstore"
@@ -36,16 +36,7 @@ func TestInsightoFieldsOldRowsThroughAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var before []sqlstore.Migration
-	for _, m := range sqlite.Migrations() {
-		if strings.HasSuffix(m.Name, "_insighto_fields.sql") {
-			break
-		}
-		before = append(before, m)
-	}
-	if len(before) == len(sqlite.Migrations()) {
-		t.Fatal("no insighto_fields migration")
-	}
+	before := testdb.MigrationsBefore(t, sqlite.Migrations(), "insighto_fields")
 	if _, err := sqlstore.Migrate(ctx, conn, &sqlstore.Dialect{}, before); err != nil {
 		t.Fatal(err)
 	}

@@ -31,15 +31,7 @@ func TestMigrateCanceledCount(t *testing.T) {
 	}
 	defer conn.Close()
 	ms := postgres.Migrations()
-	before := -1
-	for i, m := range ms {
-		if strings.Contains(m.Name, "canceled_count") {
-			before = i
-		}
-	}
-	if before < 0 {
-		t.Fatal("no canceled_count migration")
-	}
+	before := len(testdb.MigrationsBefore(t, ms, "canceled_count"))
 	d := &sqlstore.Dialect{Numbered: true}
 	if _, err := sqlstore.Migrate(t.Context(), conn, d, ms[:before]); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"database/sql"
-	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
@@ -26,13 +25,7 @@ func TestInsightoMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var before []sqlstore.Migration
-	for _, m := range postgres.Migrations() {
-		if strings.HasSuffix(m.Name, "_insighto.sql") {
-			break
-		}
-		before = append(before, m)
-	}
+	before := testdb.MigrationsBefore(t, postgres.Migrations(), "insighto")
 	if _, err := sqlstore.Migrate(t.Context(), conn, &sqlstore.Dialect{Numbered: true}, before); err != nil {
 		t.Fatalf("migrate to before the insighto migration: %v", err)
 	}

@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"database/sql"
-	"strings"
 	"testing"
 
 	"github.com/agenthooks/agenthooks/internal/testdb"
@@ -25,16 +24,7 @@ func TestInsightoFieldsMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var before []sqlstore.Migration
-	for _, m := range postgres.Migrations() {
-		if strings.HasSuffix(m.Name, "_insighto_fields.sql") {
-			break
-		}
-		before = append(before, m)
-	}
-	if len(before) == len(postgres.Migrations()) {
-		t.Fatal("no insighto_fields migration")
-	}
+	before := testdb.MigrationsBefore(t, postgres.Migrations(), "insighto_fields")
 	if _, err := sqlstore.Migrate(t.Context(), conn, &sqlstore.Dialect{Numbered: true}, before); err != nil {
 		t.Fatalf("migrate to before the insighto_fields migration: %v", err)
 	}

@@ -26,15 +26,7 @@ func TestMigrateCanceledCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	ms := sqlite.Migrations()
-	before := -1
-	for i, m := range ms {
-		if strings.Contains(m.Name, "canceled_count") {
-			before = i
-		}
-	}
-	if before < 0 {
-		t.Fatal("no canceled_count migration")
-	}
+	before := len(testdb.MigrationsBefore(t, ms, "canceled_count"))
 	if _, err := sqlstore.Migrate(t.Context(), conn, &sqlstore.Dialect{}, ms[:before]); err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"database/sql"
-	"strings"
 	"testing"
 
 	"github.com/agenthooks/agenthooks/internal/testdb"
@@ -24,13 +23,7 @@ func TestInsightoMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var before []sqlstore.Migration
-	for _, m := range sqlite.Migrations() {
-		if strings.HasSuffix(m.Name, "_insighto.sql") {
-			break
-		}
-		before = append(before, m)
-	}
+	before := testdb.MigrationsBefore(t, sqlite.Migrations(), "insighto")
 	if _, err := sqlstore.Migrate(t.Context(), conn, &sqlstore.Dialect{}, before); err != nil {
 		t.Fatalf("migrate to before the insighto migration: %v", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,6 +26,7 @@ import (
 	"github.com/agenthooks/agenthooks"
 	"github.com/agenthooks/agenthooks/postgres"
 	"github.com/agenthooks/agenthooks/sqlite"
+	"github.com/agenthooks/agenthooks/sqlstore"
 )
 
 // DefaultPostgresURL is the server used when AGENTHOOKS_TEST_DATABASE_URL is
@@ -168,4 +170,18 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
 	return hex.EncodeToString(b)
+}
+
+// MigrationsBefore returns the migrations of ms that come before the one
+// named NNN_name.sql, for tests that write rows as an older schema had them;
+// the test fails when ms has no such migration.
+func MigrationsBefore(t testing.TB, ms []sqlstore.Migration, name string) []sqlstore.Migration {
+	t.Helper()
+	for i, m := range ms {
+		if strings.HasSuffix(m.Name, "_"+name+".sql") {
+			return ms[:i]
+		}
+	}
+	t.Fatalf("no %s migration", name)
+	return nil
 }
